@@ -1,0 +1,102 @@
+"""`python -m harness`: subcommands eval | ls. Heavy libraries load only inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.config import DEFAULT_LANGS, DEFAULT_TASKS, EvalConfig, split_list
+from harness.core.errors import HarnessError
+
+MINING_DETAIL = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]
+
+
+def _add_eval(sub) -> None:
+    from harness.models import DEFAULT_TEACHER
+
+    p = sub.add_parser("eval", help="evaluate models on STS, bitext mining and retrieval",
+                       description="Evaluate one or more models; results go to --results-dir, one JSON per pair.")
+    p.add_argument("--model", default=DEFAULT_TEACHER,
+                   help=f"comma-separated model specs: alias, local folder or hub name (default {DEFAULT_TEACHER})")
+    p.add_argument("--langs", default=",".join(DEFAULT_LANGS), help="comma-separated languages (default de,fr)")
+    p.add_argument("--tasks", default=",".join(DEFAULT_TASKS),
+                   help="families (sts, mining, retrieval), task names, or sts-file:PATH[@src-tgt] etc.")
+    p.add_argument("--results-dir", default="results/runs", help="where result JSON is written")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the model folder/hub")
+    p.add_argument("--overwrite", action="store_true", help="recompute pairs already in the results dir")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_eval(sub)
+    ls = sub.add_parser("ls", help="list tasks, models or languages")
+    ls.add_argument("what", choices=["tasks", "models", "languages"])
+    return parser
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import time
+
+    from harness.runner import evaluate
+    from results.store import ResultStore
+    from results.tables import main_scores, metric_table, to_markdown
+
+    config = EvalConfig(models=split_list(args.model), langs=split_list(args.langs), tasks=split_list(args.tasks),
+                        results_dir=args.results_dir, batch_size=args.batch_size, device=args.device,
+                        trust_remote_code=args.trust_remote_code, overwrite=args.overwrite,
+                        progress=not args.no_progress)
+    start = time.perf_counter()
+    report = evaluate(config, log=lambda line: print(line, file=sys.stderr))
+    records, _ = ResultStore(config.results_path).records()
+    mine = [r for r in records if r["model"]["name"] in config.models
+            and set(r["pair"].split("-")) <= set(config.langs) | {"en"}]
+    print(f"\n## Main scores ({len(report.written)} written, {len(report.reused)} reused, "
+          f"{len(report.failed)} failed; {time.perf_counter() - start:.0f} s)\n")
+    print(to_markdown(main_scores(mine).T))
+    if any(r["task"]["family"] == "mining" for r in mine):
+        print("\n## Mining accuracy by direction (fwd = xx->en, bwd = en->xx)\n")
+        print(to_markdown(metric_table([r for r in mine if r["task"]["family"] == "mining"], MINING_DETAIL)))
+    print(f"\nresults: {config.results_path}")
+    return report.exit_code
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    if args.what == "tasks":
+        from tasks.catalog import FAMILY_DEFAULTS, TASKS
+
+        for name in TASKS:
+            meta = TASKS.get(name).metadata
+            print(f"{name:15} {meta.family:10} {meta.dataset:20} {meta.description}")
+        print("\nfamilies: " + "; ".join(f"{f} = {', '.join(n)}" for f, n in FAMILY_DEFAULTS.items()))
+        print("your own files: sts-file:PATH[@src-tgt], mining-file:SRC+TGT[@src-tgt], retrieval-file:PATH[@src-tgt]")
+    elif args.what == "models":
+        from harness.models import ALIASES
+
+        for alias in ALIASES:
+            print(alias)
+        print("hash[:DIM]  (deterministic model-free encoder for tests)")
+    else:
+        from harness.core.languages import LANGUAGES
+
+        for code, lang in sorted(LANGUAGES.items()):
+            print(f"{code:8} {lang.name} ({lang.script})")
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "ls": cmd_ls}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""The shared kernel: stdlib and numpy only, importable from every layer."""

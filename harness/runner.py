@@ -1,0 +1,104 @@
+"""run/evaluate: the functions the CLI calls and library users call alike."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.config import EvalConfig
+from harness.core.encoder import CachedEncoder
+from harness.core.errors import HarnessError
+
+
+@dataclass
+class EvalReport:
+    """What an evaluation did: records written, pairs reused from the store, pairs that failed."""
+
+    written: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    encoded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def plan_tasks(config: EvalConfig) -> list:
+    """Resolve the tasks and check that every requested language is covered by one (no model loaded)."""
+    from tasks.catalog import FileTask, resolve_tasks
+
+    tasks = resolve_tasks(config.tasks)
+    dataset_tasks = [task for task in tasks if not isinstance(task, FileTask)]
+    if not dataset_tasks:  # bring-your-own files declare their own languages
+        return tasks
+    covered = {lang for task in dataset_tasks for pair in task.pairs(config.langs) for lang in (pair.src, pair.tgt)}
+    missing = [lang for lang in config.langs if lang not in covered]
+    if missing:
+        raise HarnessError(f"no selected task has data for language(s) {', '.join(missing)}")
+    return tasks
+
+
+def validate_tasks(config: EvalConfig) -> list:
+    """Plan the tasks and read all their data, so that bad input fails before any model loads."""
+    tasks = plan_tasks(config)
+    for task in tasks:
+        task.validate(config.langs)
+    return tasks
+
+
+def _already_done(store, encoder, task, pair, overwrite: bool) -> bool:
+    if overwrite:
+        return False
+    record = store.read(encoder.name, task.metadata.name, pair.key)
+    return bool(record and record["status"] == "ok" and record["model"].get("revision") == encoder.revision
+                and record["task"].get("version") == task.metadata.version)
+
+
+def evaluate(config: EvalConfig, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
+    """Evaluate each model on each task and language pair, writing one record per pair as it finishes.
+
+    `encoders` may supply ready Encoder objects by name (library use, tests); others are loaded.
+    Pairs whose result is already stored for the same model revision and task version are reused.
+    """
+    from tqdm.auto import tqdm
+
+    from harness.models import load_encoder
+    from results.schema import make_record
+    from results.store import ResultStore
+
+    tasks = validate_tasks(config)
+    store = ResultStore(config.results_path)
+    report = EvalReport()
+    for spec in config.models:
+        inner = (encoders or {}).get(spec) or load_encoder(
+            spec, device=config.device, trust_remote_code=config.trust_remote_code, show_progress=config.progress)
+        encoder = CachedEncoder(inner)
+        model_info = {"name": encoder.name, "revision": encoder.revision}
+        todo = sum(len(task.pairs(config.langs)) for task in tasks)
+        bar = tqdm(total=todo, desc=f"{encoder.name}", unit="pair", disable=not config.progress, file=sys.stderr)
+        for task in tasks:
+            def skip(pair, task=task, encoder=encoder, bar=bar):
+                done = _already_done(store, encoder, task, pair, config.overwrite)
+                if done:
+                    report.reused.append(f"{encoder.name} {task.metadata.name} {pair.key}")
+                    bar.update(1)
+                return done
+
+            for result in task.evaluate(encoder, config.langs, batch_size=config.batch_size, skip=skip):
+                label = f"{encoder.name} {task.metadata.name} {result.pair.key}"
+                record = make_record(
+                    model=model_info, task=task.metadata.to_dict(), pair=result.pair.key,
+                    metrics={k: m.to_dict() for k, m in result.metrics.items()}, n_items=result.n_items,
+                    seconds=result.seconds, analysis=result.analysis, error=result.error,
+                    run={"batch_size": config.batch_size, "langs": config.langs},
+                )
+                store.write(record)
+                (report.failed if result.error else report.written).append(label)
+                if result.error:
+                    log(f"FAILED {label}: {result.error}")
+                bar.update(1)
+        bar.close()
+        report.encoded[encoder.name] = encoder.encoded
+    return report

@@ -1,0 +1,1 @@
+"""Versioned result records, their atomic store, and the tables built from them."""

@@ -1,0 +1,1 @@
+"""Evaluation tasks: STS, bitext mining and retrieval, run across languages."""

@@ -1,0 +1,127 @@
+"""Bitext mining: kNN in both directions, cosine and ratio-margin scoring, accuracy, xSIM and F1.
+
+The margin follows LASER (Artetxe & Schwenk 2019; `mine_bitexts.py`, `xsim.py`): the ratio of the
+cosine to the mean cosine of each side's k nearest neighbours on the other side, with k = 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.core.encoder import Encoder
+from tasks import hard_negatives
+from tasks.base import LangPair, Metric, PairResult, Task, x100
+from tasks.knn import DEFAULT_SEARCH, SearchConfig, normalise, search
+
+MARGIN_K = 4
+
+
+@dataclass
+class Neighbours:
+    """Top-k neighbours of each query among the candidates (one search direction)."""
+
+    scores: np.ndarray  # (n, k) cosine, best first
+    ids: np.ndarray  # (n, k)
+
+    @property
+    def mean_sim(self) -> np.ndarray:
+        return self.scores[:, :MARGIN_K].mean(axis=1)
+
+
+def ratio_margin(fwd: Neighbours, bwd_mean: np.ndarray) -> np.ndarray:
+    """Ratio-margin scores of each query's k candidates: cos(x, y) / ((mean_k(x) + mean_k(y)) / 2)."""
+    return fwd.scores / ((fwd.mean_sim[:, None] + bwd_mean[fwd.ids]) / 2.0)
+
+
+def margin_top1(fwd: Neighbours, bwd_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(best candidate id, its margin score) per query, re-ranking the k cosine neighbours by margin."""
+    margins = ratio_margin(fwd, bwd_mean)
+    best = np.argmax(margins, axis=1)
+    rows = np.arange(len(best))
+    return fwd.ids[rows, best], margins[rows, best]
+
+
+def accuracy(predicted: np.ndarray, gold: np.ndarray) -> float:
+    return float(np.mean(predicted == gold))
+
+
+def weighted_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
+    """F1 of nearest-neighbour predictions as classes, averaged with support weights (MTEB's definition)."""
+    n_classes = int(max(predicted.max(), gold.max())) + 1
+    support = np.bincount(gold, minlength=n_classes).astype(float)
+    predicted_count = np.bincount(predicted, minlength=n_classes).astype(float)
+    true_pos = np.bincount(gold[predicted == gold], minlength=n_classes).astype(float)
+    precision = np.divide(true_pos, predicted_count, out=np.zeros(n_classes), where=predicted_count > 0)
+    recall = np.divide(true_pos, support, out=np.zeros(n_classes), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(n_classes), where=denom > 0)
+    return float((f1 * support).sum() / support.sum())
+
+
+def extraction_f1(src_best: tuple[np.ndarray, np.ndarray], tgt_best: tuple[np.ndarray, np.ndarray],
+                  n_gold: int) -> dict[str, float]:
+    """Best F1 over margin thresholds for pairs mined in both directions ('max' retrieval, as BUCC).
+
+    Candidates are each source's best target and each target's best source; a pair found twice keeps
+    its higher margin. Gold pairs are (i, i).
+    """
+    (fwd_ids, fwd_scores), (bwd_ids, bwd_scores) = src_best, tgt_best
+    candidates: dict[tuple[int, int], float] = {}
+    for i, (j, score) in enumerate(zip(fwd_ids.tolist(), fwd_scores.tolist())):
+        candidates[(i, j)] = max(score, candidates.get((i, j), -np.inf))
+    for j, (i, score) in enumerate(zip(bwd_ids.tolist(), bwd_scores.tolist())):
+        candidates[(i, j)] = max(score, candidates.get((i, j), -np.inf))
+    pairs = sorted(candidates.items(), key=lambda item: -item[1])
+    correct = np.array([i == j for (i, j), _ in pairs], dtype=float)
+    true_pos = np.cumsum(correct)
+    precision = true_pos / np.arange(1, len(pairs) + 1)
+    recall = true_pos / n_gold
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(pairs)),
+                   where=(precision + recall) > 0)
+    best = int(np.argmax(f1))
+    return {"f1": float(f1[best]), "precision": float(precision[best]), "recall": float(recall[best]),
+            "threshold": float(pairs[best][1])}
+
+
+def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfig = DEFAULT_SEARCH,
+                   k: int = MARGIN_K) -> tuple[dict[str, Metric], Neighbours, Neighbours]:
+    """All mining metrics for aligned embeddings (row i of src translates row i of tgt)."""
+    fwd = Neighbours(*search(src_emb, tgt_emb, k, config))
+    bwd = Neighbours(*search(tgt_emb, src_emb, k, config))
+    gold = np.arange(len(src_emb))
+    fwd_margin = margin_top1(fwd, bwd.mean_sim)
+    bwd_margin = margin_top1(bwd, fwd.mean_sim)
+    metrics: dict[str, Metric] = {}
+    for name, neighbours, margin in (("fwd", fwd, fwd_margin), ("bwd", bwd, bwd_margin)):
+        acc_cos, acc_margin = accuracy(neighbours.ids[:, 0], gold), accuracy(margin[0], gold)
+        metrics[f"acc_cos_{name}"] = Metric(x100(acc_cos))
+        metrics[f"acc_margin_{name}"] = Metric(x100(acc_margin))
+        metrics[f"xsim_error_{name}"] = Metric(x100(1 - acc_margin), higher_is_better=False)
+        metrics[f"f1_cos_{name}"] = Metric(x100(weighted_f1(neighbours.ids[:, 0], gold)))
+    for kind in ("cos", "margin"):
+        metrics[f"acc_{kind}_mean"] = Metric((metrics[f"acc_{kind}_fwd"].value + metrics[f"acc_{kind}_bwd"].value) / 2)
+    extraction = extraction_f1(fwd_margin, bwd_margin, len(gold))
+    for key in ("f1", "precision", "recall"):
+        metrics[f"extract_{key}"] = Metric(x100(extraction[key]))
+    metrics["extract_threshold"] = Metric(extraction["threshold"])
+    return metrics, fwd, bwd
+
+
+class BitextMiningTask(Task):
+    """Base for mining tasks: subclasses load the two aligned sides of a language pair."""
+
+    search_config = SearchConfig()
+
+    def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
+        src_texts, tgt_texts = self.data(pair)
+        src = normalise(encoder.encode(src_texts, batch_size=batch_size))
+        tgt = normalise(encoder.encode(tgt_texts, batch_size=batch_size))
+        metrics, fwd, bwd = mining_metrics(src, tgt, self.search_config)
+        gold_scores = np.einsum("ij,ij->i", src, tgt)
+        analysis = {
+            "fwd": hard_negatives.analyse(src_texts, tgt_texts, gold_scores, fwd.ids, fwd.scores),
+            "bwd": hard_negatives.analyse(tgt_texts, src_texts, gold_scores, bwd.ids, bwd.scores),
+        }
+        return PairResult(pair, metrics, n_items=len(src_texts), analysis=analysis)

@@ -1,0 +1,54 @@
+"""Cross-lingual retrieval: queries in one language rank a pool of candidates, one gold each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.core.encoder import Encoder
+from tasks.base import LangPair, Metric, PairResult, Task, x100
+from tasks.knn import SearchConfig, search
+
+CUTOFF = 10
+
+
+@dataclass(frozen=True)
+class RetrievalSet:
+    """Queries, a candidate pool, and for each query the index of its relevant candidate."""
+
+    queries: list[str]
+    candidates: list[str]
+    gold: list[int]
+
+
+def ranks_of_gold(ids: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """1-based rank of the gold candidate in each query's top list, 0 when it is not listed."""
+    hits = ids == gold[:, None]
+    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
+
+
+def retrieval_metrics(ranks: np.ndarray, cutoff: int = CUTOFF) -> dict[str, Metric]:
+    """nDCG@10, MRR@10, Recall@1 and Recall@10 (x100) for one relevant candidate per query."""
+    found = (ranks > 0) & (ranks <= cutoff)
+    safe = np.where(found, ranks, 1)
+    return {
+        f"ndcg@{cutoff}": Metric(x100(np.mean(np.where(found, 1.0 / np.log2(safe + 1), 0.0)))),
+        f"mrr@{cutoff}": Metric(x100(np.mean(np.where(found, 1.0 / safe, 0.0)))),
+        "recall@1": Metric(x100(np.mean(ranks == 1))),
+        f"recall@{cutoff}": Metric(x100(np.mean(found))),
+    }
+
+
+class RetrievalTask(Task):
+    """Base for retrieval tasks: subclasses build the query/pool set for a language pair."""
+
+    search_config = SearchConfig()
+
+    def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
+        data = self.data(pair)
+        queries = encoder.encode(data.queries, batch_size=batch_size)
+        pool = encoder.encode(data.candidates, batch_size=batch_size)
+        _, ids = search(queries, pool, CUTOFF, self.search_config)
+        ranks = ranks_of_gold(ids, np.asarray(data.gold))
+        return PairResult(pair, retrieval_metrics(ranks), n_items=len(data.queries))

@@ -1,0 +1,38 @@
+"""Semantic textual similarity: cosine of the two sentences' embeddings against gold scores."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.core.encoder import Encoder
+from tasks.base import LangPair, Metric, PairResult, Task, x100
+from tasks.knn import normalise
+
+
+def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of row i of `a` with row i of `b`."""
+    return np.einsum("ij,ij->i", normalise(a), normalise(b))
+
+
+def sts_metrics(predicted: np.ndarray, gold: np.ndarray) -> dict[str, Metric]:
+    """Spearman and Pearson correlation (x100) of predicted similarities with gold scores."""
+    from scipy.stats import pearsonr, spearmanr
+
+    if len(gold) < 3:
+        raise ValueError("STS needs at least 3 scored pairs")
+    return {
+        "spearman": Metric(x100(spearmanr(predicted, gold).statistic)),
+        "pearson": Metric(x100(pearsonr(predicted, gold).statistic)),
+    }
+
+
+class STSTask(Task):
+    """Base for STS tasks: subclasses return the scored pairs for a language pair."""
+
+    def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
+        items = self.data(pair)
+        first = encoder.encode([item.s1 for item in items], batch_size=batch_size)
+        second = encoder.encode([item.s2 for item in items], batch_size=batch_size)
+        predicted = cosine_rows(first, second)
+        gold = np.array([item.score for item in items])
+        return PairResult(pair, sts_metrics(predicted, gold), n_items=len(items))

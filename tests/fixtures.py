@@ -1,0 +1,80 @@
+"""A tiny data root in every published format, built from templates so that a hash encoder can
+match translations through shared names and numbers. Deterministic, offline, milliseconds to make.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+NAMES = ["Anna", "Boris", "Chen", "Dana", "Emil", "Fatima", "Georg", "Hiro", "Ines", "Jonas", "Karla", "Luis"]
+OBJECTS_EN = ["apples", "books", "cars", "dogs", "eggs", "flowers"]
+OBJECTS_DE = ["Äpfel", "Bücher", "Autos", "Hunde", "Eier", "Blumen"]
+OBJECTS_FR = ["pommes", "livres", "voitures", "chiens", "oeufs", "fleurs"]
+
+
+def sentences(lang: str, n: int) -> list[str]:
+    objects = {"en": OBJECTS_EN, "de": OBJECTS_DE, "fr": OBJECTS_FR}[lang]
+    verb = {"en": "buys", "de": "kauft", "fr": "achète"}[lang]
+    return [f"{NAMES[i % len(NAMES)]} {verb} {i * 7 % 97} {objects[i % len(objects)]}." for i in range(n)]
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _sts_rows(lang: str, n: int) -> list[list[str]]:
+    base = sentences(lang, n + 3)
+    # Gold similarity falls with the distance between the two sentence indices.
+    return [[base[i], base[(i + i % 4) % len(base)], f"{5.0 - (i % 4) * 1.25:.2f}"] for i in range(n)]
+
+
+def make_data_root(root: Path, n: int = 40) -> Path:
+    """Write tatoeba, flores, stsb-multi-mt, xquad-r and parallel/ files under `root`."""
+    eval_dir = root / "eval"
+    for code, lang in (("deu", "de"), ("fra", "fr")):
+        _write(eval_dir / "tatoeba" / f"tatoeba.{code}-eng.{code}", sentences(lang, n))
+        _write(eval_dir / "tatoeba" / f"tatoeba.{code}-eng.eng", sentences("en", n))
+    for code, lang in (("deu_Latn", "de"), ("fra_Latn", "fr"), ("eng_Latn", "en")):
+        _write(eval_dir / "flores200-devtest" / f"{code}.devtest", sentences(lang, n))
+    for lang in ("en", "de", "fr"):
+        path = eval_dir / "stsb-multi-mt" / f"stsb-{lang}-test.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(_sts_rows(lang, n))
+    for lang in ("en", "de"):
+        _write_xquad(eval_dir / "xquad-r" / f"{lang}.json", lang, n)
+    for lang in ("de", "fr"):
+        for source, count in (("big", 3 * n), ("small", n // 2)):
+            path = root / "parallel" / source / f"en-{lang}.tsv.gz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pairs = zip(sentences("en", count), sentences(lang, count))
+            with gzip.open(path, "wt", encoding="utf-8") as handle:
+                handle.writelines(f"{a}\t{b}\n" for a, b in pairs)
+    return root
+
+
+def _write_xquad(path: Path, lang: str, n: int) -> None:
+    """Paragraphs of three sentences; question q asks about sentence q of the pool."""
+    texts = sentences(lang, n)
+    ask = {"en": "Who buys {}?", "de": "Wer kauft {}?"}[lang]
+    paragraphs = []
+    for start in range(0, n, 3):
+        chunk = texts[start:start + 3]
+        context = " ".join(chunk)
+        breaks, offset = [], 0
+        for sentence in chunk:
+            breaks.append([offset, offset + len(sentence)])
+            offset += len(sentence) + 1
+        qas = []
+        for k, sentence in enumerate(chunk):
+            i = start + k
+            qas.append({"id": f"q{i}", "question": ask.format(f"{i * 7 % 97} " + sentence.split()[-1]),
+                        "answers": [{"answer_start": breaks[k][0], "text": sentence.split()[0]}]})
+        paragraphs.append({"context": context, "qas": qas, "sentences": chunk, "sentence_breaks": breaks})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}),
+                    encoding="utf-8")

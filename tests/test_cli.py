@@ -1,0 +1,72 @@
+"""The command line end to end, on the tiny data root with the hash encoder (offline, seconds)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, env=env)
+
+
+def test_eval_writes_results_and_prints_table(data_env, tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = main(["eval", "--model", "hash", "--langs", "de", "--results-dir", str(out), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "stsb-multi-mt de-en" in printed and "tatoeba de-en" in printed and "xquad-r de-en" in printed
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert "hash/tatoeba/de-en.json" in files and "hash/xquad-r/en-en.json" in files
+    record = json.loads((out / "hash" / "tatoeba" / "de-en.json").read_text())
+    assert record["status"] == "ok" and record["task"]["family"] == "mining"
+    assert {"acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"} <= set(record["metrics"])
+    assert record["analysis"]["fwd"]["gap_histogram"]["counts"]
+
+    # a second run reuses what is stored
+    assert main(["eval", "--model", "hash", "--langs", "de", "--results-dir", str(out), "--no-progress"]) == 0
+    assert f"0 written, {len(files)} reused" in capsys.readouterr().out
+
+
+def test_bad_data_path_is_one_line_exit_2(tmp_path):
+    env = {"HARNESS_DATA": str(tmp_path / "missing"), "PATH": ""}
+    proc = run_cli("eval", "--model", "hash", "--results-dir", str(tmp_path / "r"), env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert "HARNESS_DATA" in proc.stderr
+
+
+def test_malformed_file_names_file_and_line(tmp_path, data_env):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tb\t1\nno tabs here\n")
+    proc = run_cli("eval", "--model", "hash", "--tasks", f"sts-file:{bad}", "--results-dir", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {bad}:2: expected 3 tab-separated fields, found 1"
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--langs", "germna"], "did you mean 'german'"),
+    (["--tasks", "tatoba"], "did you mean 'tatoeba'"),
+    (["--model", "./no/such/folder"], "no such folder"),
+])
+def test_bad_arguments_exit_2(data_env, tmp_path, capsys, args, message):
+    assert main(["eval", "--results-dir", str(tmp_path), "--no-progress", *(args or [])]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ls_tasks_lists_every_family(capsys):
+    assert main(["ls", "tasks"]) == 0
+    out = capsys.readouterr().out
+    for name in ("tatoeba", "flores", "stsb-multi-mt", "xquad-r"):
+        assert name in out
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = "import sys; from harness.cli import build_parser; build_parser(); " \
+           "print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[]"

@@ -1,0 +1,70 @@
+import gzip
+
+import pytest
+
+from harness.core.data import DATA_ENV, data_root, read_aligned, read_pairs, read_sts_csv, read_sts_tsv
+from harness.core.errors import DataError, HarnessError
+
+
+def write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_missing_data_root_says_how_to_set_it(monkeypatch, tmp_path):
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "nope"))
+    with pytest.raises(HarnessError, match="HARNESS_DATA"):
+        data_root()
+
+
+@pytest.mark.parametrize("line, problem", [
+    (b"only one field\n", "expected 2 tab-separated fields, found 1"),
+    (b"a\tb\tc\n", "expected 2 tab-separated fields, found 3"),
+    (b"a\t \n", "field 2 is empty"),
+    (b"ok\t\xff\xfe bad\n", "invalid UTF-8"),
+])
+def test_tsv_errors_name_file_and_line(tmp_path, line, problem):
+    path = write(tmp_path / "pairs.tsv", b"good\tpair\n" + line)
+    with pytest.raises(DataError) as err:
+        read_pairs(path)
+    assert err.value.line == 2
+    assert str(err.value).startswith(f"{path}:2: ")
+    assert problem in str(err.value)
+
+
+def test_gzipped_pairs_are_read(tmp_path):
+    path = tmp_path / "en-de.tsv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("Hello\tHallo\nYes\tJa\n")
+    assert read_pairs(path) == [("Hello", "Hallo"), ("Yes", "Ja")]
+
+
+def test_empty_dataset_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="empty dataset"):
+        read_pairs(write(tmp_path / "e.tsv", b""))
+
+
+def test_aligned_files_of_different_length(tmp_path):
+    a = write(tmp_path / "a.txt", b"one\ntwo\n")
+    b = write(tmp_path / "b.txt", b"eins\n")
+    with pytest.raises(DataError, match="has 1 lines but a.txt has 2"):
+        read_aligned(a, b)
+
+
+@pytest.mark.parametrize("score, problem", [("7", r"outside \[0, 5\]"), ("high", "not a number"), ("nan", "outside")])
+def test_sts_score_errors(tmp_path, score, problem):
+    path = write(tmp_path / "s.tsv", f"a\tb\t1.0\nc\td\t{score}\n".encode())
+    with pytest.raises(DataError, match=f":2: .*{problem}"):
+        read_sts_tsv(path)
+
+
+def test_sts_csv_with_quotes(tmp_path):
+    path = write(tmp_path / "s.csv", b'"A, quoted",plain,2.5\nx,y,0\n')
+    items = read_sts_csv(path)
+    assert items[0].s1 == "A, quoted" and items[0].score == 2.5 and items[1].score == 0.0
+
+
+def test_sts_csv_wrong_field_count(tmp_path):
+    path = write(tmp_path / "s.csv", b"a,b,1\na,b\n")
+    with pytest.raises(DataError, match="s.csv:2: expected 3 comma-separated fields, found 2"):
+        read_sts_csv(path)

@@ -1,0 +1,71 @@
+"""Conformance: every registered task runs on the tiny data root and returns well-formed results."""
+
+import json
+import math
+
+import pytest
+
+from harness.core.encoder import CachedEncoder
+from tasks.base import FAMILIES, LangPair
+from tasks.catalog import TASKS, XQuADR, file_task, resolve_tasks
+
+
+@pytest.mark.parametrize("name", TASKS.names())
+def test_every_registered_task_evaluates(name, tiny_root, hash_encoder):
+    task = TASKS.get(name)(tiny_root)
+    meta = task.metadata
+    assert meta.family in FAMILIES and meta.name == name and meta.description
+    results = list(task.evaluate(hash_encoder, ["de"], batch_size=8))
+    assert results, f"{name} produced no pairs for de"
+    for result in results:
+        assert result.ok and result.n_items > 0
+        assert meta.main_score in result.metrics
+        assert all(math.isfinite(m.value) for m in result.metrics.values())
+        json.dumps(result.analysis)
+
+
+def test_sts_pairs_cover_mono_and_both_crosslingual_directions(tiny_root):
+    keys = [p.key for p in TASKS.get("stsb-multi-mt")(tiny_root).pairs(["de"])]
+    assert keys == ["en-en", "de-en", "en-de", "de-de"]
+
+
+def test_crosslingual_sts_takes_sentence2_from_the_target_language(tiny_root):
+    task = TASKS.get("stsb-multi-mt")(tiny_root)
+    items = task.load_pair(LangPair("en", "de"))
+    assert " buys " in items[0].s1 and " kauft " in items[0].s2
+
+
+def test_hash_encoder_finds_translations_sharing_names_and_numbers(tiny_root, hash_encoder):
+    result = next(TASKS.get("tatoeba")(tiny_root).evaluate(hash_encoder, ["de"]))
+    assert result.metrics["acc_cos_fwd"].value > 80
+
+
+def test_xquad_gold_is_the_sentence_holding_the_answer(tiny_root):
+    data = XQuADR(tiny_root).load_pair(LangPair("de", "en"))
+    assert len(data.queries) == 40
+    for question, gold in zip(data.queries, data.gold):
+        number = question.split()[2]
+        assert f" {number} " in data.candidates[gold]
+
+
+def test_languages_missing_from_a_task_are_skipped(tiny_root):
+    keys = [p.key for p in XQuADR(tiny_root).pairs(["fr", "de"])]
+    assert keys == ["en-en", "de-en", "en-de", "de-de"]  # the tiny root has no fr; en-en is the reference
+
+
+def test_family_names_expand_and_file_tasks_parse(tiny_root, tmp_path):
+    names = [t.metadata.name for t in resolve_tasks(["mining", "tatoeba"], tiny_root)]
+    assert names == ["tatoeba", "flores"]
+    sts = tmp_path / "mine.tsv"
+    sts.write_text("a b\ta c\t4\nx\ty\t0\nq r\tq s\t3\n")
+    task = file_task(f"sts-file:{sts}@de-en")
+    assert task.pairs(["fr"]) == [LangPair("de", "en")]
+
+
+def test_cache_encodes_each_sentence_once(tiny_root, hash_encoder):
+    encoder = CachedEncoder(hash_encoder)
+    task = TASKS.get("stsb-multi-mt")(tiny_root)
+    list(task.evaluate(encoder, ["de"]))
+    assert encoder.encoded < encoder.requested
+    unique = {s for p in task.pairs(["de"]) for item in task.load_pair(p) for s in (item.s1, item.s2)}
+    assert encoder.encoded == len(unique)

@@ -29,10 +29,45 @@ def _add_eval(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
+def _add_train(sub) -> None:
+    from harness.models import DEFAULT_STUDENT, DEFAULT_TEACHER
+
+    p = sub.add_parser("train", help="train a multilingual student from a teacher on the parallel data",
+                       description="Train a student (distill | ranking | ranking-hn), save it as a "
+                                   "sentence-transformers folder with a model card, then evaluate it.")
+    p.add_argument("--teacher", default=DEFAULT_TEACHER)
+    p.add_argument("--student", default=DEFAULT_STUDENT, help="model spec, or 'teacher' to start from a copy")
+    p.add_argument("--langs", default=",".join(DEFAULT_LANGS))
+    p.add_argument("--trainer", default="distill", help="distill | ranking | ranking-hn")
+    p.add_argument("--output", default=None, help="model folder (default models/<trainer>-<student>-<langs>)")
+    p.add_argument("--max-pairs", type=int, default=1000, help="training pairs per language (0: all)")
+    p.add_argument("--dev-pairs", type=int, default=200, help="held-out pairs per language for the dev callback")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-5)
+    p.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the projection head")
+    p.add_argument("--head", default="auto", choices=["auto", "none", "linear", "lstsq"],
+                   help="projection head: auto = closed-form least squares (none for --student teacher)")
+    p.add_argument("--max-seq-length", type=int, default=64)
+    p.add_argument("--train-embeddings", action="store_true", help="also train the word embeddings (frozen by default)")
+    p.add_argument("--unbalanced", action="store_true", help="plain shuffling instead of balanced batches")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (0: none)")
+    p.add_argument("--eval-every", type=int, default=0, help="steps between dev evaluations (0: at the end)")
+    p.add_argument("--device", default=None)
+    p.add_argument("--no-eval", action="store_true", help="skip evaluating the trained student")
+    p.add_argument("--eval-tasks", default="stsb-multi-mt,tatoeba")
+    p.add_argument("--results-dir", default="results/runs")
+    p.add_argument("--trust-remote-code", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="retrain even if the output folder is complete")
+    p.add_argument("--no-progress", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_eval(sub)
+    _add_train(sub)
     ls = sub.add_parser("ls", help="list tasks, models or languages")
     ls.add_argument("what", choices=["tasks", "models", "languages"])
     return parser
@@ -64,6 +99,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from harness.core.languages import parse_langs
+    from harness.runner import TrainRequest, train
+    from trainers.config import TrainConfig
+
+    request = TrainRequest(teacher=args.teacher, student=args.student, langs=parse_langs(args.langs),
+                           trainer=args.trainer, output=args.output,
+                           eval_tasks=[] if args.no_eval else split_list(args.eval_tasks),
+                           results_dir=args.results_dir, trust_remote_code=args.trust_remote_code)
+    config = TrainConfig(output="", epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
+                         head=args.head, max_seq_length=args.max_seq_length, max_pairs=args.max_pairs or None,
+                         dev_pairs=args.dev_pairs, balanced=not args.unbalanced, seed=args.seed,
+                         checkpoint_every=args.checkpoint_every, eval_every=args.eval_every,
+                         freeze_embeddings=not args.train_embeddings, device=args.device,
+                         progress=not args.no_progress, overwrite=args.overwrite)
+    path, report = train(request, config, log=lambda line: print(line, file=sys.stderr))
+    print(f"student: {path}")
+    print((path / "README.md").read_text(encoding="utf-8"))
+    return report.exit_code if report else 0
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     if args.what == "tasks":
         from tasks.catalog import FAMILY_DEFAULTS, TASKS
@@ -87,7 +143,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": cmd_eval, "ls": cmd_ls}
+COMMANDS = {"eval": cmd_eval, "train": cmd_train, "ls": cmd_ls}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.config import EvalConfig
+from harness.core.data import data_root
 from harness.core.encoder import CachedEncoder
 from harness.core.errors import HarnessError
 
@@ -102,3 +104,77 @@ def evaluate(config: EvalConfig, encoders: dict[str, Any] | None = None, log=pri
         bar.close()
         report.encoded[encoder.name] = encoder.encoded
     return report
+
+
+@dataclass
+class TrainRequest:
+    """What `harness train` does: which trainer makes which student from which teacher, on what."""
+
+    teacher: str
+    student: str
+    langs: list[str]
+    trainer: str = "distill"
+    output: str | None = None
+    eval_tasks: list[str] = field(default_factory=lambda: ["stsb-multi-mt", "tatoeba"])
+    results_dir: str = "results/runs"
+    trust_remote_code: bool = False
+
+
+def default_output(request: TrainRequest) -> str:
+    from results.store import safe_name
+
+    student = "teacher" if request.student == "teacher" else request.student
+    return str(Path("models") / safe_name(f"{request.trainer}-{student}-{'-'.join(request.langs)}"))
+
+
+def train(request: TrainRequest, config, log=print) -> tuple[Path, EvalReport | None]:
+    """Train one student, then (optionally) evaluate it and write its scores into its model card.
+
+    `config` is a trainers.config.TrainConfig; its `output` is filled from the request when empty.
+    """
+    from harness.models import load_encoder, load_sentence_transformer, resolve
+    from trainers.base import TRAINERS
+    from trainers.data import load_parallel
+
+    trainer = TRAINERS.get(request.trainer)()  # unknown trainer: error before anything loads
+    root = data_root()
+    data = load_parallel(root, request.langs, max_pairs=config.max_pairs, dev_pairs=config.dev_pairs,
+                         seed=config.seed)
+    student_spec = resolve(request.teacher if request.student == "teacher" else request.student)
+    if request.eval_tasks:
+        validate_tasks(EvalConfig(models=["-"], langs=request.langs, tasks=request.eval_tasks))
+    teacher = load_encoder(request.teacher, device=config.device, trust_remote_code=request.trust_remote_code)
+    student = load_sentence_transformer(student_spec, device=config.device,
+                                        trust_remote_code=request.trust_remote_code)
+    config.output = config.output or request.output or default_output(request)
+    config.student_name = request.student
+    if request.student == "teacher" and config.head == "auto":
+        config.head = "none"  # a copy of the teacher already lives in the teacher's space
+    log(f"training {request.trainer}: {data.n_pairs} pairs in {len(data.train)} datasets -> {config.output}")
+    path = trainer.train(teacher, student, data, config)
+    from trainers.common import is_main_process
+
+    if not request.eval_tasks or not is_main_process():
+        return path, None
+    student_encoder = load_encoder(str(path), device=config.device)
+    student_encoder.name = path.name
+    report = evaluate(EvalConfig(models=[path.name], langs=request.langs, tasks=request.eval_tasks,
+                                 results_dir=request.results_dir, progress=config.progress),
+                      encoders={path.name: student_encoder}, log=log)
+    _write_scores_into_card(path, request)
+    return path, report
+
+
+def _write_scores_into_card(path: Path, request: TrainRequest) -> None:
+    import json
+
+    from results.store import ResultStore
+    from results.tables import long_table
+    from trainers.common import SUMMARY, save_summary_and_card
+
+    records, _ = ResultStore(request.results_dir).records()
+    table = long_table([r for r in records if r["model"]["name"] == path.name])
+    wanted = table[table["main"] | table["metric"].isin(["acc_cos_fwd", "acc_cos_bwd"])]
+    summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+    summary["evaluation"] = wanted[["task", "pair", "metric", "value"]].to_dict(orient="records")
+    save_summary_and_card(path, summary)

@@ -21,3 +21,11 @@ def data_env(tiny_root, monkeypatch):
 @pytest.fixture
 def hash_encoder():
     return HashEncoder(dim=64)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    """Path of a randomly initialised 2-layer BERT sentence-transformers folder (32-d)."""
+    from tests.fixtures import make_tiny_bert
+
+    return make_tiny_bert(tmp_path_factory.mktemp("bert"))

@@ -78,3 +78,30 @@ def _write_xquad(path: Path, lang: str, n: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}),
                     encoding="utf-8")
+
+
+def make_tiny_bert(folder: Path, hidden: int = 32, seed: int = 0) -> Path:
+    """A randomly initialised 2-layer BERT sentence-transformers folder with a vocabulary covering
+    the fixture sentences. Built from a config: no download, a few hundred kilobytes."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = sorted({w.strip(".?").lower() for lang in ("en", "de", "fr") for s in sentences(lang, 200)
+                    for w in s.split()} | {"who", "wer", "buys", "kauft"})
+    chars = sorted({c for w in words for c in w} | set("abcdefghijklmnopqrstuvwxyz0123456789.?"))
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *[f"##{c}" for c in chars], *words]
+    vocab = list(dict.fromkeys(vocab))
+    raw = folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True).save_pretrained(raw)
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=2 * hidden, max_position_embeddings=64)
+    BertModel(config).save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=32)
+    model = SentenceTransformer(modules=[transformer, Pooling(hidden, "mean")], device="cpu")
+    out = folder / "st"
+    model.save(str(out))
+    return out

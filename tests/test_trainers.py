@@ -1,0 +1,137 @@
+"""Conformance: every registered trainer trains a tiny BERT for a few steps into a loadable model."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from harness.core.encoder import HashEncoder
+from trainers.base import TRAINERS
+from trainers.config import TrainConfig
+from trainers.data import load_parallel
+from trainers.ranking import mine_hard_negatives
+
+
+@pytest.fixture
+def tiny_data(tiny_root):
+    return load_parallel(tiny_root, ["de", "fr"], max_pairs=24, dev_pairs=8)
+
+
+def load_student(path):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device="cpu")
+
+
+def config_for(tmp_path, **kw):
+    settings = dict(output=str(tmp_path / "out"), batch_size=8, lr=1e-3, checkpoint_every=2, progress=False,
+                    cache_dir=str(tmp_path / "cache"), head_fit_pairs=40, max_seq_length=32)
+    return TrainConfig(**{**settings, **kw})
+
+
+@pytest.mark.parametrize("name", TRAINERS.names())
+def test_every_trainer_produces_a_loadable_model(name, tiny_bert, tiny_data, tmp_path):
+    teacher = HashEncoder(dim=48)
+    path = TRAINERS.get(name)().train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path))
+    model = load_student(path)
+    vectors = model.encode(["Anna kauft 7 Äpfel.", "Anna buys 7 apples."])
+    assert np.isfinite(vectors).all()
+    summary = json.loads((path / "training_summary.json").read_text())
+    assert summary["trainer"] == name and summary["steps"] == 6  # 48 pairs / batch 8
+    card = (path / "README.md").read_text()
+    for fact in ("hash-encoder", "de, fr", "big/en-de", "batch_size", "dev_acc_de"):
+        assert fact in card
+    if name == "distill":
+        assert vectors.shape[1] == 48  # projection head to the teacher's dimension
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)  # teacher normalises: so does student
+
+
+def test_distill_lowers_the_mse_to_the_teacher(tiny_bert, tiny_data, tmp_path):
+    teacher = HashEncoder(dim=32)
+    config = config_for(tmp_path, epochs=4, head="linear", freeze_embeddings=False)
+    path = TRAINERS.get("distill")().train(teacher, load_student(tiny_bert), tiny_data, config)
+    summary = json.loads((path / "training_summary.json").read_text())
+    first, last = np.mean(summary["loss_first"]), np.mean(summary["loss_last"])
+    assert last < 0.8 * first
+
+
+def test_lstsq_head_starts_close_to_the_teacher(tiny_bert, tiny_data, tmp_path):
+    from trainers.student import attach_head
+
+    student = load_student(tiny_bert)
+    texts = [s for d in tiny_data.train for s, _ in d.pairs]
+    teacher = HashEncoder(dim=24).encode(texts)
+    fitted = attach_head(student, 24, True, head="lstsq", fit=(student.encode(texts), teacher))
+    random = attach_head(load_student(tiny_bert), 24, True, head="linear")
+    err_fit = np.mean((fitted.encode(texts) - teacher) ** 2)
+    err_random = np.mean((random.encode(texts) - teacher) ** 2)
+    assert err_fit < 0.7 * err_random
+
+
+def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(tiny_bert, tiny_data, tmp_path):
+    import trainers.loop as loop
+
+    teacher = HashEncoder(dim=32)
+    trainer = TRAINERS.get("distill")()
+    full = trainer.train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path / "a", checkpoint_every=2))
+
+    config = config_for(tmp_path / "b", checkpoint_every=2)
+    original = loop.train_loop
+
+    def crash_after_step_4(model, loss_fn, *args, **kw):
+        calls = {"n": 0}
+
+        def flaky(m, items):
+            calls["n"] += 1
+            if calls["n"] == 5:
+                raise KeyboardInterrupt("killed")
+            return loss_fn(m, items)
+
+        return original(model, flaky, *args, **kw)
+
+    import trainers.distill as distill
+
+    distill.train_loop = crash_after_step_4
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+    finally:
+        distill.train_loop = original
+    resumed = trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+    summary = json.loads((resumed / "training_summary.json").read_text())
+    assert summary["resumed_from"] == 4
+    assert summary["teacher_embeddings"]["computed_this_run"] == 0  # the teacher cache was reused
+    texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
+    np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)
+
+
+def test_finished_output_is_not_retrained(tiny_bert, tiny_data, tmp_path):
+    trainer = TRAINERS.get("ranking")()
+    config = config_for(tmp_path)
+    path = trainer.train(HashEncoder(), load_student(tiny_bert), tiny_data, config)
+    stamp = (path / "training_summary.json").stat().st_mtime_ns
+    trainer.train(HashEncoder(), load_student(tiny_bert), tiny_data, config)
+    assert (path / "training_summary.json").stat().st_mtime_ns == stamp
+    trainer.train(HashEncoder(), load_student(tiny_bert), tiny_data, replace(config, overwrite=True))
+    assert (path / "training_summary.json").stat().st_mtime_ns != stamp
+
+
+def test_hard_negative_mining_skips_gold_duplicates_and_near_duplicates():
+    def unit(*weights):
+        v = np.zeros(8, dtype=np.float32)
+        v[:len(weights)] = weights
+        return v / np.linalg.norm(v)
+
+    tgt = np.stack([
+        unit(1),  # 0: gold of source 0
+        unit(1, 0.05),  # 1: near-duplicate of 0 (cosine 0.999): skipped
+        unit(1, 0.75),  # 2: close but distinct (cosine 0.8): the hard negative
+        unit(1, 0.48),  # 3: closer (0.9), but the same text as 0: skipped
+        unit(0, 0, 1),
+        unit(0, 0, 0, 1),
+    ])
+    texts = ["The cat.", "The cat sleeps.", "A dog.", "the cat. ", "x", "y"]
+    negatives = mine_hard_negatives(tgt.copy(), tgt, texts)
+    assert negatives[0] == 2
+    assert all(n != i for i, n in enumerate(negatives))

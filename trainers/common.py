@@ -1,0 +1,125 @@
+"""Pieces every trainer uses: batch encoding with gradients, the dev-set callback, saving with a card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainers.data import ParallelData
+
+SUMMARY = "training_summary.json"
+
+
+def encode_with_grad(model, texts: list[str]):
+    """Sentence embeddings of `texts` through `model` (a SentenceTransformer, possibly DDP-wrapped)."""
+    inner = getattr(model, "module", model)
+    features = (inner.preprocess if hasattr(inner, "preprocess") else inner.tokenize)(texts)
+    device = next(inner.parameters()).device
+    features = {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
+    return model(features)["sentence_embedding"]
+
+
+def dev_callback(data: ParallelData, teacher_vectors: dict[str, np.ndarray] | None, batch_size: int = 64):
+    """A function model -> dev metrics: translation accuracy per language and, with a teacher, MSE.
+
+    Accuracy: share of dev sources whose nearest dev target (cosine) is their translation, x100.
+    MSE: mean squared error between student(translation) and teacher(source), as in training.
+    """
+    def evaluate(model) -> dict[str, Any]:
+        model.eval()
+        scores: dict[str, Any] = {}
+        for lang, pairs in data.dev.items():
+            src = model.encode([s for s, _ in pairs], batch_size=batch_size, convert_to_numpy=True)
+            tgt = model.encode([t for _, t in pairs], batch_size=batch_size, convert_to_numpy=True)
+            a = src / np.linalg.norm(src, axis=1, keepdims=True)
+            b = tgt / np.linalg.norm(tgt, axis=1, keepdims=True)
+            hits = np.argmax(a @ b.T, axis=1) == np.arange(len(a))
+            scores[f"dev_acc_{lang}"] = round(100.0 * float(hits.mean()), 3)
+            if teacher_vectors is not None and teacher_vectors[lang].shape[1] == tgt.shape[1]:
+                scores[f"dev_mse_{lang}"] = round(float(np.mean((tgt - teacher_vectors[lang]) ** 2)), 8)
+        return scores
+
+    return evaluate
+
+
+def finished(output: Path) -> bool:
+    """True when `output` holds a completed training (its summary is written last)."""
+    return (output / SUMMARY).is_file() and (output / "modules.json").is_file()
+
+
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a torchrun launch: only rank 0 writes files."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def save_student(model, output: Path, summary: dict[str, Any]) -> Path:
+    """Save a sentence-transformers folder, its model card, and the training summary (last).
+
+    Under torchrun, rank 0 saves and every rank waits for it, so that all can read the folder next.
+    """
+    if is_main_process():
+        output.mkdir(parents=True, exist_ok=True)
+        model.save(str(output), safe_serialization=True)
+        save_summary_and_card(output, summary)
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+    return output
+
+
+def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
+    """(Re)write README.md from `summary`, then the summary itself (its presence marks completion)."""
+    (output / "README.md").write_text(model_card(summary), encoding="utf-8")
+    tmp = output / f".{SUMMARY}.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(output / SUMMARY)
+
+
+def model_card(summary: dict[str, Any]) -> str:
+    """A Markdown model card: teacher, base, trainer, languages, data, hyper-parameters, scores."""
+    lines = [
+        f"# {summary['trainer']} student: {summary['student']} <- {summary['teacher']}",
+        "",
+        "A multilingual sentence-embedding model made with the distillation harness "
+        "(Reimers & Gurevych 2020 setup). Load it with `SentenceTransformer(path)`.",
+        "",
+        f"- **Trainer:** `{summary['trainer']}`",
+        f"- **Teacher:** `{summary['teacher']}` ({summary.get('teacher_revision', '?')})",
+        f"- **Student base:** `{summary['student']}`",
+        f"- **Languages:** {', '.join(summary['langs'])}",
+        f"- **Training pairs:** {summary['n_pairs']} over {len(summary['datasets'])} datasets "
+        f"({'balanced' if summary['config']['balanced'] else 'unbalanced'} batches)",
+        f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
+        f"on {summary['device']}",
+        "",
+        "## Data",
+        "",
+        "| dataset | pairs |",
+        "|---|---|",
+        *[f"| {name} | {count} |" for name, count in summary["datasets"].items()],
+        "",
+        "## Hyper-parameters",
+        "",
+        "| name | value |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in sorted(summary["config"].items())],
+        "",
+        "## Scores",
+        "",
+    ]
+    dev = summary.get("dev") or []
+    if dev:
+        lines += ["Held-out dev pairs (final step):", "", "| metric | value |", "|---|---|",
+                  *[f"| {k} | {v} |" for k, v in dev[-1].items() if k != "step"], ""]
+    evaluation = summary.get("evaluation") or {}
+    if evaluation:
+        lines += ["Harness evaluation:", "", "| task | pair | metric | value |", "|---|---|---|---|",
+                  *[f"| {row['task']} | {row['pair']} | {row['metric']} | {row['value']:.2f} |" for row in evaluation],
+                  ""]
+    return "\n".join(lines)

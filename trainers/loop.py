@@ -1,0 +1,169 @@
+"""The training loop every trainer shares: optimiser, warm-up, checkpoints and resume, dev callback,
+progress bar with loss, seeds, CUDA/bf16 and torchrun (DDP, gloo on CPU) support.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import HarnessError
+from trainers.config import TrainConfig
+from trainers.sampling import BalancedBatches
+
+STATE = "trainer_state.json"
+
+
+@dataclass
+class LoopResult:
+    steps: int
+    seconds: float
+    samples: int
+    resumed_from: int | None
+    losses: list[float] = field(default_factory=list)
+    dev: list[dict[str, Any]] = field(default_factory=list)
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size), starting the process group when launched by torchrun."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        import torch
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def pick_device(config: TrainConfig) -> str:
+    import torch
+
+    if config.device:
+        return config.device
+    if torch.cuda.is_available():
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return "cpu"
+
+
+def _param_groups(model, config: TrainConfig) -> list[dict[str, Any]]:
+    head, body = [], []
+    for name, param in model.named_parameters():
+        if config.freeze_embeddings and "word_embeddings" in name:
+            param.requires_grad_(False)
+        if param.requires_grad:
+            # parameters of modules after the transformer (projection heads) get the head rate
+            (body if name.startswith("0.") else head).append(param)
+    groups = [{"params": body, "lr": config.lr}]
+    if head:
+        groups.append({"params": head, "lr": config.head_lr})
+    return groups
+
+
+def _schedule(total: int, warmup: float) -> Callable[[int], float]:
+    """Linear warm-up over the first `warmup` share of steps, then linear decay to zero."""
+    warm = max(1, int(total * warmup))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return factor
+
+
+def _latest_checkpoint(folder: Path) -> Path | None:
+    done = [p for p in folder.glob("step-*") if (p / STATE).is_file()]
+    return max(done, key=lambda p: int(p.name.split("-")[1])) if done else None
+
+
+def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int) -> None:
+    import torch
+    from safetensors.torch import save_model
+
+    final = folder / f"step-{step}"
+    tmp = folder / f".tmp-step-{step}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_model(model, str(tmp / "model.safetensors"))
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
+    (tmp / STATE).write_text(json.dumps({"step": step}), encoding="utf-8")  # written last: marks completeness
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    for old in sorted(folder.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(path: Path, model, optimizer, scheduler) -> int:
+    import torch
+    from safetensors.torch import load_model
+
+    load_model(model, str(path / "model.safetensors"), device=str(next(model.parameters()).device))
+    state = torch.load(path / "optimizer.pt", weights_only=True)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(json.loads((path / STATE).read_text())["step"])
+
+
+def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: TrainConfig, workdir: Path,
+               dev_fn: Callable | None = None, desc: str = "train") -> LoopResult:
+    """Run `epochs` over `batches`; `loss_fn(model, items)` returns the loss of one (local) batch.
+
+    Resumes from the newest complete checkpoint in `workdir/checkpoints`.
+    """
+    import time
+
+    import torch
+    from tqdm.auto import tqdm
+
+    rank, world = distributed()
+    torch.manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(_param_groups(model, config), weight_decay=config.weight_decay)
+    total = len(batches) * config.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total, config.warmup))
+    ckpt_dir = workdir / "checkpoints"
+    latest = _latest_checkpoint(ckpt_dir)
+    start = _load_checkpoint(latest, model, optimizer, scheduler) if latest else 0
+    train_model = model
+    if world > 1:
+        train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+    use_bf16 = next(model.parameters()).is_cuda and torch.cuda.is_bf16_supported()
+    result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
+    bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
+    began, ema = time.perf_counter(), None
+    step = start
+    for epoch in range(start // len(batches), config.epochs):
+        model.train()
+        for items in batches.epoch(epoch, start=step - epoch * len(batches)):
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+                loss = loss_fn(train_model, items[rank::world])
+            if not torch.isfinite(loss):
+                raise HarnessError(f"{desc}: loss became {loss.item()} at step {step}; lower --lr")
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            result.samples += len(items)
+            ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+            result.losses.append(round(loss.item(), 6))
+            bar.update(1)
+            bar.set_postfix(loss=f"{ema:.4g}")
+            if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
+                _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints)
+            if dev_fn and rank == 0 and config.eval_every and step % config.eval_every == 0:
+                result.dev.append({"step": step, **dev_fn(model)})
+                model.train()
+    bar.close()
+    result.seconds = time.perf_counter() - began
+    if dev_fn and rank == 0:
+        result.dev.append({"step": step, **dev_fn(model)})
+    return result

@@ -1,0 +1,119 @@
+"""Translation ranking (the mUSE / LaBSE contrast): a bi-encoder trained so that each source ranks
+its translation first among the batch's translations (symmetric in-batch softmax with a scale).
+
+`ranking-hn` adds the second stage: mine hard negatives (nearest wrong translations, skipping
+duplicates and near-duplicates of the gold) with the stage-1 model, then retrain with them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from harness.core.encoder import Encoder
+from trainers.common import dev_callback, encode_with_grad, finished, save_student
+from trainers.config import TrainConfig
+from trainers.data import ParallelData
+from trainers.distill import summarise
+from trainers.loop import pick_device, train_loop
+from trainers.sampling import BalancedBatches
+
+NEAR_DUPLICATE = 0.95  # a candidate this close to the gold translation is likely a paraphrase, not a negative
+
+
+def ranking_loss(src, tgt, scale: float, negatives=None):
+    """Symmetric in-batch softmax loss; `negatives` (one per pair) widen the source->target side."""
+    import torch
+    import torch.nn.functional as F
+
+    src, tgt = F.normalize(src.float(), dim=-1), F.normalize(tgt.float(), dim=-1)
+    candidates = tgt if negatives is None else torch.cat([tgt, F.normalize(negatives.float(), dim=-1)])
+    labels = torch.arange(len(src), device=src.device)
+    forward = F.cross_entropy(scale * src @ candidates.T, labels)
+    backward = F.cross_entropy(scale * tgt @ src.T, labels)
+    return (forward + backward) / 2
+
+
+def mine_hard_negatives(src: np.ndarray, tgt: np.ndarray, tgt_texts: list[str], k: int = 10) -> np.ndarray:
+    """Index of the nearest wrong target for each source (-1 when none qualifies).
+
+    Skips the gold itself, exact duplicates of the gold text, and near-duplicates (cosine to the
+    gold translation >= NEAR_DUPLICATE), which would teach the model to push apart paraphrases.
+    """
+    import faiss
+
+    src = src / np.linalg.norm(src, axis=1, keepdims=True)
+    tgt = np.ascontiguousarray(tgt / np.linalg.norm(tgt, axis=1, keepdims=True), dtype=np.float32)
+    index = faiss.IndexFlatIP(tgt.shape[1])
+    index.add(tgt)
+    _, ids = index.search(np.ascontiguousarray(src, dtype=np.float32), min(k, len(tgt)))
+    folded = [t.strip().casefold() for t in tgt_texts]
+    negatives = np.full(len(src), -1, dtype=np.int64)
+    for i, row in enumerate(ids):
+        for j in row:
+            if j != i and j >= 0 and folded[j] != folded[i] and float(tgt[i] @ tgt[j]) < NEAR_DUPLICATE:
+                negatives[i] = j
+                break
+    return negatives
+
+
+class RankingTrainer:
+    """Stage 1: in-batch random negatives only."""
+
+    name = "ranking"
+
+    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
+        return self._train(teacher, student, data, config, negatives=None)
+
+    def _train(self, teacher, student, data, config, negatives) -> Path:
+
+        output = Path(config.output)
+        if finished(output) and not config.overwrite:
+            return output
+        started = time.perf_counter()
+        model = student.to(pick_device(config))
+        model.max_seq_length = config.max_seq_length
+
+        def loss_fn(m, items):
+            src = [data.train[d].pairs[r][0] for d, r in items]
+            tgt = [data.train[d].pairs[r][1] for d, r in items]
+            if negatives is None:
+                emb = encode_with_grad(m, src + tgt)
+                return ranking_loss(emb[:len(src)], emb[len(src):], config.scale)
+            neg_rows = [(d, int(negatives[d][r])) for d, r in items]
+            neg = [data.train[d].pairs[r][1] for d, r in neg_rows if r >= 0]
+            emb = encode_with_grad(m, src + tgt + neg)
+            n = len(src)
+            return ranking_loss(emb[:n], emb[n:2 * n], config.scale, emb[2 * n:] if neg else None)
+
+        batches = BalancedBatches([len(d.pairs) for d in data.train], config.batch_size, config.seed, config.balanced)
+        result = train_loop(model, loss_fn, batches, config, output, dev_callback(data, None), desc=self.name)
+        summary = summarise(self.name, teacher, data, config, result, model, started)
+        if negatives is not None:
+            found = sum(int((n >= 0).sum()) for n in negatives)
+            summary["hard_negatives"] = {"pairs_with_negative": found, "pairs": data.n_pairs}
+        return save_student(model, output, summary)
+
+
+class HardNegativeRankingTrainer(RankingTrainer):
+    """Stage 1 (ranking), then mine hard negatives with that model, then retrain with them."""
+
+    name = "ranking-hn"
+
+    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
+        from dataclasses import replace
+
+        from sentence_transformers import SentenceTransformer
+
+        stage1_dir = Path(config.output) / "stage1"
+        RankingTrainer().train(teacher, student, data, replace(config, output=str(stage1_dir)))
+        stage1 = SentenceTransformer(str(stage1_dir), device=pick_device(config))
+        negatives = []
+        for dataset in data.train:
+            src = stage1.encode([s for s, _ in dataset.pairs], batch_size=64, convert_to_numpy=True)
+            tgt_texts = [t for _, t in dataset.pairs]
+            tgt = stage1.encode(tgt_texts, batch_size=64, convert_to_numpy=True)
+            negatives.append(mine_hard_negatives(src, tgt, tgt_texts))
+        return self._train(teacher, stage1, data, config, negatives)

@@ -63,11 +63,52 @@ def _add_train(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="train students, evaluate teacher/base/students/baselines, rebuild leaderboard",
+                       description="The whole pipeline. Flags override --config (TOML with the same names); "
+                                   "defaults: distill all-MiniLM-L6-v2 into multilingual-e5-small on de,fr.")
+    p.add_argument("--config", default=None, help="TOML file with run settings (keys as the flags, underscores)")
+    p.add_argument("--teacher")
+    p.add_argument("--student")
+    p.add_argument("--langs")
+    p.add_argument("--trainers", help="comma-separated: distill, ranking, ranking-hn (default distill)")
+    p.add_argument("--tasks", help="families or task names (default sts,mining,retrieval)")
+    p.add_argument("--baselines", help="comma-separated baselines (default use-multilingual; '' for none)")
+    p.add_argument("--max-pairs", type=int, help="training pairs per language (default 1000)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--results-dir")
+    p.add_argument("--device")
+    p.add_argument("--quick", action="store_true", default=None,
+                   help="a first try in a few minutes: 200 pairs per language, STS + Tatoeba, no baselines")
+    p.add_argument("--trust-remote-code", action="store_true", default=None)
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _add_results_commands(sub) -> None:
+    lb = sub.add_parser("leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
+    lb.add_argument("--results-dir", default="results/runs")
+    lb.add_argument("--out", default="results", help="folder for the leaderboard files")
+    cmp = sub.add_parser("compare", help="regression gate: exit 1 when a candidate's metric drops past a tolerance")
+    cmp.add_argument("--baseline", required=True, help="results folder, or a git ref whose results/runs is used")
+    cmp.add_argument("--candidate", default="results/runs")
+    cmp.add_argument("--tolerance", type=float, default=0.5, help="allowed drop, in score points (default 0.5)")
+    cmp.add_argument("--metrics", choices=["main", "all"], default="main")
+    ex = sub.add_parser("export", help="export stored results in another format")
+    ex.add_argument("--format", choices=["mteb"], default="mteb")
+    ex.add_argument("--results-dir", default="results/runs")
+    ex.add_argument("--out", default="results/mteb")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_eval(sub)
     _add_train(sub)
+    _add_run(sub)
+    _add_results_commands(sub)
     ls = sub.add_parser("ls", help="list tasks, models or languages")
     ls.add_argument("what", choices=["tasks", "models", "languages"])
     return parser
@@ -120,6 +161,57 @@ def cmd_train(args: argparse.Namespace) -> int:
     return report.exit_code if report else 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.config import RunConfig
+    from harness.runner import run
+
+    overrides = {k: v for k, v in vars(args).items()
+                 if v is not None and k not in ("command", "config", "no_progress")}
+    for key in ("langs", "trainers", "tasks", "baselines"):
+        if key in overrides:
+            overrides[key] = split_list(overrides[key])
+    if args.no_progress:
+        overrides["progress"] = False
+    config = RunConfig.from_file(args.config, **overrides) if args.config else RunConfig(**overrides)
+    report = run(config, log=lambda line: print(line, file=sys.stderr))
+    print(f"run finished in {report.seconds:.0f} s; students: {', '.join(map(str, report.students)) or 'none'}")
+    print((report.leaderboard[0]).read_text(encoding="utf-8"))
+    return report.exit_code
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from results.render import write_leaderboard
+
+    for path in write_leaderboard(args.results_dir, args.out):
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from results.compare import compare, materialise_baseline
+    from results.tables import to_markdown
+
+    baseline, tmp = materialise_baseline(args.baseline)
+    try:
+        result = compare(baseline, __import__("pathlib").Path(args.candidate), args.tolerance, args.metrics)
+    finally:
+        if tmp:
+            tmp.cleanup()
+    changed = result.table[result.table["status"] != "ok"].set_index(["model", "task", "pair", "metric"])
+    print(f"{len(result.table)} metrics compared; tolerance {args.tolerance}; "
+          f"{len(result.regressions)} regression(s)\n")
+    print(to_markdown(changed, digits=2) if len(changed) else "no change beyond the tolerance")
+    return result.exit_code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from results.export_mteb import export_mteb
+
+    paths = export_mteb(args.results_dir, args.out)
+    print(f"wrote {len(paths)} mteb TaskResult files under {args.out}")
+    return 0
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     if args.what == "tasks":
         from tasks.catalog import FAMILY_DEFAULTS, TASKS
@@ -130,9 +222,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("\nfamilies: " + "; ".join(f"{f} = {', '.join(n)}" for f, n in FAMILY_DEFAULTS.items()))
         print("your own files: sts-file:PATH[@src-tgt], mining-file:SRC+TGT[@src-tgt], retrieval-file:PATH[@src-tgt]")
     elif args.what == "models":
-        from harness.models import ALIASES
+        from harness.models import ALIASES, BASELINES
 
-        for alias in ALIASES:
+        for alias in [*ALIASES, *BASELINES]:
             print(alias)
         print("hash[:DIM]  (deterministic model-free encoder for tests)")
     else:
@@ -143,7 +235,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": cmd_eval, "train": cmd_train, "ls": cmd_ls}
+COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
+            "compare": cmd_compare, "export": cmd_export, "ls": cmd_ls}
 
 
 def main(argv: list[str] | None = None) -> int:

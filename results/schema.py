@@ -31,7 +31,7 @@ def make_record(*, model: dict[str, str], task: dict[str, str], pair: str, metri
     return {
         "schema_version": SCHEMA_VERSION,
         "harness_version": __version__,
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "model": model,
         "task": task,
         "pair": pair,

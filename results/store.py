@@ -32,8 +32,13 @@ def safe_name(name: str, max_length: int = 80) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temp file beside `path`, fsync, then rename over it: readers never see half a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text via a temp file, fsync and rename (then fsync the folder)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

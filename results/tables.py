@@ -55,4 +55,72 @@ def to_markdown(frame: pd.DataFrame, digits: int = 1) -> str:
         flat.index = [" ".join(str(part) for part in row) for row in flat.index]
     flat.columns = [" ".join(str(part) for part in col) if isinstance(col, tuple) else str(col)
                     for col in flat.columns]
-    return flat.round(digits).to_markdown(floatfmt=f".{digits}f")
+    flat = flat.round(digits).astype(object).where(flat.notna(), "")
+    return flat.to_markdown(floatfmt=f".{digits}f")
+
+
+ROLE_ORDER = {"teacher": 0, "base": 1, "student": 2, "baseline": 3}
+
+
+def model_roles(records: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Model name -> its metadata (role, base, teacher, trainer) from the records."""
+    roles: dict[str, dict[str, str]] = {}
+    for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
+        roles.setdefault(record["model"]["name"], {k: v for k, v in record["model"].items() if k != "revision"})
+    return roles
+
+
+def _languages_of(pair: str) -> set[str]:
+    src, tgt = pair.split("-", 1)
+    # an X-en pair belongs to X; en-en belongs to en
+    return {lang for lang in (src, tgt) if lang != "en"} or {"en"}
+
+
+def family_language_scores(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Mean main score per (model, family, language) over every task and pair touching that language."""
+    long = long_table(records)
+    long = long[long["main"]]
+    rows = [{"model": r.model, "family": r.family, "lang": lang, "value": r.value}
+            for r in long.itertuples() for lang in _languages_of(r.pair)]
+    frame = pd.DataFrame(rows, columns=["model", "family", "lang", "value"])
+    return frame.groupby(["model", "family", "lang"], sort=True)["value"].mean().reset_index()
+
+
+def below_base_on_sts(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Students scoring below their own base on any STS pair: model -> description of the drops."""
+    long = long_table(records)
+    sts = long[(long["family"] == "sts") & long["main"]].set_index(["model", "task", "pair"])["value"]
+    flags = {}
+    for name, meta in model_roles(records).items():
+        base = meta.get("base")
+        if meta.get("role") != "student" or not base or base not in sts.index.get_level_values(0):
+            continue
+        drops = []
+        for (task, pair), value in sts.loc[name].items():
+            if (base, task, pair) in sts.index and value < sts[(base, task, pair)]:
+                drops.append(f"{pair} {value - sts[(base, task, pair)]:+.1f}")
+        if drops:
+            flags[name] = "below base on STS: " + ", ".join(drops)
+    return flags
+
+
+def leaderboard_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Models x (family language) main scores, family averages, overall average, delta to the teacher, flags."""
+    scores = family_language_scores(records)
+    if scores.empty:
+        return pd.DataFrame()
+    wide = scores.pivot_table(index="model", columns=["family", "lang"], values="value", aggfunc="first")
+    wide.columns = [f"{family} {lang}" for family, lang in wide.columns]
+    for family in sorted(scores["family"].unique()):
+        per_family = scores[scores["family"] == family].groupby("model")["value"].mean()
+        wide[f"{family} avg"] = per_family
+    family_avgs = [c for c in wide.columns if c.endswith(" avg")]
+    wide["avg"] = wide[family_avgs].mean(axis=1)
+    roles = model_roles(records)
+    teachers = [m for m, meta in roles.items() if meta.get("role") == "teacher" and m in wide.index]
+    wide["Δ teacher"] = wide["avg"] - wide.loc[teachers[0], "avg"] if teachers else float("nan")
+    flags = below_base_on_sts(records)
+    wide.insert(0, "role", [roles.get(m, {}).get("role", "") for m in wide.index])
+    wide["flag"] = [flags.get(m, "") for m in wide.index]
+    order = sorted(wide.index, key=lambda m: (ROLE_ORDER.get(wide.loc[m, "role"], 9), m))
+    return wide.loc[order]

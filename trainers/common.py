@@ -45,9 +45,29 @@ def dev_callback(data: ParallelData, teacher_vectors: dict[str, np.ndarray] | No
     return evaluate
 
 
-def finished(output: Path) -> bool:
-    """True when `output` holds a completed training (its summary is written last)."""
-    return (output / SUMMARY).is_file() and (output / "modules.json").is_file()
+# settings that do not change what is learned
+_INCIDENTAL = {"output", "progress", "overwrite", "device", "checkpoint_every", "eval_every", "keep_checkpoints",
+               "cache_dir"}
+
+
+def finished(output: Path, config=None) -> bool:
+    """True when `output` holds a completed training (its summary is written last).
+
+    With `config`, a completed training made with other settings is an error rather than a silent reuse.
+    """
+    from harness.core.errors import HarnessError
+
+    if not ((output / SUMMARY).is_file() and (output / "modules.json").is_file()):
+        return False
+    if config is not None:
+        stored = json.loads((output / SUMMARY).read_text(encoding="utf-8")).get("config", {})
+        wanted = config.to_dict()
+        changed = [k for k in wanted if k not in _INCIDENTAL and k in stored and stored[k] != wanted[k]]
+        if changed:
+            diff = ", ".join(f"{k} {stored[k]!r} -> {wanted[k]!r}" for k in changed)
+            raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "
+                               f"use another --output or --overwrite")
+    return True
 
 
 def is_main_process() -> bool:

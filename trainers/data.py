@@ -57,18 +57,23 @@ def load_parallel(root: Path, langs: list[str], *, max_pairs: int | None = None,
         for path in files:
             pairs = read_pairs(path)
             per_source.append([pairs[i] for i in rng.permutation(len(pairs))])
-        # dev pairs come round-robin from every source so the dev set spans the domains
+        # dev pairs come round-robin from every source so the dev set spans the domains, and never
+        # more than a fifth of the language's pairs
+        wanted = min(dev_pairs, sum(len(p) for p in per_source) // 5)
         dev[lang] = []
         cursor = [0] * len(per_source)
-        while len(dev[lang]) < dev_pairs and any(c < len(p) - 1 for c, p in zip(cursor, per_source)):
+        while len(dev[lang]) < wanted and any(c < len(p) - 1 for c, p in zip(cursor, per_source)):
             for i, pairs in enumerate(per_source):
-                if len(dev[lang]) < dev_pairs and cursor[i] < len(pairs) - 1:
+                if len(dev[lang]) < wanted and cursor[i] < len(pairs) - 1:
                     dev[lang].append(pairs[cursor[i]])
                     cursor[i] += 1
         held_out = set(dev[lang])  # a dev pair repeated in another source must not leak into training
         remaining = [[p for p in pairs[c:] if p not in held_out] for c, pairs in zip(cursor, per_source)]
         caps = _split_cap(max_pairs, [len(r) for r in remaining])
         for path, pairs, cap in zip(files, remaining, caps):
+            if cap < 1:
+                raise HarnessError(f"{path}: no training pairs left after holding out {len(dev[lang])} dev pairs "
+                                   f"and capping {lang} at {max_pairs}; raise --max-pairs")
             train.append(ParallelDataset(f"{path.parent.name}/en-{lang}", lang, pairs[:cap]))
     return ParallelData(train, dev)
 

@@ -45,7 +45,7 @@ class DistillTrainer:
         import torch
 
         output = Path(config.output)
-        if finished(output) and not config.overwrite:
+        if not config.overwrite and finished(output, config):
             return output
         started = time.perf_counter()
         train_targets, dev_targets, cache = teacher_targets(teacher, data, config)

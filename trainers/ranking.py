@@ -70,7 +70,7 @@ class RankingTrainer:
     def _train(self, teacher, student, data, config, negatives) -> Path:
 
         output = Path(config.output)
-        if finished(output) and not config.overwrite:
+        if not config.overwrite and finished(output, config):
             return output
         started = time.perf_counter()
         model = student.to(pick_device(config))

@@ -138,6 +138,7 @@ class Language:
     code: str
     name: str
     script: str
+    iso3: str
 
 
 def _build() -> tuple[dict[str, Language], dict[str, str]]:
@@ -146,7 +147,8 @@ def _build() -> tuple[dict[str, Language], dict[str, str]]:
     for row in _TABLE.strip().splitlines():
         code, others, names, script = row.split("|")
         multiword = names.split(";")
-        languages[code] = Language(code, multiword[0], script)
+        iso3 = next((o for o in [code, *others.split()] if _ISO3.match(o)), code)
+        languages[code] = Language(code, multiword[0], script, iso3)
         for key in [code, *others.split(), *(n.lower() for n in multiword)]:
             if key in aliases and aliases[key] != code:
                 raise ValueError(f"language alias '{key}' maps to both {aliases[key]} and {code}")
@@ -154,9 +156,9 @@ def _build() -> tuple[dict[str, Language], dict[str, str]]:
     return languages, aliases
 
 
-LANGUAGES, _ALIASES = _build()
 _ISO3 = re.compile(r"^[a-z]{3}$")
 _SCRIPT = re.compile(r"^[a-z]{4}$")
+LANGUAGES, _ALIASES = _build()
 
 
 def normalise(code: str) -> str:
@@ -196,3 +198,9 @@ def name_of(code: str) -> str:
     """English name of a canonical code, or the code itself when unknown."""
     lang = LANGUAGES.get(code)
     return lang.name if lang else code
+
+
+def mteb_code(code: str) -> str:
+    """'de' -> 'deu-Latn': ISO 639-3 plus ISO 15924 script, as mteb writes languages."""
+    lang = LANGUAGES.get(code)
+    return f"{lang.iso3}-{lang.script}" if lang else code

@@ -1,0 +1,110 @@
+"""Leaderboard regeneration (deterministic, from the store alone) and the regression gate."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from harness.cli import main
+from harness.config import EvalConfig
+from harness.core.encoder import HashEncoder
+from harness.runner import evaluate
+from results.compare import compare
+
+
+@pytest.fixture(scope="module")
+def results(tiny_root, tmp_path_factory):
+    """Results of three hash 'models' with roles, on the tiny data root."""
+    out = tmp_path_factory.mktemp("lb") / "runs"
+    encoders = {"teacher-m": HashEncoder(dim=64, name="teacher-m"), "base-m": HashEncoder(dim=48, name="base-m"),
+                "student-m": HashEncoder(dim=16, name="student-m")}
+    meta = {"teacher-m": {"role": "teacher"}, "base-m": {"role": "base"},
+            "student-m": {"role": "student", "base": "base-m", "teacher": "teacher-m", "trainer": "distill"}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HARNESS_DATA", str(tiny_root))
+        evaluate(EvalConfig(models=list(encoders), langs=["de", "fr"], results_dir=str(out), progress=False,
+                            model_meta=meta), encoders=encoders, log=lambda line: None)
+    return out
+
+
+def test_regeneration_is_byte_identical(results, tmp_path):
+    assert main(["leaderboard", "--results-dir", str(results), "--out", str(tmp_path / "a")]) == 0
+    assert main(["leaderboard", "--results-dir", str(results), "--out", str(tmp_path / "b")]) == 0
+    for name in ("LEADERBOARD.md", "LEADERBOARD.csv", "leaderboard.html"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_leaderboard_content(results, tmp_path):
+    main(["leaderboard", "--results-dir", str(results), "--out", str(tmp_path)])
+    md = (tmp_path / "LEADERBOARD.md").read_text()
+    for text in ("sts de", "mining fr", "retrieval en", "Δ teacher", "tatoeba (acc_margin_mean)", "Hard negatives"):
+        assert text in md
+    rows = [line for line in md.splitlines() if line.startswith("| teacher-m")]
+    assert rows and "teacher" in rows[0]
+    # the hash student (16-d) is worse than its base (48-d) on some STS pair: it must be flagged
+    student_row = next(line for line in md.splitlines() if line.startswith("| student-m"))
+    assert "below base on STS" in student_row
+    html = (tmp_path / "leaderboard.html").read_text()
+    assert html.count("data:image/png;base64,") == 2  # scores per language + gap histograms
+    csv = (tmp_path / "LEADERBOARD.csv").read_text().splitlines()
+    assert csv[0].startswith("model,role,") and len(csv) == 4
+
+
+def test_corrupt_result_is_reported_and_skipped(results, tmp_path):
+    broken = tmp_path / "runs"
+    shutil.copytree(results, broken)
+    (broken / "base-m" / "tatoeba" / "de-en.json").write_text('{"schema_version": 1, "mod')
+    assert main(["leaderboard", "--results-dir", str(broken), "--out", str(tmp_path / "lb")]) == 0
+    md = (tmp_path / "lb" / "LEADERBOARD.md").read_text()
+    assert "base-m/tatoeba/de-en.json: corrupt JSON" in md
+    assert "| base-m" in md  # the model's other results still appear
+
+
+def degrade(folder, model, task, pair, metric, by):
+    path = folder / model / task / f"{pair}.json"
+    record = json.loads(path.read_text())
+    record["metrics"][metric]["value"] -= by
+    path.write_text(json.dumps(record))
+
+
+def test_compare_fails_on_a_degraded_candidate(results, tmp_path, capsys):
+    candidate = tmp_path / "cand"
+    shutil.copytree(results, candidate)
+    assert main(["compare", "--baseline", str(results), "--candidate", str(candidate)]) == 0
+    degrade(candidate, "student-m", "stsb-multi-mt", "en-de", "spearman", 0.4)  # within tolerance
+    assert main(["compare", "--baseline", str(results), "--candidate", str(candidate)]) == 0
+    degrade(candidate, "student-m", "tatoeba", "de-en", "acc_margin_mean", 3.0)
+    capsys.readouterr()
+    assert main(["compare", "--baseline", str(results), "--candidate", str(candidate), "--tolerance", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "student-m tatoeba de-en acc_margin_mean" in out and "worse" in out
+    assert "1 regression(s)" in out
+
+
+def test_lower_is_better_metrics_regress_when_they_rise(results, tmp_path):
+    candidate = tmp_path / "cand"
+    shutil.copytree(results, candidate)
+    degrade(candidate, "base-m", "tatoeba", "de-en", "xsim_error_fwd", -2.0)  # error rate up by 2
+    result = compare(results, candidate, tolerance=0.5, metrics="all")
+    assert list(result.regressions["metric"]) == ["xsim_error_fwd"]
+
+
+def test_missing_candidate_result_fails_the_gate(results, tmp_path):
+    candidate = tmp_path / "cand"
+    shutil.copytree(results, candidate)
+    (candidate / "teacher-m" / "flores" / "fr-en.json").unlink()
+    result = compare(results, candidate)
+    assert result.exit_code == 1 and list(result.regressions["status"]) == ["missing"]
+
+
+def test_baseline_can_be_a_git_ref(results, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    shutil.copytree(results, repo / "results" / "runs")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "golden"], check=True)
+    monkeypatch.chdir(repo)
+    assert main(["compare", "--baseline", "HEAD", "--candidate", str(results)]) == 0
+    assert main(["compare", "--baseline", "no-such-ref", "--candidate", str(results)]) == 2

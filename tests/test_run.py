@@ -1,0 +1,68 @@
+"""`harness run` end to end on tiny data: train, evaluate side by side, store config, rebuild leaderboard."""
+
+import json
+
+import pytest
+
+from harness.cli import main
+from harness.config import RunConfig
+from harness.core.errors import DataError
+
+
+@pytest.fixture
+def run_toml(tmp_path, tiny_bert):
+    path = tmp_path / "run.toml"
+    path.write_text(f'''
+teacher = "hash:32"
+student = "{tiny_bert}"
+langs = "de"
+trainers = ["distill"]
+tasks = ["stsb-multi-mt", "tatoeba"]
+baselines = []
+max_pairs = 24
+batch_size = 8
+head_fit_pairs = 40
+results_dir = "{tmp_path / 'results' / 'runs'}"
+leaderboard_dir = "{tmp_path / 'results'}"
+models_dir = "{tmp_path / 'models'}"
+''')
+    return path
+
+
+def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the teacher cache goes to ./cache
+    assert main(["run", "--config", str(run_toml), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "LEADERBOARD" not in out and "# Leaderboard" in out
+    runs = tmp_path / "results" / "runs"
+    models = sorted(p.name for p in runs.iterdir())
+    student = next(m for m in models if m.startswith("distill-"))
+    assert len(models) == 3  # teacher, untrained base, trained student
+    record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
+    assert record["model"]["role"] == "student" and record["model"]["trainer"] == "distill"
+    assert record["run"]["max_pairs"] == 24 and record["run"]["teacher"] == "hash:32"  # resolved config
+    stored = json.loads((tmp_path / "results" / "run_config.json").read_text())
+    assert stored["batch_size"] == 8
+    md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
+    assert "| hash:32" in md and f"| {student}" in md
+    # flags beat the file
+    assert main(["run", "--config", str(run_toml), "--batch-size", "4", "--no-progress"]) == 2  # trained otherwise
+    assert "holds a student trained with other settings (batch_size 8 -> 4)" in capsys.readouterr().err
+
+
+def test_unknown_config_key_names_file_and_suggests(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('techer = "x"\n')
+    with pytest.raises(DataError, match="bad.toml: unknown setting 'techer' \\(did you mean 'teacher'\\?\\)"):
+        RunConfig.from_file(path)
+
+
+def test_quick_profile_is_small():
+    config = RunConfig(quick=True)
+    assert config.max_pairs == 200 and config.baselines == [] and "retrieval" not in config.tasks
+    assert config.results_dir.startswith("results/quick")
+
+
+def test_run_validates_before_loading_models(data_env, tmp_path, capsys):
+    assert main(["run", "--trainers", "distil", "--results-dir", str(tmp_path)]) == 2
+    assert "did you mean 'distill'" in capsys.readouterr().err

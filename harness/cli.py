@@ -239,7 +239,14 @@ COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard":
             "compare": cmd_compare, "export": cmd_export, "ls": cmd_ls}
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -93,8 +93,20 @@ def folder_revision(folder: str) -> str:
     return digest.hexdigest()[:12]
 
 
+class TruncationWarning(UserWarning):
+    """Inputs longer than the model's maximum sequence length were cut."""
+
+
+def token_lengths(tokenizer, texts: list[str]) -> list[int]:
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+
+
 class SentenceTransformerEncoder:
-    """A sentence-transformers model behind the Encoder protocol."""
+    """A sentence-transformers model behind the Encoder protocol.
+
+    Texts longer than the model's max_seq_length are truncated by the model; this is reported once
+    per model (a TruncationWarning), not silently and not as a crash.
+    """
 
     def __init__(self, model, name: str, revision: str, *, show_progress: bool = False,
                  prompt: str | None = None):
@@ -103,12 +115,27 @@ class SentenceTransformerEncoder:
         self.revision = revision
         self.show_progress = show_progress
         self.prompt = prompt
+        self._warned_truncation = False
 
     @property
     def max_seq_length(self) -> int:
         return int(self.model.max_seq_length)
 
+    def _check_length(self, texts: list[str]) -> None:
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if self._warned_truncation or tokenizer is None:
+            return
+        too_long = sum(n > self.max_seq_length for n in token_lengths(tokenizer, texts))
+        if too_long:
+            import warnings
+
+            self._warned_truncation = True
+            warnings.warn(f"model '{self.name}': {too_long} of {len(texts)} texts are longer than its "
+                          f"max_seq_length of {self.max_seq_length} tokens and were truncated (reported once)",
+                          TruncationWarning, stacklevel=2)
+
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        self._check_length(texts)
         return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, prompt=self.prompt,
                                  show_progress_bar=self.show_progress and len(texts) > batch_size)
 
@@ -169,3 +196,13 @@ def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: boo
         return HashEncoder(dim=dim, name=spec)
     model = load_sentence_transformer(resolved, device=device, trust_remote_code=trust_remote_code)
     return SentenceTransformerEncoder(model, spec, revision_of(resolved, model), show_progress=show_progress)
+
+
+def unknown_token_rates(tokenizer, texts_by_lang: dict[str, list[str]]) -> dict[str, float]:
+    """Share (x100) of tokens that are the tokenizer's unknown token, per language."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    rates = {}
+    for lang, texts in texts_by_lang.items():
+        ids = [i for row in tokenizer(texts, add_special_tokens=False)["input_ids"] for i in row]
+        rates[lang] = 100.0 * sum(i == unk for i in ids) / max(1, len(ids)) if unk is not None else 0.0
+    return rates

@@ -146,6 +146,7 @@ def train(request: TrainRequest, config, log=print) -> tuple[Path, EvalReport | 
     teacher = load_encoder(request.teacher, device=config.device, trust_remote_code=request.trust_remote_code)
     student = load_sentence_transformer(student_spec, device=config.device,
                                         trust_remote_code=request.trust_remote_code)
+    warn_uncovered_languages(student, data, log)
     config.output = config.output or request.output or default_output(request)
     config.student_name = request.student
     if request.student == "teacher" and config.head == "auto":
@@ -247,3 +248,23 @@ def run(config, log=print) -> RunReport:
     write_json_atomic(Path(config.leaderboard_dir) / "run_config.json", config.to_dict())
     pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
     return RunReport(students, evaluation, pages, time.perf_counter() - began)
+
+
+COVERAGE_WARN = 1.0  # % unknown tokens above which a language is reported as not covered
+
+
+def warn_uncovered_languages(student, data, log=print) -> dict[str, float]:
+    """Warn when the student's tokenizer maps a requested language's text to unknown tokens."""
+    from harness.models import unknown_token_rates
+
+    tokenizer = getattr(student, "tokenizer", None)
+    if tokenizer is None:
+        return {}
+    sample: dict[str, list[str]] = {}
+    for dataset in data.train:
+        sample.setdefault(dataset.lang, []).extend(t for _, t in dataset.pairs[:500])
+    rates = unknown_token_rates(tokenizer, sample)
+    if any(rate > COVERAGE_WARN for rate in rates.values()):
+        table = ", ".join(f"{lang} {rate:.1f}%" for lang, rate in sorted(rates.items()))
+        log(f"warning: the student's tokenizer does not cover every language; unknown-token rate: {table}")
+    return rates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Protocol, runtime_checkable
@@ -30,44 +31,65 @@ def text_key(text: str) -> bytes:
 
 
 class CachedEncoder:
-    """Wraps an encoder so that each distinct sentence is encoded once per run.
+    """Wraps an encoder so that each distinct sentence is encoded once per run, as a unit vector.
 
-    The cache belongs to one model: a cache keyed by text alone once served one model's scores to
-    another in a well-known harness, so each model gets its own instance.
+    Every task scores by cosine, so vectors are L2-normalised once, in place, when they enter the
+    cache. Vectors live in the blocks the model returned: a request for exactly one block (the usual
+    first request of a list) gets that block back without a copy, so a run holds one copy of its
+    embeddings. The cache belongs to one model: a cache keyed by text alone once served one model's
+    scores to another in a well-known harness, so each model gets its own instance.
     """
 
     def __init__(self, inner: Encoder):
         self.inner = inner
         self.name = inner.name
         self.revision = inner.revision
-        self._cache: dict[bytes, np.ndarray] = {}
+        self._blocks: list[np.ndarray] = []
+        self._where: dict[bytes, tuple[int, int]] = {}
         self.encoded = 0  # sentences actually sent to the model
         self.requested = 0
+
+    def _add_block(self, keys: list[bytes], texts: list[str], batch_size: int) -> None:
+        vectors = np.ascontiguousarray(self.inner.encode(texts, batch_size=batch_size), dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+            raise HarnessError(f"model '{self.name}' returned shape {vectors.shape} for {len(texts)} texts")
+        bad = ~np.isfinite(vectors).all(axis=1)
+        if bad.any():
+            raise NonFiniteEmbeddings(
+                f"model '{self.name}' produced NaN/inf embeddings for {int(bad.sum())} of {len(texts)} texts"
+            )
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        vectors.setflags(write=False)
+        block = len(self._blocks)
+        self._blocks.append(vectors)
+        self._where.update((key, (block, row)) for row, key in enumerate(keys))
+        self.encoded += len(texts)
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         self.requested += len(texts)
         missing: dict[bytes, str] = {}
         for key, text in zip(keys, texts):
-            if key not in self._cache and key not in missing:
+            if key not in self._where and key not in missing:
                 missing[key] = text
         if missing:
-            vectors = np.asarray(self.inner.encode(list(missing.values()), batch_size=batch_size), dtype=np.float32)
-            if vectors.shape[0] != len(missing):
-                raise HarnessError(f"model '{self.name}' returned {vectors.shape[0]} vectors for {len(missing)} texts")
-            bad = ~np.isfinite(vectors).all(axis=1)
-            if bad.any():
-                raise NonFiniteEmbeddings(
-                    f"model '{self.name}' produced NaN/inf embeddings for {int(bad.sum())} of {len(missing)} texts"
-                )
-            self._cache.update(zip(missing, vectors))
-            self.encoded += len(missing)
+            self._add_block(list(missing), list(missing.values()), batch_size)
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self._cache[k] for k in keys])
+        places = [self._where[k] for k in keys]
+        block = places[0][0]
+        if len(self._blocks[block]) == len(places) and all(p == (block, i) for i, p in enumerate(places)):
+            return self._blocks[block]
+        return np.stack([self._blocks[b][r] for b, r in places])
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _feature_vector(feature: str, dim: int) -> np.ndarray:
+    seed = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
+    return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
 
 
 class HashEncoder:
@@ -88,8 +110,7 @@ class HashEncoder:
         return [f"w:{w}" for w in words] + [f"g:{g}" for g in grams]
 
     def _vector(self, feature: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
-        return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return _feature_vector(feature, self.dim)
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -98,7 +98,8 @@ class TruncationWarning(UserWarning):
 
 
 def token_lengths(tokenizer, texts: list[str]) -> list[int]:
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+    encoded = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 class SentenceTransformerEncoder:

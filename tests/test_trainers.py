@@ -26,7 +26,7 @@ def load_student(path):
 
 def config_for(tmp_path, **kw):
     settings = dict(output=str(tmp_path / "out"), batch_size=8, lr=1e-3, checkpoint_every=2, progress=False,
-                    cache_dir=str(tmp_path / "cache"), head_fit_pairs=40, max_seq_length=32)
+                    cache_dir=str(tmp_path / "cache"), head_fit_pairs=40, max_seq_length=16)
     return TrainConfig(**{**settings, **kw})
 
 
@@ -35,6 +35,7 @@ def test_every_trainer_produces_a_loadable_model(name, tiny_bert, tiny_data, tmp
     teacher = HashEncoder(dim=48)
     path = TRAINERS.get(name)().train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path))
     model = load_student(path)
+    assert model.max_seq_length == 32  # trained on 16-token inputs, saved with the base's inference length
     vectors = model.encode(["Anna kauft 7 Äpfel.", "Anna buys 7 apples."])
     assert np.isfinite(vectors).all()
     summary = json.loads((path / "training_summary.json").read_text())

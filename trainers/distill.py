@@ -55,6 +55,7 @@ class DistillTrainer:
         fit = fit_sample(student, data, train_targets, config.head_fit_pairs, config.seed) \
             if config.head in ("auto", "lstsq") else None
         model = attach_head(student, teacher_dim, normalised, head=config.head, fit=fit)
+        inference_length = model.max_seq_length  # training truncates for speed; the saved model does not
         model.max_seq_length = config.max_seq_length
         labels = [torch.from_numpy(t) for t in train_targets]
         mse = torch.nn.MSELoss()
@@ -71,6 +72,7 @@ class DistillTrainer:
                             desc=self.name)
         summary = summarise(self.name, teacher, data, config, result, model, started)
         summary["teacher_embeddings"] = {"cached": len(cache), "computed_this_run": cache.computed}
+        model.max_seq_length = inference_length
         return save_student(model, output, summary)
 
 

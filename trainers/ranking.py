@@ -74,6 +74,7 @@ class RankingTrainer:
             return output
         started = time.perf_counter()
         model = student.to(pick_device(config))
+        inference_length = model.max_seq_length  # training truncates for speed; the saved model does not
         model.max_seq_length = config.max_seq_length
 
         def loss_fn(m, items):
@@ -94,6 +95,7 @@ class RankingTrainer:
         if negatives is not None:
             found = sum(int((n >= 0).sum()) for n in negatives)
             summary["hard_negatives"] = {"pairs_with_negative": found, "pairs": data.n_pairs}
+        model.max_seq_length = inference_length
         return save_student(model, output, summary)
 
 

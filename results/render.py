@@ -40,7 +40,9 @@ def hard_negative_table(records: list[dict[str, Any]]) -> pd.DataFrame:
             for r in records if r.get("analysis")]
     if not rows:
         return pd.DataFrame()
-    return pd.DataFrame(rows).pivot_table(index="model", columns="column", values="value", aggfunc="first")
+    table = pd.DataFrame(rows).pivot_table(index="model", columns="column", values="value", aggfunc="first")
+    table.columns.name = None
+    return table
 
 
 def render_markdown(records: list[dict[str, Any]], problems: list[str], source: str) -> str:
@@ -110,8 +112,9 @@ def plot_gap_histograms(records: list[dict[str, Any]]) -> str | None:
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_title(f"{task} {pair}", fontsize=9)
         ax.set_xlabel("gold - best wrong (cosine)", fontsize=8)
-    axes[0][0].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     try:
         return _png(fig)
     finally:

@@ -87,6 +87,14 @@ def _add_run(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check a run's data, tasks, languages and model specs without loading models")
+    p.add_argument("--config", default=None, help="TOML run configuration to check")
+    p.add_argument("--langs")
+    p.add_argument("--tasks")
+    p.add_argument("--trainers")
+
+
 def _add_results_commands(sub) -> None:
     lb = sub.add_parser("leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
     lb.add_argument("--results-dir", default="results/runs")
@@ -108,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_train(sub)
     _add_run(sub)
+    _add_validate(sub)
     _add_results_commands(sub)
     ls = sub.add_parser("ls", help="list tasks, models or languages")
     ls.add_argument("what", choices=["tasks", "models", "languages"])
@@ -179,6 +188,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.config import RunConfig
+    from harness.runner import validate_run
+
+    overrides = {k: split_list(v) for k, v in vars(args).items() if k in ("langs", "tasks", "trainers") and v}
+    config = RunConfig.from_file(args.config, **overrides) if args.config else RunConfig(**overrides)
+    for line in validate_run(config):
+        print(line)
+    return 0
+
+
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from results.render import write_leaderboard
 
@@ -236,7 +256,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
-            "compare": cmd_compare, "export": cmd_export, "ls": cmd_ls}
+            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls}
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -209,18 +209,13 @@ def run(config, log=print) -> RunReport:
     """
     import time
 
-    from harness.models import load_encoder, resolve
+    from harness.models import load_encoder
     from results.render import write_leaderboard
     from results.store import write_json_atomic
-    from trainers.base import TRAINERS
     from trainers.config import TrainConfig
 
     began = time.perf_counter()
-    validate_tasks(EvalConfig(models=["-"], langs=config.langs, tasks=config.tasks))
-    for name in config.trainers:
-        TRAINERS.get(name)
-    for spec in (config.teacher, config.student):
-        resolve(config.teacher if spec == "teacher" else spec)
+    validate_run(config)
     students: list[Path] = []
     for name in config.trainers:
         output = Path(config.models_dir) / student_name(name, config.student, config.langs)
@@ -268,3 +263,22 @@ def warn_uncovered_languages(student, data, log=print) -> dict[str, float]:
         table = ", ".join(f"{lang} {rate:.1f}%" for lang, rate in sorted(rates.items()))
         log(f"warning: the student's tokenizer does not cover every language; unknown-token rate: {table}")
     return rates
+
+
+def validate_run(config) -> list[str]:
+    """Everything `run` checks before loading a model: tasks and their data, trainer names, training
+    data, model specs. Returns a short report; raises HarnessError on the first problem."""
+    from harness.models import resolve
+    from trainers.base import TRAINERS
+    from trainers.data import load_parallel
+
+    tasks = validate_tasks(EvalConfig(models=["-"], langs=config.langs, tasks=config.tasks))
+    for name in config.trainers:
+        TRAINERS.get(name)
+    data = load_parallel(data_root(), config.langs, max_pairs=config.max_pairs, dev_pairs=config.dev_pairs,
+                         seed=config.seed) if config.trainers else None
+    specs = [resolve(config.teacher), resolve(config.teacher if config.student == "teacher" else config.student)]
+    pairs = sum(len(task.pairs(config.langs)) for task in tasks)
+    return [f"tasks: {', '.join(t.metadata.name for t in tasks)} ({pairs} language pairs, data read and valid)",
+            f"training data: {data.n_pairs} pairs in {len(data.train)} datasets" if data else "training: none",
+            f"models: {', '.join(f'{s.spec} ({s.kind})' for s in specs)}", "ok"]

@@ -66,3 +66,10 @@ def test_quick_profile_is_small():
 def test_run_validates_before_loading_models(data_env, tmp_path, capsys):
     assert main(["run", "--trainers", "distil", "--results-dir", str(tmp_path)]) == 2
     assert "did you mean 'distill'" in capsys.readouterr().err
+
+
+def test_validate_checks_everything_without_loading_models(run_toml, data_env, capsys):
+    assert main(["validate", "--config", str(run_toml)]) == 0
+    out = capsys.readouterr().out
+    assert "tasks: stsb-multi-mt, tatoeba" in out and "training data:" in out and out.strip().endswith("ok")
+    assert main(["validate", "--config", str(run_toml), "--trainers", "distil"]) == 2

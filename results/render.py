@@ -57,25 +57,37 @@ def render_markdown(records: list[dict[str, Any]], problems: list[str], source: 
     return "\n".join(lines)
 
 
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def plot_scores_by_language(records: list[dict[str, Any]]) -> str:
-    """Grouped bars: for each family, each model's mean main score per language."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _legend_and_png(fig, axes, bottom: float) -> str:
+    """A shared legend under the panels, then the figure as base64 PNG (metadata stripped, so the
+    bytes are the same on every regeneration)."""
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
+    finally:
+        _pyplot().close(fig)
+
+
+def plot_scores_by_language(records: list[dict[str, Any]]) -> str:
+    """Grouped bars: for each family, each model's mean main score per language."""
     from results.tables import family_language_scores
 
     scores = family_language_scores(records)
     families = sorted(scores["family"].unique())
     models = sorted(scores["model"].unique())
-    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False)
+    fig, axes = _pyplot().subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False)
     for ax, family in zip(axes[0], families):
         part = scores[scores["family"] == family].pivot_table(index="lang", columns="model", values="value")
         part.reindex(columns=[m for m in models if m in part.columns]).plot.bar(ax=ax, legend=False, rot=0, width=0.8)
@@ -83,28 +95,17 @@ def plot_scores_by_language(records: list[dict[str, Any]]) -> str:
         ax.set_ylim(0, 100)
         ax.set_xlabel("")
     axes[0][0].set_ylabel("main score")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _legend_and_png(fig, axes, bottom=0.12)
 
 
 def plot_gap_histograms(records: list[dict[str, Any]]) -> str | None:
     """Per mining pair, each model's histogram of (gold score - best wrong score), xx->en direction."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     mining = sorted((r for r in records if r["task"]["family"] == "mining" and r.get("analysis")),
                     key=lambda r: (r["task"]["name"], r["pair"], r["model"]["name"]))
     panels = sorted({(r["task"]["name"], r["pair"]) for r in mining})
     if not panels:
         return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
+    fig, axes = _pyplot().subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
     for ax, (task, pair) in zip(axes[0], panels):
         for r in (r for r in mining if (r["task"]["name"], r["pair"]) == (task, pair)):
             hist = r["analysis"]["fwd"]["gap_histogram"]
@@ -112,13 +113,7 @@ def plot_gap_histograms(records: list[dict[str, Any]]) -> str | None:
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_title(f"{task} {pair}", fontsize=9)
         ax.set_xlabel("gold - best wrong (cosine)", fontsize=8)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _legend_and_png(fig, axes, bottom=0.14)
 
 
 def render_html(records: list[dict[str, Any]], problems: list[str], source: str) -> str:

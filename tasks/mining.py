@@ -13,7 +13,7 @@ import numpy as np
 from harness.core.encoder import Encoder
 from tasks import hard_negatives
 from tasks.base import LangPair, Metric, PairResult, Task, x100
-from tasks.knn import DEFAULT_SEARCH, SearchConfig, normalise, search
+from tasks.knn import DEFAULT_SEARCH, SearchConfig, normalise, search_both_ways
 
 MARGIN_K = 4
 
@@ -68,28 +68,33 @@ def extraction_f1(src_best: tuple[np.ndarray, np.ndarray], tgt_best: tuple[np.nd
     its higher margin. Gold pairs are (i, i).
     """
     (fwd_ids, fwd_scores), (bwd_ids, bwd_scores) = src_best, tgt_best
-    candidates: dict[tuple[int, int], float] = {}
-    for i, (j, score) in enumerate(zip(fwd_ids.tolist(), fwd_scores.tolist())):
-        candidates[(i, j)] = max(score, candidates.get((i, j), -np.inf))
-    for j, (i, score) in enumerate(zip(bwd_ids.tolist(), bwd_scores.tolist())):
-        candidates[(i, j)] = max(score, candidates.get((i, j), -np.inf))
-    pairs = sorted(candidates.items(), key=lambda item: -item[1])
-    correct = np.array([i == j for (i, j), _ in pairs], dtype=float)
+    src_ids = np.concatenate([np.arange(len(fwd_ids)), bwd_ids]).astype(np.int64)
+    tgt_ids = np.concatenate([fwd_ids, np.arange(len(bwd_ids))]).astype(np.int64)
+    scores = np.concatenate([fwd_scores, bwd_scores]).astype(np.float64)
+    # one candidate per distinct (source, target) pair, with the higher of its two margins
+    keys = src_ids * (int(tgt_ids.max()) + 1) + tgt_ids
+    by_key_then_score = np.lexsort((-scores, keys))
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[by_key_then_score][1:] != keys[by_key_then_score][:-1]
+    kept = by_key_then_score[first]
+    kept = kept[np.argsort(-scores[kept], kind="stable")]
+    correct = (src_ids[kept] == tgt_ids[kept]).astype(float)
+    pair_scores = scores[kept]
     true_pos = np.cumsum(correct)
-    precision = true_pos / np.arange(1, len(pairs) + 1)
+    precision = true_pos / np.arange(1, len(correct) + 1)
     recall = true_pos / n_gold
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(pairs)),
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(correct)),
                    where=(precision + recall) > 0)
     best = int(np.argmax(f1))
     return {"f1": float(f1[best]), "precision": float(precision[best]), "recall": float(recall[best]),
-            "threshold": float(pairs[best][1])}
+            "threshold": float(pair_scores[best])}
 
 
 def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfig = DEFAULT_SEARCH,
                    k: int = MARGIN_K) -> tuple[dict[str, Metric], Neighbours, Neighbours]:
     """All mining metrics for aligned embeddings (row i of src translates row i of tgt)."""
-    fwd = Neighbours(*search(src_emb, tgt_emb, k, config))
-    bwd = Neighbours(*search(tgt_emb, src_emb, k, config))
+    fwd_found, bwd_found = search_both_ways(src_emb, tgt_emb, k, config)
+    fwd, bwd = Neighbours(*fwd_found), Neighbours(*bwd_found)
     gold = np.arange(len(src_emb))
     fwd_margin = margin_top1(fwd, bwd.mean_sim)
     bwd_margin = margin_top1(bwd, fwd.mean_sim)

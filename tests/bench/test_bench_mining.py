@@ -34,7 +34,7 @@ def test_ours_faiss_cosine_and_margin(benchmark, pairs_by_size, n):
     src, tgt = pairs_by_size(n)
     benchmark.group = f"mining n={n}"
     metrics, _, _ = benchmark.pedantic(mining_metrics, args=(src, tgt), rounds=3 if n < 100_000 else 1,
-                                       iterations=1)
+                                       iterations=1, warmup_rounds=1 if n < 100_000 else 0)
     assert metrics["acc_cos_fwd"].value > 50
 
 
@@ -43,7 +43,7 @@ def test_numpy_matmul_top1(benchmark, pairs_by_size, n):
     src, tgt = pairs_by_size(n)
     benchmark.group = f"mining n={n}"
     fwd, _ = benchmark.pedantic(numpy_top1_both_directions, args=(src, tgt), rounds=3 if n < 100_000 else 1,
-                                iterations=1)
+                                iterations=1, warmup_rounds=1 if n < 100_000 else 0)
     assert (fwd == np.arange(n)).mean() > 0.5
 
 
@@ -51,5 +51,5 @@ def test_numpy_matmul_top1(benchmark, pairs_by_size, n):
 def test_mteb_evaluator(benchmark, pairs_by_size, n):
     src, tgt = pairs_by_size(n)
     benchmark.group = f"mining n={n}"
-    fwd, _ = benchmark.pedantic(mteb_both_directions, args=(src, tgt), rounds=1 if n > 1000 else 3, iterations=1)
+    fwd, _ = benchmark.pedantic(mteb_both_directions, args=(src, tgt), rounds=3, iterations=1, warmup_rounds=1)
     assert fwd["accuracy"] > 0.5

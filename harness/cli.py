@@ -26,6 +26,8 @@ def _add_eval(sub) -> None:
     p.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the model folder/hub")
     p.add_argument("--overwrite", action="store_true", help="recompute pairs already in the results dir")
+    p.add_argument("--role", choices=["teacher", "base", "student", "baseline"],
+                   help="the models' role in the leaderboard (runs set it themselves)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -50,6 +52,9 @@ def _add_train(sub) -> None:
                    help="projection head: auto = closed-form least squares (none for --student teacher)")
     p.add_argument("--max-seq-length", type=int, default=64)
     p.add_argument("--train-embeddings", action="store_true", help="also train the word embeddings (frozen by default)")
+    p.add_argument("--freeze-layers", type=int, default=0, help="keep the lowest N transformer layers fixed")
+    p.add_argument("--micro-batch", type=int, default=16,
+                   help="texts per forward pass, grouped by length (0: one padded forward per batch)")
     p.add_argument("--unbalanced", action="store_true", help="plain shuffling instead of balanced batches")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (0: none)")
@@ -134,6 +139,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         results_dir=args.results_dir, batch_size=args.batch_size, device=args.device,
                         trust_remote_code=args.trust_remote_code, overwrite=args.overwrite,
                         progress=not args.no_progress)
+    if args.role:
+        config.model_meta = {name: {"role": args.role} for name in config.models}
     start = time.perf_counter()
     report = evaluate(config, log=lambda line: print(line, file=sys.stderr))
     records, _ = ResultStore(config.results_path).records()
@@ -162,7 +169,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                          head=args.head, max_seq_length=args.max_seq_length, max_pairs=args.max_pairs or None,
                          dev_pairs=args.dev_pairs, balanced=not args.unbalanced, seed=args.seed,
                          checkpoint_every=args.checkpoint_every, eval_every=args.eval_every,
-                         freeze_embeddings=not args.train_embeddings, device=args.device,
+                         freeze_embeddings=not args.train_embeddings, freeze_layers=args.freeze_layers,
+                         micro_batch=args.micro_batch, device=args.device,
                          progress=not args.no_progress, overwrite=args.overwrite)
     path, report = train(request, config, log=lambda line: print(line, file=sys.stderr))
     print(f"student: {path}")

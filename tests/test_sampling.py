@@ -47,9 +47,14 @@ def test_unbalanced_mode_follows_dataset_sizes():
     assert Counter(rows) == {0: 900, 1: 100}
 
 
-def test_batch_smaller_than_dataset_count_is_rejected():
-    with pytest.raises(ValueError, match="smaller than the number of datasets"):
-        BalancedBatches([5, 5, 5], batch_size=2)
+def test_more_datasets_than_batch_rows_rotate_over_consecutive_batches():
+    sampler = BalancedBatches([50, 50, 50, 50, 50], batch_size=2, seed=0)
+    batches = list(sampler.epoch(0))
+    assert all(len({d for d, _ in batch}) == 2 for batch in batches)  # two datasets per batch
+    for start in range(0, len(batches) - 5, 5):  # every 5 batches (10 rows) visit each dataset twice
+        assert Counter(d for batch in batches[start:start + 5] for d, _ in batch) == {d: 2 for d in range(5)}
+    with pytest.raises(ValueError, match="at least 1"):
+        BalancedBatches([5], batch_size=0)
 
 
 def test_real_parallel_sources_are_separate_datasets(tiny_root):

@@ -136,3 +136,43 @@ def test_hard_negative_mining_skips_gold_duplicates_and_near_duplicates():
     negatives = mine_hard_negatives(tgt.copy(), tgt, texts)
     assert negatives[0] == 2
     assert all(n != i for i, n in enumerate(negatives))
+
+
+def test_length_grouped_micro_batches_give_the_whole_batch_embeddings_and_gradients(tiny_bert):
+    import torch
+
+    from trainers.common import encode_with_grad
+
+    texts = ["kurz", "Anna kauft sieben rote Äpfel auf dem Markt am Montag", "ja", "Der Hund schläft.",
+             "Ein sehr langer Satz mit vielen Wörtern, damit die Polsterung sichtbar wird", "nein"]
+    results = []
+    for micro_batch in (0, 2):
+        model = load_student(tiny_bert)
+        model.eval()  # no dropout: the two passes must compute the same function
+        emb = encode_with_grad(model, texts, micro_batch)
+        (emb * torch.arange(emb.shape[1], dtype=emb.dtype)).sum().backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        results.append((emb.detach(), grads))
+    (whole, whole_grads), (grouped, grouped_grads) = results
+    torch.testing.assert_close(grouped, whole, atol=1e-5, rtol=1e-4)  # same rows, same order
+    assert whole_grads.keys() == grouped_grads.keys()
+    for name in whole_grads:
+        torch.testing.assert_close(grouped_grads[name], whole_grads[name], atol=1e-5, rtol=1e-3)
+
+
+def test_frozen_lower_layers_do_not_move(tiny_bert, tiny_data, tmp_path):
+    from pathlib import Path
+
+    import torch
+    from safetensors.torch import load_file
+
+    base = load_file(str(next(Path(tiny_bert).rglob("model.safetensors"))))
+    config = config_for(tmp_path, freeze_layers=1, head="linear")
+    path = TRAINERS.get("distill")().train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
+    trained = load_file(str(path / "model.safetensors"))
+    layer0 = [k for k in trained if ".layer.0." in k]
+    layer1 = [k for k in trained if ".layer.1." in k]
+    assert layer0 and layer1
+    for key in layer0 + [k for k in trained if "embeddings" in k]:
+        torch.testing.assert_close(trained[key], base[key], msg=key)
+    assert any(not torch.equal(trained[k], base[k]) for k in layer1)  # the layer above still learns

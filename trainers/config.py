@@ -27,6 +27,8 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end
     keep_checkpoints: int = 2
     freeze_embeddings: bool = True  # on CPU: Adam over a 100k-row vocabulary costs more than it gives
+    freeze_layers: int = 0  # the lowest N transformer layers (and the embeddings) stay as the base has them
+    micro_batch: int = 16  # texts per forward, grouped by length (0: the whole batch in one padded forward)
     head: str = "auto"  # auto | none | linear | lstsq
     head_fit_pairs: int = 2000
     scale: float = 20.0  # ranking: similarity scale (1 / temperature)

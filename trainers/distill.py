@@ -64,7 +64,7 @@ class DistillTrainer:
             src = [data.train[d].pairs[r][0] for d, r in items]
             tgt = [data.train[d].pairs[r][1] for d, r in items]
             y = torch.stack([labels[d][r] for d, r in items]).to(next(model.parameters()).device)
-            emb = encode_with_grad(m, src + tgt)
+            emb = encode_with_grad(m, src + tgt, config.micro_batch)
             return mse(emb.float(), torch.cat([y, y]))
 
         batches = BalancedBatches([len(d.pairs) for d in data.train], config.batch_size, config.seed, config.balanced)
@@ -87,6 +87,13 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
         "wall_seconds": time.perf_counter() - started,
         "pairs_per_second": result.samples / max(result.seconds, 1e-9),
         "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "cpu_count": os.cpu_count(), "gpu": _gpu_name(),
         "dev": result.dev,
         "loss_first": result.losses[:5], "loss_last": result.losses[-5:],
     }
+
+
+def _gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,10 +52,25 @@ def pick_device(config: TrainConfig) -> str:
     return "cpu"
 
 
+_LAYER = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def frozen(name: str, config: TrainConfig) -> bool:
+    """Whether the parameter called `name` is kept fixed: word embeddings and the lowest layers, as configured."""
+    if config.freeze_embeddings and "word_embeddings" in name:
+        return True
+    if config.freeze_layers > 0:
+        if ".embeddings." in name:
+            return True
+        layer = _LAYER.search(name)
+        return bool(layer) and int(layer.group(1)) < config.freeze_layers
+    return False
+
+
 def _param_groups(model, config: TrainConfig) -> list[dict[str, Any]]:
     head, body = [], []
     for name, param in model.named_parameters():
-        if config.freeze_embeddings and "word_embeddings" in name:
+        if frozen(name, config):
             param.requires_grad_(False)
         if param.requires_grad:
             # parameters of modules after the transformer (projection heads) get the head rate

@@ -81,11 +81,11 @@ class RankingTrainer:
             src = [data.train[d].pairs[r][0] for d, r in items]
             tgt = [data.train[d].pairs[r][1] for d, r in items]
             if negatives is None:
-                emb = encode_with_grad(m, src + tgt)
+                emb = encode_with_grad(m, src + tgt, config.micro_batch)
                 return ranking_loss(emb[:len(src)], emb[len(src):], config.scale)
             neg_rows = [(d, int(negatives[d][r])) for d, r in items]
             neg = [data.train[d].pairs[r][1] for d, r in neg_rows if r >= 0]
-            emb = encode_with_grad(m, src + tgt + neg)
+            emb = encode_with_grad(m, src + tgt + neg, config.micro_batch)
             n = len(src)
             return ranking_loss(emb[:n], emb[n:2 * n], config.scale, emb[2 * n:] if neg else None)
 

@@ -21,8 +21,8 @@ class BalancedBatches:
     def __init__(self, sizes: list[int], batch_size: int, seed: int = 0, balanced: bool = True):
         if not sizes or min(sizes) < 1:
             raise ValueError("every dataset needs at least one row")
-        if batch_size < len(sizes) and balanced:
-            raise ValueError(f"batch size {batch_size} is smaller than the number of datasets ({len(sizes)})")
+        if batch_size < 1:
+            raise ValueError("batch size must be at least 1")
         self.sizes = list(sizes)
         self.batch_size = batch_size
         self.seed = seed
@@ -32,7 +32,12 @@ class BalancedBatches:
         return -(-sum(self.sizes) // self.batch_size)
 
     def _quota(self, batch: int) -> list[int]:
-        """Rows per dataset in one batch: equal shares, the remainder rotating over datasets."""
+        """Rows per dataset in one batch: equal shares, the remainder rotating over datasets.
+
+        With more datasets than rows in a batch (many languages x sources), each batch takes one row
+        from each of `batch_size` datasets and the next batch goes on where it stopped, so the shares
+        are equal over consecutive batches instead of within one.
+        """
         share, extra = divmod(self.batch_size, len(self.sizes))
         return [share + (1 if (d - batch) % len(self.sizes) < extra else 0) for d in range(len(self.sizes))]
 

@@ -72,8 +72,13 @@ class RunConfig:
     batch_size: int = 32
     lr: float = 2e-5
     head: str = "auto"
+    head_lr: float = 1e-3
     head_fit_pairs: int = 2000
     max_seq_length: int = 64
+    freeze_layers: int = 0
+    micro_batch: int = 16
+    balanced: bool = True
+    tag: str = ""  # appended to student folder names, so ablations of one trainer live side by side
     seed: int = 0
     results_dir: str = "results/runs"
     leaderboard_dir: str = "results"

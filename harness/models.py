@@ -52,6 +52,10 @@ class ModelSpec:
 
 def resolve(spec: str) -> ModelSpec:
     """Resolve in order: the 'hash' test double, a baseline, an alias, a local folder, a hub name."""
+    if PROMPT_MARK in spec:
+        from dataclasses import replace
+
+        return replace(resolve(spec.partition(PROMPT_MARK)[0]), spec=spec)
     if spec in BASELINES:
         return ModelSpec(spec, "baseline", spec)
     if spec == "hash" or spec.startswith("hash:"):
@@ -184,13 +188,26 @@ class USEEncoder:
 
 
 BASELINES = {"use-multilingual": USEEncoder}
+PROMPT_MARK = "#prompt="
 
 
 def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: bool = False,
                  show_progress: bool = False):
-    """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double."""
+    """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double.
+
+    `SPEC#prompt=TEXT` prepends TEXT to every input (e.g. e5's "query: "); the prompt is part of the
+    model's name in results, so runs with and without it sit side by side.
+    """
     if spec in BASELINES:
         return BASELINES[spec](spec)
+    spec_only, _, prompt = spec.partition(PROMPT_MARK)
+    if prompt:
+        encoder = load_encoder(spec_only, device=device, trust_remote_code=trust_remote_code,
+                               show_progress=show_progress)
+        if not isinstance(encoder, SentenceTransformerEncoder):
+            raise HarnessError(f"model '{spec}': a prompt needs a sentence-transformers model")
+        encoder.name, encoder.prompt = spec, prompt
+        return encoder
     resolved = resolve(spec)
     if resolved.kind == "hash":
         dim = int(spec.split(":")[1]) if ":" in spec else 64

@@ -195,10 +195,19 @@ class RunReport:
         return self.evaluation.exit_code
 
 
-def student_name(trainer: str, student: str, langs: list[str]) -> str:
+def trained_on(student: Path) -> str:
+    """Where a student was trained, from its training summary: device and, on CPU, the core count."""
+    import json
+
+    summary = json.loads((student / "training_summary.json").read_text(encoding="utf-8"))
+    device = str(summary.get("device", "?"))
+    return f"{device}, {summary['cpu_count']} cores" if device == "cpu" and "cpu_count" in summary else device
+
+
+def student_name(trainer: str, student: str, langs: list[str], tag: str = "") -> str:
     from results.store import safe_name
 
-    return safe_name(f"{trainer}-{Path(student).name}-{'-'.join(langs)}")
+    return safe_name(f"{trainer}-{Path(student).name}-{'-'.join(langs)}" + (f"-{tag}" if tag else ""))
 
 
 def run(config, log=print) -> RunReport:
@@ -218,29 +227,33 @@ def run(config, log=print) -> RunReport:
     validate_run(config)
     students: list[Path] = []
     for name in config.trainers:
-        output = Path(config.models_dir) / student_name(name, config.student, config.langs)
+        output = Path(config.models_dir) / student_name(name, config.student, config.langs, config.tag)
         request = TrainRequest(teacher=config.teacher, student=config.student, langs=config.langs, trainer=name,
                                output=str(output), eval_tasks=[], trust_remote_code=config.trust_remote_code)
         train_config = TrainConfig(output=str(output), epochs=config.epochs, batch_size=config.batch_size,
-                                   lr=config.lr, head=config.head, head_fit_pairs=config.head_fit_pairs,
-                                   max_seq_length=config.max_seq_length, max_pairs=config.max_pairs,
-                                   dev_pairs=config.dev_pairs,
+                                   lr=config.lr, head=config.head, head_lr=config.head_lr,
+                                   head_fit_pairs=config.head_fit_pairs, max_seq_length=config.max_seq_length,
+                                   max_pairs=config.max_pairs, dev_pairs=config.dev_pairs,
+                                   freeze_layers=config.freeze_layers, micro_batch=config.micro_batch,
+                                   balanced=config.balanced,
                                    seed=config.seed, device=config.device, progress=config.progress)
         students.append(train(request, train_config, log=log)[0])
-    encoders, meta = {}, {config.teacher: {"role": "teacher"},
-                          config.student: {"role": "base", "teacher": config.teacher}}
+    base = config.teacher if config.student == "teacher" else config.student  # 'teacher': a copy of it
+    encoders, meta = {}, {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
     for path, trainer in zip(students, config.trainers):
         encoders[path.name] = load_encoder(str(path), device=config.device)
         encoders[path.name].name = path.name
-        meta[path.name] = {"role": "student", "base": config.student, "teacher": config.teacher, "trainer": trainer}
+        meta[path.name] = {"role": "student", "base": base, "teacher": config.teacher, "trainer": trainer,
+                           "trained_on": trained_on(path)}
     for baseline in config.baselines:
         meta[baseline] = {"role": "baseline"}
-    models = list(dict.fromkeys([config.teacher, config.student, *encoders, *config.baselines]))
+    models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
     evaluation = evaluate(EvalConfig(models=models, langs=config.langs, tasks=config.tasks,
                                      results_dir=config.results_dir, device=config.device,
                                      trust_remote_code=config.trust_remote_code, progress=config.progress,
                                      model_meta=meta, run_info=config.to_dict()), encoders=encoders, log=log)
-    write_json_atomic(Path(config.leaderboard_dir) / "run_config.json", config.to_dict())
+    name = f"run_config-{config.tag}.json" if config.tag else "run_config.json"  # one file per ablation
+    write_json_atomic(Path(config.leaderboard_dir) / name, config.to_dict())
     pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
     return RunReport(students, evaluation, pages, time.perf_counter() - began)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from results.store import ResultStore, write_text_atomic
-from results.tables import leaderboard_table, main_scores, metric_table, to_markdown
+from results.tables import leaderboard_table, main_scores, metric_table, to_markdown, training_table
 
 MINING_DETAIL = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd", "xsim_error_fwd", "extract_f1"]
 
@@ -21,6 +21,9 @@ MINING_DETAIL = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd
 def _sections(records: list[dict[str, Any]]) -> list[tuple[str, pd.DataFrame]]:
     """(title, table) pairs shared by the Markdown and HTML pages."""
     sections = [("Summary: mean main score per family and language", leaderboard_table(records))]
+    students = training_table(records)
+    if not students.empty:
+        sections.append(("Students: how each was trained (ablations differ in these settings)", students))
     for task in sorted({r["task"]["name"] for r in records}):
         subset = [r for r in records if r["task"]["name"] == task]
         main = subset[0]["task"]["main_score"]
@@ -49,7 +52,9 @@ def render_markdown(records: list[dict[str, Any]], problems: list[str], source: 
     lines = ["# Leaderboard", "",
              f"Built by `python -m harness leaderboard` from {len(records)} result records in `{source}`. "
              "Scores are x100; higher is better except error rates. `Δ teacher` is the average minus the "
-             "teacher's; `flag` marks a student that scores below its own base on an STS pair.", ""]
+             "teacher's; `flag` marks a student that scores below its own base on an STS pair. Family "
+             "averages use the languages that every model scored in that family has, so rows stay comparable; "
+             "a language column averages the tasks a model was run on (see the students' `tasks`).", ""]
     for title, table in _sections(records):
         lines += [f"## {title}", "", to_markdown(table), ""]
     if problems:

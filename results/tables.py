@@ -112,8 +112,13 @@ def leaderboard_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     wide = scores.pivot_table(index="model", columns=["family", "lang"], values="value", aggfunc="first")
     wide.columns = [f"{family} {lang}" for family, lang in wide.columns]
     for family in sorted(scores["family"].unique()):
-        per_family = scores[scores["family"] == family].groupby("model")["value"].mean()
-        wide[f"{family} avg"] = per_family
+        # average over the languages every model with this family was scored on, so that a model run
+        # on twelve languages and one run on two are averaged over the same columns
+        columns = [c for c in wide.columns if c.startswith(f"{family} ")]
+        present = wide[columns].notna()
+        has_family = present.any(axis=1)
+        common = [c for c in columns if present.loc[has_family, c].all()] or columns
+        wide[f"{family} avg"] = wide[common].mean(axis=1).where(has_family)
     family_avgs = [c for c in wide.columns if c.endswith(" avg")]
     wide["avg"] = wide[family_avgs].mean(axis=1)
     roles = model_roles(records)
@@ -124,3 +129,24 @@ def leaderboard_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     wide["flag"] = [flags.get(m, "") for m in wide.index]
     order = sorted(wide.index, key=lambda m: (ROLE_ORDER.get(wide.loc[m, "role"], 9), m))
     return wide.loc[order]
+
+
+TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "lr", "freeze_layers", "balanced", "max_seq_length",
+                     "tasks"]
+
+
+def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """How each student was made, from the run configuration stored in its records (one row per student)."""
+    rows = {}
+    for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
+        model, run = record["model"], record.get("run") or {}
+        if model.get("role") != "student" or model["name"] in rows or not run:
+            continue
+        settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
+                    "base": model.get("base", ""), "trained on": model.get("trained_on", "")}
+        defaults = {"freeze_layers": 0, "balanced": True}  # runs stored before these settings existed
+        for key in TRAINING_SETTINGS[1:]:
+            value = run.get(key, defaults.get(key, ""))
+            settings[key] = ",".join(value) if isinstance(value, list) else value
+        rows[model["name"]] = settings
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index()

@@ -108,3 +108,32 @@ def test_baseline_can_be_a_git_ref(results, tmp_path, monkeypatch):
     monkeypatch.chdir(repo)
     assert main(["compare", "--baseline", "HEAD", "--candidate", str(results)]) == 0
     assert main(["compare", "--baseline", "no-such-ref", "--candidate", str(results)]) == 2
+
+
+def test_students_table_and_averages_over_shared_languages(results):
+    from results.store import ResultStore
+    from results.tables import leaderboard_table, training_table
+
+    records, _ = ResultStore(results).records()
+    run = {"langs": ["de", "fr"], "max_pairs": 1000, "epochs": 1, "lr": 2e-5, "max_seq_length": 64,
+           "tasks": ["sts", "mining"]}
+    for record in records:
+        if record["model"]["name"] == "student-m":
+            record["run"] = run
+    # a fourth model scored on one more language (es): that column must not enter the family averages
+    extra = [json.loads(json.dumps(r)) for r in records if r["model"]["name"] == "base-m"]
+    for record in extra:
+        record["model"]["name"] = "wide-m"
+    extra_es = [json.loads(json.dumps(r)) for r in extra if r["pair"] == "de-en" and r["task"]["family"] == "mining"]
+    for record in extra_es:
+        record["pair"] = "es-en"
+        for metric in record["metrics"].values():
+            metric["value"] = 0.0
+    table = leaderboard_table(records + extra + extra_es)
+    assert table.loc["wide-m", "mining es"] == 0.0
+    assert table.loc["wide-m", "mining avg"] == pytest.approx(table.loc["base-m", "mining avg"])
+    students = training_table(records)
+    assert list(students.index) == ["student-m"]
+    row = students.loc["student-m"]
+    assert (row["trainer"], row["langs"], row["max_pairs"], row["freeze_layers"], row["balanced"]) == \
+        ("distill", "de,fr", 1000, 0, True)

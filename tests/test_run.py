@@ -73,3 +73,22 @@ def test_validate_checks_everything_without_loading_models(run_toml, data_env, c
     out = capsys.readouterr().out
     assert "tasks: stsb-multi-mt, tatoeba" in out and "training data:" in out and out.strip().endswith("ok")
     assert main(["validate", "--config", str(run_toml), "--trainers", "distil"]) == 2
+
+
+def test_tagged_ablation_from_a_copy_of_the_teacher(run_toml, data_env, tmp_path, tiny_bert, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = run_toml.read_text().replace('teacher = "hash:32"', f'teacher = "{tiny_bert}"')
+    text = text.replace(f'student = "{tiny_bert}"', 'student = "teacher"')
+    ablation = tmp_path / "ablation.toml"
+    ablation.write_text(text + 'tag = "f1"\nfreeze_layers = 1\n')
+    assert main(["run", "--config", str(ablation), "--no-progress"]) == 0
+    runs = tmp_path / "results" / "runs"
+    student = "distill-teacher-de-f1"
+    names = sorted(p.name for p in runs.iterdir())
+    assert len(names) == 2 and student in names  # the teacher is also the base: one folder for both
+    record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
+    assert record["model"]["base"] == str(tiny_bert) and record["model"]["trained_on"].startswith("cpu")
+    assert record["run"]["freeze_layers"] == 1 and record["run"]["tag"] == "f1"
+    assert json.loads((tmp_path / "results" / "run_config-f1.json").read_text())["tag"] == "f1"
+    md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
+    assert "Students: how each was trained" in md and f"| {student}" in md

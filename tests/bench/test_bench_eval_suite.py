@@ -1,0 +1,54 @@
+"""The whole teacher evaluation (de, fr; STS, mining, retrieval): our engine against mteb running the
+same tasks on the same model, in the same process.
+
+Ours encodes every distinct text once per model (the encode cache) and answers both mining
+directions from one search; mteb encodes per task and scores mining in one direction. Both get the
+same (task, language pair) list, so mteb does less work, not more.
+"""
+
+import pytest
+
+LANGS = ["de", "fr"]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    from harness.config import EvalConfig
+    from harness.runner import plan_tasks
+
+    config = EvalConfig(models=["all-MiniLM-L6-v2"], langs=LANGS, tasks=["sts", "mining", "retrieval"])
+    return [(task, pair) for task in plan_tasks(config) for pair in task.pairs(LANGS)]
+
+
+def test_ours_full_teacher_evaluation(benchmark, plan, tmp_path):
+    from harness.config import EvalConfig
+    from harness.runner import evaluate
+
+    runs = iter(range(100))
+
+    def run():
+        config = EvalConfig(models=["all-MiniLM-L6-v2"], langs=LANGS, tasks=["sts", "mining", "retrieval"],
+                            results_dir=str(tmp_path / f"runs-{next(runs)}"), progress=False)
+        return evaluate(config, log=lambda line: None)
+
+    benchmark.group = "full teacher evaluation, de+fr"
+    report = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["pairs"] = len(report.written)
+    assert len(report.written) == len(plan) and not report.failed
+
+
+def test_mteb_same_tasks_same_model(benchmark, plan):
+    import mteb
+
+    from harness.models import load_sentence_transformer, resolve
+    from tasks.mteb_tasks import to_mteb
+
+    def run():
+        model = load_sentence_transformer(resolve("all-MiniLM-L6-v2"), device="cpu")
+        return [mteb.evaluate(model, to_mteb(task, pair), cache=None, show_progress_bar=False)
+                for task, pair in plan]
+
+    benchmark.group = "full teacher evaluation, de+fr"
+    results = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["pairs"] = len(results)
+    assert len(results) == len(plan)

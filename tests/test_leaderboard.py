@@ -135,5 +135,5 @@ def test_students_table_and_averages_over_shared_languages(results):
     students = training_table(records)
     assert list(students.index) == ["student-m"]
     row = students.loc["student-m"]
-    assert (row["trainer"], row["langs"], row["max_pairs"], row["freeze_layers"], row["balanced"]) == \
-        ("distill", "de,fr", 1000, 0, True)
+    assert (row["trainer"], row["langs"], row["max_pairs"], row["freeze_layers"], row["balanced"], row["lr"]) == \
+        ("distill", "de,fr", 1000, 0, True, "2e-05")

@@ -79,6 +79,7 @@ class RunConfig:
     micro_batch: int = 16
     balanced: bool = True
     tag: str = ""  # appended to student folder names, so ablations of one trainer live side by side
+    eval_langs: list[str] | None = None  # evaluate on these languages only (default: the training languages)
     seed: int = 0
     results_dir: str = "results/runs"
     leaderboard_dir: str = "results"
@@ -90,6 +91,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         self.langs = parse_langs(self.langs)
+        if self.eval_langs is not None:
+            self.eval_langs = parse_langs(self.eval_langs)
         if self.quick:
             for key, value in QUICK.items():
                 setattr(self, key, value)
@@ -119,7 +122,7 @@ class RunConfig:
         for key in values:
             if key not in known:
                 raise DataError(path, f"unknown setting '{key}'{did_you_mean(key, known)}")
-        for key in ("langs", "trainers", "tasks", "baselines"):
+        for key in ("langs", "trainers", "tasks", "baselines", "eval_langs"):
             if isinstance(values.get(key), str):
                 values[key] = split_list(values[key])
         return cls(**{**values, **overrides})

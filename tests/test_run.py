@@ -92,3 +92,18 @@ def test_tagged_ablation_from_a_copy_of_the_teacher(run_toml, data_env, tmp_path
     assert json.loads((tmp_path / "results" / "run_config-f1.json").read_text())["tag"] == "f1"
     md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
     assert "Students: how each was trained" in md and f"| {student}" in md
+
+
+def test_eval_langs_narrow_the_evaluation_not_the_training(run_toml, data_env, tmp_path, capsys):
+    both = tmp_path / "both.toml"
+    both.write_text(run_toml.read_text().replace('langs = "de"', 'langs = "de,fr"'))
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text(both.read_text() + 'eval_langs = "German"\n')
+    assert RunConfig.from_file(narrow).eval_langs == ["de"]
+    counts = []
+    for path in (both, narrow):
+        assert main(["validate", "--config", str(path)]) == 0
+        out = capsys.readouterr().out
+        pairs = int(out.split(" language pairs")[0].rsplit("(", 1)[1])
+        counts.append((pairs, out.split("training data: ")[1].split()[0]))
+    assert counts[1][0] < counts[0][0] and counts[1][1] == counts[0][1]  # fewer pairs, same training data

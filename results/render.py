@@ -54,7 +54,8 @@ def render_markdown(records: list[dict[str, Any]], problems: list[str], source: 
              "Scores are x100; higher is better except error rates. `Δ teacher` is the average minus the "
              "teacher's; `flag` marks a student that scores below its own base on an STS pair. Family "
              "averages use the languages that every model scored in that family has, so rows stay comparable; "
-             "a language column averages the tasks a model was run on (see the students' `tasks`).", ""]
+             "a language column averages the tasks a model was run on (see the students' `tasks`); `avg` is left "
+             "blank for a model not run on every family.", ""]
     for title, table in _sections(records):
         lines += [f"## {title}", "", to_markdown(table), ""]
     if problems:

@@ -120,7 +120,7 @@ def leaderboard_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         common = [c for c in columns if present.loc[has_family, c].all()] or columns
         wide[f"{family} avg"] = wide[common].mean(axis=1).where(has_family)
     family_avgs = [c for c in wide.columns if c.endswith(" avg")]
-    wide["avg"] = wide[family_avgs].mean(axis=1)
+    wide["avg"] = wide[family_avgs].mean(axis=1, skipna=False)  # blank for a model missing a family
     roles = model_roles(records)
     teachers = [m for m, meta in roles.items() if meta.get("role") == "teacher" and m in wide.index]
     wide["Δ teacher"] = wide["avg"] - wide.loc[teachers[0], "avg"] if teachers else float("nan")

@@ -104,6 +104,9 @@ def folder_revision(folder: str) -> str:
     return digest.hexdigest()[:12]
 
 
+MAX_EXTRA_TOKENS = 4  # [CLS]/[SEP] or <s>/</s>, and a SentencePiece word-start piece, with room to spare
+
+
 class TruncationWarning(UserWarning):
     """Inputs longer than the model's maximum sequence length were cut."""
 
@@ -137,7 +140,10 @@ class SentenceTransformerEncoder:
         tokenizer = getattr(self.model, "tokenizer", None)
         if self._warned_truncation or tokenizer is None:
             return
-        too_long = sum(n > self.max_seq_length for n in token_lengths(tokenizer, texts))
+        # a text cannot have more tokens than UTF-8 bytes plus a few special and prefix pieces, so only
+        # texts long enough in bytes to overflow are tokenised (usually none: this check costs no pass)
+        candidates = [t for t in texts if len(t.encode("utf-8")) + MAX_EXTRA_TOKENS > self.max_seq_length]
+        too_long = sum(n > self.max_seq_length for n in token_lengths(tokenizer, candidates)) if candidates else 0
         if too_long:
             import warnings
 

@@ -102,6 +102,16 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def base_model(self) -> str:
+        """The model students start from: the student spec, or the teacher itself for 'teacher'."""
+        return self.teacher if self.student == "teacher" else self.student
+
+    @property
+    def evaluation_langs(self) -> list[str]:
+        """The languages scored: `eval_langs` when given, else the training languages."""
+        return self.eval_langs or self.langs
+
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> RunConfig:
         """Read a TOML file whose keys are this class's fields; `overrides` (CLI flags) win."""

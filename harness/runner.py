@@ -238,7 +238,7 @@ def run(config, log=print) -> RunReport:
                                    balanced=config.balanced,
                                    seed=config.seed, device=config.device, progress=config.progress)
         students.append(train(request, train_config, log=log)[0])
-    base = config.teacher if config.student == "teacher" else config.student  # 'teacher': a copy of it
+    base = config.base_model
     encoders, meta = {}, {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
     for path, trainer in zip(students, config.trainers):
         encoders[path.name] = load_encoder(str(path), device=config.device)
@@ -248,7 +248,7 @@ def run(config, log=print) -> RunReport:
     for baseline in config.baselines:
         meta[baseline] = {"role": "baseline"}
     models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
-    evaluation = evaluate(EvalConfig(models=models, langs=config.eval_langs or config.langs, tasks=config.tasks,
+    evaluation = evaluate(EvalConfig(models=models, langs=config.evaluation_langs, tasks=config.tasks,
                                      results_dir=config.results_dir, device=config.device,
                                      trust_remote_code=config.trust_remote_code, progress=config.progress,
                                      model_meta=meta, run_info=config.to_dict()), encoders=encoders, log=log)
@@ -285,13 +285,13 @@ def validate_run(config) -> list[str]:
     from trainers.base import TRAINERS
     from trainers.data import load_parallel
 
-    tasks = validate_tasks(EvalConfig(models=["-"], langs=config.eval_langs or config.langs, tasks=config.tasks))
+    tasks = validate_tasks(EvalConfig(models=["-"], langs=config.evaluation_langs, tasks=config.tasks))
     for name in config.trainers:
         TRAINERS.get(name)
     data = load_parallel(data_root(), config.langs, max_pairs=config.max_pairs, dev_pairs=config.dev_pairs,
                          seed=config.seed) if config.trainers else None
-    specs = [resolve(config.teacher), resolve(config.teacher if config.student == "teacher" else config.student)]
-    pairs = sum(len(task.pairs(config.eval_langs or config.langs)) for task in tasks)
+    specs = [resolve(config.teacher), resolve(config.base_model)]
+    pairs = sum(len(task.pairs(config.evaluation_langs)) for task in tasks)
     return [f"tasks: {', '.join(t.metadata.name for t in tasks)} ({pairs} language pairs, data read and valid)",
             f"training data: {data.n_pairs} pairs in {len(data.train)} datasets" if data else "training: none",
             f"models: {', '.join(f'{s.spec} ({s.kind})' for s in specs)}", "ok"]

@@ -55,8 +55,10 @@ def to_markdown(frame: pd.DataFrame, digits: int = 1) -> str:
         flat.index = [" ".join(str(part) for part in row) for row in flat.index]
     flat.columns = [" ".join(str(part) for part in col) if isinstance(col, tuple) else str(col)
                     for col in flat.columns]
+    # columns of text stay as written: tabulate would otherwise read "2e-05" as a number and round it
+    text = [i + 1 for i, col in enumerate(flat.columns) if flat[col].map(lambda v: isinstance(v, str)).all()]
     flat = flat.round(digits).astype(object).where(flat.notna(), "")
-    return flat.to_markdown(floatfmt=f".{digits}f")
+    return flat.to_markdown(floatfmt=f".{digits}f", disable_numparse=text or False)
 
 
 ROLE_ORDER = {"teacher": 0, "base": 1, "student": 2, "baseline": 3}

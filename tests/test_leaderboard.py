@@ -113,7 +113,7 @@ def test_baseline_can_be_a_git_ref(results, tmp_path, monkeypatch):
 
 def test_students_table_and_averages_over_shared_languages(results):
     from results.store import ResultStore
-    from results.tables import leaderboard_table, training_table
+    from results.tables import leaderboard_table, to_markdown, training_table
 
     records, _ = ResultStore(results).records()
     run = {"langs": ["de", "fr"], "max_pairs": 1000, "epochs": 1, "lr": 2e-5, "max_seq_length": 64,
@@ -143,3 +143,4 @@ def test_students_table_and_averages_over_shared_languages(results):
     row = students.loc["student-m"]
     assert (row["trainer"], row["langs"], row["max_pairs"], row["freeze_layers"], row["balanced"], row["lr"]) == \
         ("distill", "de,fr", 1000, 0, True, "2e-05")
+    assert " 2e-05 |" in to_markdown(students)  # not rounded to 0.0 by the Markdown writer

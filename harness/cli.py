@@ -109,6 +109,10 @@ def _add_results_commands(sub) -> None:
     cmp.add_argument("--candidate", default="results/runs")
     cmp.add_argument("--tolerance", type=float, default=0.5, help="allowed drop, in score points (default 0.5)")
     cmp.add_argument("--metrics", choices=["main", "all"], default="main")
+    cmp.add_argument("--models", metavar="OLD,NEW",
+                     help="compare model NEW (in --candidate) with model OLD (in --baseline), pair by pair")
+    cmp.add_argument("--show", choices=["changed", "all"], default="changed",
+                     help="print only metrics that moved past the tolerance (default), or every metric")
     ex = sub.add_parser("export", help="export stored results in another format")
     ex.add_argument("--format", choices=["mteb"], default="mteb")
     ex.add_argument("--results-dir", default="results/runs")
@@ -219,13 +223,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from results.compare import compare, materialise_baseline
     from results.tables import to_markdown
 
+    from harness.config import split_list
+
+    models = split_list(args.models) if args.models else None
+    if models is not None and len(models) != 2:
+        raise HarnessError(f"--models takes two model names, OLD,NEW; got '{args.models}'")
     baseline, tmp = materialise_baseline(args.baseline)
     try:
-        result = compare(baseline, __import__("pathlib").Path(args.candidate), args.tolerance, args.metrics)
+        result = compare(baseline, __import__("pathlib").Path(args.candidate), args.tolerance, args.metrics,
+                         tuple(models) if models else None)
     finally:
         if tmp:
             tmp.cleanup()
-    changed = result.table[result.table["status"] != "ok"].set_index(["model", "task", "pair", "metric"])
+    shown = result.table if args.show == "all" else result.table[result.table["status"] != "ok"]
+    changed = shown.set_index(["model", "task", "pair", "metric"])
     print(f"{len(result.table)} metrics compared; tolerance {args.tolerance}; "
           f"{len(result.regressions)} regression(s)\n")
     print(to_markdown(changed, digits=2) if len(changed) else "no change beyond the tolerance")
@@ -284,3 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # what a shell reports for a tool killed by SIGPIPE: never a silent pass of the gate

@@ -210,6 +210,15 @@ def student_name(trainer: str, student: str, langs: list[str], tag: str = "") ->
     return safe_name(f"{trainer}-{Path(student).name}-{'-'.join(langs)}" + (f"-{tag}" if tag else ""))
 
 
+def run_config_name(students: list[Path], models: list[str]) -> str:
+    """The file a run's settings go to, named after the students it trained (whose names carry trainer,
+    base, languages and tag), or after the models it scored when it trained none: so one ablation never
+    overwrites another's settings."""
+    from results.store import safe_name
+
+    return f"run_config-{safe_name('+'.join(path.name for path in students) or '+'.join(models), 120)}.json"
+
+
 def run(config, log=print) -> RunReport:
     """Train each trainer's student, evaluate teacher, base, students and baselines side by side,
     store the results with the resolved configuration, and regenerate the leaderboard.
@@ -252,8 +261,7 @@ def run(config, log=print) -> RunReport:
                                      results_dir=config.results_dir, device=config.device,
                                      trust_remote_code=config.trust_remote_code, progress=config.progress,
                                      model_meta=meta, run_info=config.to_dict()), encoders=encoders, log=log)
-    name = f"run_config-{config.tag}.json" if config.tag else "run_config.json"  # one file per ablation
-    write_json_atomic(Path(config.leaderboard_dir) / name, config.to_dict())
+    write_json_atomic(Path(config.leaderboard_dir) / run_config_name(students, models), config.to_dict())
     pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
     return RunReport(students, evaluation, pages, time.perf_counter() - began)
 

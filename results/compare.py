@@ -54,10 +54,28 @@ def materialise_baseline(spec: str, results_subdir: str = "results/runs"
     return Path(tmp.name) / results_subdir, tmp
 
 
-def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, metrics: str = "main") -> Comparison:
-    """Join the two result sets on (model, task, pair, metric). metrics: 'main' (each task's main score) or 'all'."""
+def _one_model(table: pd.DataFrame, model: str, where: Path) -> pd.DataFrame:
+    rows = table[table["model"] == model]
+    if rows.empty:
+        known = ", ".join(sorted(table["model"].unique())) or "none"
+        raise HarnessError(f"{where} holds no results for model '{model}' (it has: {known})")
+    return rows
+
+
+def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, metrics: str = "main",
+            models: tuple[str, str] | None = None) -> Comparison:
+    """Join the two result sets on (model, task, pair, metric). metrics: 'main' (each task's main score) or 'all'.
+
+    `models` = (baseline model, candidate model) compares two different models instead of each model with
+    itself: a student against the one it replaces, or against its base, language by language. The two
+    folders may then be the same. The joined rows are named 'CANDIDATE vs BASELINE'.
+    """
     base = long_table(ResultStore(baseline_dir).records()[0])
     cand = long_table(ResultStore(candidate_dir).records()[0])
+    if models:
+        base, cand = _one_model(base, models[0], baseline_dir), _one_model(cand, models[1], candidate_dir)
+        base = base.assign(model=f"{models[1]} vs {models[0]}")
+        cand = cand.assign(model=f"{models[1]} vs {models[0]}")
     if metrics == "main":
         base, cand = base[base["main"]], cand[cand["main"]]
     if base.empty:

@@ -70,3 +70,13 @@ def test_help_does_not_import_heavy_libraries():
            "print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_closed_output_pipe_ends_quietly_and_not_as_a_pass():
+    code = ("import sys; from harness import cli; cli.COMMANDS['ls'] = lambda args: print('x' * 1_000_000) or 0; "
+            "sys.exit(cli.main(['ls', 'tasks']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader went away, as `harness compare ... | head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141  # like a tool killed by SIGPIPE: a gate piped into head never reads as a pass
+    assert "Traceback" not in err and "Exception ignored" not in err, err

@@ -144,3 +144,20 @@ def test_students_table_and_averages_over_shared_languages(results):
     assert (row["trainer"], row["langs"], row["max_pairs"], row["freeze_layers"], row["balanced"], row["lr"]) == \
         ("distill", "de,fr", 1000, 0, True, "2e-05")
     assert " 2e-05 |" in to_markdown(students)  # not rounded to 0.0 by the Markdown writer
+
+
+def test_compare_two_models_pair_by_pair(results, capsys):
+    result = compare(results, results, tolerance=0.5, models=("base-m", "student-m"))
+    table = result.table.set_index(["task", "pair", "metric"])
+    for task, pair in [("stsb-multi-mt", "en-de"), ("tatoeba", "fr-en")]:
+        records = {m: json.loads((results / m / task / f"{pair}.json").read_text()) for m in ("base-m", "student-m")}
+        metric = records["base-m"]["task"]["main_score"]
+        expected = records["student-m"]["metrics"][metric]["value"] - records["base-m"]["metrics"][metric]["value"]
+        assert table.loc[(task, pair, metric), "change"] == pytest.approx(expected)
+    assert set(result.table["model"]) == {"student-m vs base-m"}
+    assert main(["compare", "--baseline", str(results), "--candidate", str(results), "--models", "base-m,student-m",
+                 "--show", "all"]) == result.exit_code
+    out = capsys.readouterr().out
+    assert out.count("| student-m vs base-m") == len(result.table)  # --show all prints every pair
+    assert main(["compare", "--baseline", str(results), "--candidate", str(results), "--models", "base-m,nobody"]) == 2
+    assert "holds no results for model 'nobody'" in capsys.readouterr().err

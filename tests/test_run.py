@@ -41,7 +41,7 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
     record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
     assert record["model"]["role"] == "student" and record["model"]["trainer"] == "distill"
     assert record["run"]["max_pairs"] == 24 and record["run"]["teacher"] == "hash:32"  # resolved config
-    stored = json.loads((tmp_path / "results" / "run_config.json").read_text())
+    stored = json.loads((tmp_path / "results" / f"run_config-{student}.json").read_text())
     assert stored["batch_size"] == 8
     md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
     assert "| hash:32" in md and f"| {student}" in md
@@ -89,7 +89,7 @@ def test_tagged_ablation_from_a_copy_of_the_teacher(run_toml, data_env, tmp_path
     record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
     assert record["model"]["base"] == str(tiny_bert) and record["model"]["trained_on"].startswith("cpu")
     assert record["run"]["freeze_layers"] == 1 and record["run"]["tag"] == "f1"
-    assert json.loads((tmp_path / "results" / "run_config-f1.json").read_text())["tag"] == "f1"
+    assert json.loads((tmp_path / "results" / f"run_config-{student}.json").read_text())["tag"] == "f1"
     md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
     assert "Students: how each was trained" in md and f"| {student}" in md
 
@@ -107,3 +107,17 @@ def test_eval_langs_narrow_the_evaluation_not_the_training(run_toml, data_env, t
         pairs = int(out.split(" language pairs")[0].rsplit("(", 1)[1])
         counts.append((pairs, out.split("training data: ")[1].split()[0]))
     assert counts[1][0] < counts[0][0] and counts[1][1] == counts[0][1]  # fewer pairs, same training data
+
+
+def test_each_run_keeps_its_own_settings_file():
+    from pathlib import Path
+
+    from harness.runner import run_config_name
+
+    default = run_config_name([Path("models/distill-e5-de-fr")], ["teacher", "e5"])
+    twelve = run_config_name([Path("models/distill-e5-de-fr-es")], ["teacher", "e5"])
+    assert default == "run_config-distill-e5-de-fr.json" and twelve != default  # untagged runs no longer collide
+    both = run_config_name([Path("m/distill-e5-de"), Path("m/ranking-e5-de")], [])
+    assert both == "run_config-distill-e5-de_ranking-e5-de-" + both.rsplit("-", 1)[1]  # '+' cleaned, hashed
+    scored_only = run_config_name([], ["org/../../evil", "e5"])
+    assert Path(scored_only).name == scored_only and scored_only.startswith("run_config-org_")  # stays in results/

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.config import DEFAULT_LANGS, DEFAULT_TASKS, EvalConfig, split_list
+from harness.config import DEFAULT_LANGS, DEFAULT_TASKS, EvalConfig, RunConfig, split_list
 from harness.core.errors import HarnessError
 
 MINING_DETAIL = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]
@@ -42,7 +42,7 @@ def _add_train(sub) -> None:
     p.add_argument("--langs", default=",".join(DEFAULT_LANGS))
     p.add_argument("--trainer", default="distill", help="distill | ranking | ranking-hn")
     p.add_argument("--output", default=None, help="model folder (default models/<trainer>-<student>-<langs>)")
-    p.add_argument("--max-pairs", type=int, default=1000, help="training pairs per language (0: all)")
+    p.add_argument("--max-pairs", type=int, default=RunConfig.max_pairs, help=f"training pairs per language (default {RunConfig.max_pairs}; 0: all)")
     p.add_argument("--dev-pairs", type=int, default=200, help="held-out pairs per language for the dev callback")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=32)
@@ -79,7 +79,7 @@ def _add_run(sub) -> None:
     p.add_argument("--trainers", help="comma-separated: distill, ranking, ranking-hn (default distill)")
     p.add_argument("--tasks", help="families or task names (default sts,mining,retrieval)")
     p.add_argument("--baselines", help="comma-separated baselines (default use-multilingual; '' for none)")
-    p.add_argument("--max-pairs", type=int, help="training pairs per language (default 1000)")
+    p.add_argument("--max-pairs", type=int, help=f"training pairs per language (default {RunConfig.max_pairs})")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
@@ -183,7 +183,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.config import RunConfig
     from harness.runner import run
 
     overrides = {k: v for k, v in vars(args).items()
@@ -201,7 +200,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from harness.config import RunConfig
     from harness.runner import validate_run
 
     overrides = {k: split_list(v) for k, v in vars(args).items() if k in ("langs", "tasks", "trainers") and v}
@@ -222,8 +220,6 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from results.compare import compare, materialise_baseline
     from results.tables import to_markdown
-
-    from harness.config import split_list
 
     models = split_list(args.models) if args.models else None
     if models is not None and len(models) != 2:

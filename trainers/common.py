@@ -94,7 +94,8 @@ def finished(output: Path, config=None) -> bool:
         if changed:
             diff = ", ".join(f"{k} {stored[k]!r} -> {wanted[k]!r}" for k in changed)
             raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "
-                               f"use another --output or --overwrite")
+                               f"delete it, or train into another folder (train: --output or --overwrite; "
+                               f"run: a tag)")
     return True
 
 

@@ -42,7 +42,8 @@ def _add_train(sub) -> None:
     p.add_argument("--langs", default=",".join(DEFAULT_LANGS))
     p.add_argument("--trainer", default="distill", help="distill | ranking | ranking-hn")
     p.add_argument("--output", default=None, help="model folder (default models/<trainer>-<student>-<langs>)")
-    p.add_argument("--max-pairs", type=int, default=RunConfig.max_pairs, help=f"training pairs per language (default {RunConfig.max_pairs}; 0: all)")
+    p.add_argument("--max-pairs", type=int, default=RunConfig.max_pairs,
+                   help=f"training pairs per language (default {RunConfig.max_pairs}; 0: all)")
     p.add_argument("--dev-pairs", type=int, default=200, help="held-out pairs per language for the dev callback")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=32)

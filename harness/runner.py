@@ -167,16 +167,14 @@ def train(request: TrainRequest, config, log=print) -> tuple[Path, EvalReport | 
 
 
 def _write_scores_into_card(path: Path, request: TrainRequest) -> None:
-    import json
-
     from results.store import ResultStore
     from results.tables import long_table
-    from trainers.common import SUMMARY, save_summary_and_card
+    from trainers.common import read_summary, save_summary_and_card
 
     records, _ = ResultStore(request.results_dir).records()
     table = long_table([r for r in records if r["model"]["name"] == path.name])
     wanted = table[table["main"] | table["metric"].isin(["acc_cos_fwd", "acc_cos_bwd"])]
-    summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+    summary = read_summary(path)
     summary["evaluation"] = wanted[["task", "pair", "metric", "value"]].to_dict(orient="records")
     save_summary_and_card(path, summary)
 
@@ -197,9 +195,9 @@ class RunReport:
 
 def trained_on(student: Path) -> str:
     """Where a student was trained, from its training summary: device and, on CPU, the core count."""
-    import json
+    from trainers.common import read_summary
 
-    summary = json.loads((student / "training_summary.json").read_text(encoding="utf-8"))
+    summary = read_summary(student)
     device = str(summary.get("device", "?"))
     return f"{device}, {summary['cpu_count']} cores" if device == "cpu" and "cpu_count" in summary else device
 
@@ -208,6 +206,15 @@ def student_name(trainer: str, student: str, langs: list[str], tag: str = "") ->
     from results.store import safe_name
 
     return safe_name(f"{trainer}-{Path(student).name}-{'-'.join(langs)}" + (f"-{tag}" if tag else ""))
+
+
+def training_settings(config) -> dict[str, Any]:
+    """The settings a RunConfig passes on to each trainer: every field TrainConfig shares with it, so a
+    setting added to both reaches training without being listed here again."""
+    from trainers.config import TrainConfig
+
+    shared = set(type(config).__dataclass_fields__) & set(TrainConfig.__dataclass_fields__)
+    return {name: getattr(config, name) for name in sorted(shared)}
 
 
 def run_config_name(students: list[Path], models: list[str]) -> str:
@@ -239,13 +246,7 @@ def run(config, log=print) -> RunReport:
         output = Path(config.models_dir) / student_name(name, config.student, config.langs, config.tag)
         request = TrainRequest(teacher=config.teacher, student=config.student, langs=config.langs, trainer=name,
                                output=str(output), eval_tasks=[], trust_remote_code=config.trust_remote_code)
-        train_config = TrainConfig(output=str(output), epochs=config.epochs, batch_size=config.batch_size,
-                                   lr=config.lr, head=config.head, head_lr=config.head_lr,
-                                   head_fit_pairs=config.head_fit_pairs, max_seq_length=config.max_seq_length,
-                                   max_pairs=config.max_pairs, dev_pairs=config.dev_pairs,
-                                   freeze_layers=config.freeze_layers, micro_batch=config.micro_batch,
-                                   balanced=config.balanced,
-                                   seed=config.seed, device=config.device, progress=config.progress)
+        train_config = TrainConfig(output=str(output), **training_settings(config))
         students.append(train(request, train_config, log=log)[0])
     base = config.base_model
     encoders, meta = {}, {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}

@@ -13,6 +13,11 @@ from trainers.data import ParallelData
 SUMMARY = "training_summary.json"
 
 
+def read_summary(folder: Path) -> dict[str, Any]:
+    """The training summary a student folder carries (written last by `save_summary_and_card`)."""
+    return json.loads((Path(folder) / SUMMARY).read_text(encoding="utf-8"))
+
+
 def encode_with_grad(model, texts: list[str], micro_batch: int = 0):
     """Sentence embeddings of `texts` through `model` (a SentenceTransformer, possibly DDP-wrapped).
 
@@ -88,7 +93,7 @@ def finished(output: Path, config=None) -> bool:
     if not ((output / SUMMARY).is_file() and (output / "modules.json").is_file()):
         return False
     if config is not None:
-        stored = json.loads((output / SUMMARY).read_text(encoding="utf-8")).get("config", {})
+        stored = read_summary(output).get("config", {})
         wanted = config.to_dict()
         changed = [k for k in wanted if k not in _INCIDENTAL and k in stored and stored[k] != wanted[k]]
         if changed:

@@ -1,3 +1,9 @@
-"""Evaluation-first harness for multilingual sentence embeddings made by knowledge distillation."""
+"""Evaluation-first harness for multilingual sentence embeddings made by knowledge distillation.
 
-__version__ = "0.1.0"
+Layers, from the top: `harness.app` (configuration, plan, runner, CLI); the plug-ins `tasks` and
+`trainers`; `harness.results`; `harness.encoders` and `harness.search`; `harness.core`.
+"""
+
+from harness.core.version import __version__
+
+__all__ = ["__version__"]

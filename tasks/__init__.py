@@ -1,1 +1,1 @@
-"""Evaluation tasks: STS, bitext mining and retrieval, run across languages."""
+"""Task plug-ins: STS, bitext mining and retrieval families, one file per dataset, and bring-your-own files."""

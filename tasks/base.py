@@ -1,86 +1,27 @@
-"""Task metadata, typed metrics and the Task base class that owns the language-pair loop."""
+"""The Task base class: owns the language-pair loop, reads each pair's data once and fingerprints it.
+
+Subclasses declare metadata, the language pairs they have, how to load one pair, and how to score it.
+"""
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.core.data import fingerprint, recording_reads
 from harness.core.encoder import Encoder, NonFiniteEmbeddings
+from harness.core.task import LangPair, PairResult, TaskMetadata
 
-FAMILIES = ("sts", "mining", "retrieval")
-
-
-@dataclass(frozen=True)
-class TaskMetadata:
-    """What a task is; snapshotted into every result so that results never import tasks."""
-
-    name: str
-    family: str
-    dataset: str
-    split: str
-    main_score: str
-    description: str
-    reference: str = ""
-    version: str = "1"
-
-    def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ValueError(f"task {self.name}: family must be one of {FAMILIES}, not {self.family!r}")
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class LangPair:
-    """A (source, target) language pair in canonical codes; 'de-en' means de queries, en candidates."""
-
-    src: str
-    tgt: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.src}-{self.tgt}"
-
-    @property
-    def crosslingual(self) -> bool:
-        return self.src != self.tgt
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A score and its direction. Scores in [0, 1] are reported x100, as the field does."""
-
-    value: float
-    higher_is_better: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": round(float(self.value), 6), "higher_is_better": self.higher_is_better}
-
-
-@dataclass
-class PairResult:
-    """The outcome of one task on one language pair: metrics, optional analysis, or a failure."""
-
-    pair: LangPair
-    metrics: dict[str, Metric] = field(default_factory=dict)
-    n_items: int = 0
-    analysis: dict[str, Any] | None = None
-    seconds: float = 0.0
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+PIVOT = "en"
 
 
 class Task(ABC):
-    """Base class: subclasses declare metadata, their language pairs and one per-pair evaluation."""
+    """Base class of every task plug-in (it satisfies harness.core.task.Task)."""
 
     metadata: TaskMetadata
+    follows_requested_languages = True  # file tasks declare their own pair instead
 
     @abstractmethod
     def languages(self) -> list[str]:
@@ -99,11 +40,18 @@ class Task(ABC):
         """Encode and score one language pair."""
 
     def data(self, pair: LangPair) -> Any:
-        """`load_pair`, read once per task instance."""
+        """`load_pair`, read once per task instance; the files it read give the pair's fingerprint."""
         cache = self.__dict__.setdefault("_data_cache", {})
         if pair not in cache:
-            cache[pair] = self.load_pair(pair)
+            with recording_reads() as used:
+                cache[pair] = self.load_pair(pair)
+            self.__dict__.setdefault("_fingerprints", {})[pair] = fingerprint(used)
         return cache[pair]
+
+    def fingerprint(self, pair: LangPair) -> str:
+        """A hash of the names and contents of the files this pair's data came from."""
+        self.data(pair)
+        return self.__dict__["_fingerprints"][pair]
 
     def validate(self, langs: list[str]) -> None:
         """Read every pair's data now, so bad input fails before any model loads."""
@@ -131,8 +79,23 @@ class Task(ABC):
             except NonFiniteEmbeddings as err:
                 result = PairResult(pair, error=str(err))
             result.seconds = time.perf_counter() - start
+            result.data_fingerprint = self.fingerprint(pair)
             yield result
 
 
 def x100(value: float) -> float:
     return 100.0 * float(value)
+
+
+def pairs_with_pivot(available: list[str], langs: list[str], *, same: bool, both_ways: bool) -> list[LangPair]:
+    """Pairs X-en for each requested X this task has; optionally X-X and en-X, and en-en first."""
+    pairs = [LangPair(PIVOT, PIVOT)] if same and PIVOT in available else []
+    for lang in langs:
+        if lang == PIVOT or lang not in available:
+            continue
+        pairs.append(LangPair(lang, PIVOT))
+        if both_ways:
+            pairs.append(LangPair(PIVOT, lang))
+        if same:
+            pairs.append(LangPair(lang, lang))
+    return pairs

@@ -26,6 +26,12 @@ def best_wrong(ids: np.ndarray, scores: np.ndarray, gold: np.ndarray) -> tuple[n
     return wrong_ids, wrong_scores
 
 
+def gold_gaps(gold_scores: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per query: its gold score minus its best wrong candidate's (negative: an error; inf: no wrong listed)."""
+    _, wrong_scores = best_wrong(ids, scores, np.arange(len(ids)))
+    return gold_scores - wrong_scores
+
+
 def error_tags(gold: str, wrong: str) -> list[str]:
     """Cheap reasons a wrong candidate may look right: duplicate, numbers, names, length."""
     tags = []
@@ -56,8 +62,7 @@ def analyse(
     `ids`/`scores` are the top-k neighbours (k >= 2) of each query; `gold_scores` the query-gold
     similarities. The gap is gold score minus best wrong score: negative means an error.
     """
-    gold = np.arange(len(queries))
-    wrong_ids, wrong_scores = best_wrong(ids, scores, gold)
+    wrong_ids, wrong_scores = best_wrong(ids, scores, np.arange(len(queries)))
     valid = wrong_ids >= 0
     gaps = np.where(valid, gold_scores - wrong_scores, np.inf)
     finite = gaps[valid]

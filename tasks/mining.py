@@ -1,7 +1,7 @@
 """Bitext mining: kNN in both directions, cosine and ratio-margin scoring, accuracy, xSIM and F1.
 
-The margin follows LASER (Artetxe & Schwenk 2019; `mine_bitexts.py`, `xsim.py`): the ratio of the
-cosine to the mean cosine of each side's k nearest neighbours on the other side, with k = 4.
+The search and LASER's ratio margin live in harness.search (the trainers use them too); this module
+turns them into the task's metrics, its per-query evidence and the hard-negative analysis.
 """
 
 from __future__ import annotations
@@ -11,40 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.core.encoder import Encoder
+from harness.core.task import Evidence, LangPair, Metric, PairResult
+from harness.core.vectors import unit_rows
+from harness.search.knn import DEFAULT_SEARCH, SearchConfig, search_both_ways
+from harness.search.mining import MARGIN_K, Neighbours, accuracy, margin_top1
 from tasks import hard_negatives
-from tasks.base import LangPair, Metric, PairResult, Task, x100
-from tasks.knn import DEFAULT_SEARCH, SearchConfig, normalise, search_both_ways
-
-MARGIN_K = 4
-
-
-@dataclass
-class Neighbours:
-    """Top-k neighbours of each query among the candidates (one search direction)."""
-
-    scores: np.ndarray  # (n, k) cosine, best first
-    ids: np.ndarray  # (n, k)
-
-    @property
-    def mean_sim(self) -> np.ndarray:
-        return self.scores[:, :MARGIN_K].mean(axis=1)
-
-
-def ratio_margin(fwd: Neighbours, bwd_mean: np.ndarray) -> np.ndarray:
-    """Ratio-margin scores of each query's k candidates: cos(x, y) / ((mean_k(x) + mean_k(y)) / 2)."""
-    return fwd.scores / ((fwd.mean_sim[:, None] + bwd_mean[fwd.ids]) / 2.0)
-
-
-def margin_top1(fwd: Neighbours, bwd_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(best candidate id, its margin score) per query, re-ranking the k cosine neighbours by margin."""
-    margins = ratio_margin(fwd, bwd_mean)
-    best = np.argmax(margins, axis=1)
-    rows = np.arange(len(best))
-    return fwd.ids[rows, best], margins[rows, best]
-
-
-def accuracy(predicted: np.ndarray, gold: np.ndarray) -> float:
-    return float(np.mean(predicted == gold))
+from tasks.base import Task, x100
 
 
 def weighted_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
@@ -90,8 +62,26 @@ def extraction_f1(src_best: tuple[np.ndarray, np.ndarray], tgt_best: tuple[np.nd
             "threshold": float(pair_scores[best])}
 
 
+DIRECTIONS = ("fwd", "bwd")  # fwd: xx -> en, bwd: en -> xx
+STATISTICS = {
+    **{f"acc_{kind}_{way}": ("mean", (f"correct_{kind}_{way}",)) for kind in ("cos", "margin") for way in DIRECTIONS},
+    **{f"acc_{kind}_mean": ("mean", (f"correct_{kind}_fwd", f"correct_{kind}_bwd")) for kind in ("cos", "margin")},
+    **{f"xsim_error_{way}": ("error", (f"correct_margin_{way}",)) for way in ("fwd", "bwd")},
+}
+
+
+@dataclass
+class Mined:
+    """Everything one aligned pair of embedding sets yields: metrics, per-query correctness, neighbours."""
+
+    metrics: dict[str, Metric]
+    correct: dict[str, np.ndarray]  # correct_{cos,margin}_{fwd,bwd}: one flag per query
+    fwd: Neighbours
+    bwd: Neighbours
+
+
 def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfig = DEFAULT_SEARCH,
-                   k: int = MARGIN_K) -> tuple[dict[str, Metric], Neighbours, Neighbours]:
+                   k: int = MARGIN_K) -> Mined:
     """All mining metrics for aligned embeddings (row i of src translates row i of tgt)."""
     fwd_found, bwd_found = search_both_ways(src_emb, tgt_emb, k, config)
     fwd, bwd = Neighbours(*fwd_found), Neighbours(*bwd_found)
@@ -99,7 +89,10 @@ def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfi
     fwd_margin = margin_top1(fwd, bwd.mean_sim)
     bwd_margin = margin_top1(bwd, fwd.mean_sim)
     metrics: dict[str, Metric] = {}
+    correct: dict[str, np.ndarray] = {}
     for name, neighbours, margin in (("fwd", fwd, fwd_margin), ("bwd", bwd, bwd_margin)):
+        correct[f"correct_cos_{name}"] = neighbours.ids[:, 0] == gold
+        correct[f"correct_margin_{name}"] = margin[0] == gold
         acc_cos, acc_margin = accuracy(neighbours.ids[:, 0], gold), accuracy(margin[0], gold)
         metrics[f"acc_cos_{name}"] = Metric(x100(acc_cos))
         metrics[f"acc_margin_{name}"] = Metric(x100(acc_margin))
@@ -111,7 +104,7 @@ def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfi
     for key in ("f1", "precision", "recall"):
         metrics[f"extract_{key}"] = Metric(x100(extraction[key]))
     metrics["extract_threshold"] = Metric(extraction["threshold"])
-    return metrics, fwd, bwd
+    return Mined(metrics, correct, fwd, bwd)
 
 
 class BitextMiningTask(Task):
@@ -121,12 +114,16 @@ class BitextMiningTask(Task):
 
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         src_texts, tgt_texts = self.data(pair)
-        src = normalise(encoder.encode(src_texts, batch_size=batch_size))
-        tgt = normalise(encoder.encode(tgt_texts, batch_size=batch_size))
-        metrics, fwd, bwd = mining_metrics(src, tgt, self.search_config)
+        src = unit_rows(encoder.encode(src_texts, batch_size=batch_size))
+        tgt = unit_rows(encoder.encode(tgt_texts, batch_size=batch_size))
+        mined = mining_metrics(src, tgt, self.search_config)
         gold_scores = np.einsum("ij,ij->i", src, tgt)
         analysis = {
-            "fwd": hard_negatives.analyse(src_texts, tgt_texts, gold_scores, fwd.ids, fwd.scores),
-            "bwd": hard_negatives.analyse(tgt_texts, src_texts, gold_scores, bwd.ids, bwd.scores),
+            "fwd": hard_negatives.analyse(src_texts, tgt_texts, gold_scores, mined.fwd.ids, mined.fwd.scores),
+            "bwd": hard_negatives.analyse(tgt_texts, src_texts, gold_scores, mined.bwd.ids, mined.bwd.scores),
         }
-        return PairResult(pair, metrics, n_items=len(src_texts), analysis=analysis)
+        arrays = {name: flags.astype(np.uint8) for name, flags in mined.correct.items()}
+        for way, found in (("fwd", mined.fwd), ("bwd", mined.bwd)):
+            arrays[f"gap_{way}"] = hard_negatives.gold_gaps(gold_scores, found.ids, found.scores).astype(np.float32)
+        return PairResult(pair, mined.metrics, n_items=len(src_texts), analysis=analysis,
+                          evidence=Evidence(arrays, STATISTICS))

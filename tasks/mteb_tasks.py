@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.core.languages import mteb_code
-from tasks.base import LangPair, Task
+from harness.core.task import LangPair
+from tasks.base import Task
 
 OUR_MAIN = {"BitextMining": "acc_cos_fwd", "STS": "spearman", "Retrieval": "ndcg@10"}
 MTEB_MAIN = {"BitextMining": "accuracy", "STS": "cosine_spearman", "Retrieval": "ndcg_at_10"}

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.core.encoder import Encoder
-from tasks.base import LangPair, Metric, PairResult, Task, x100
-from tasks.knn import SearchConfig, search
+from harness.core.task import Evidence, LangPair, Metric, PairResult
+from harness.results.stats import point_estimate
+from harness.search.knn import SearchConfig, search
+from tasks.base import Task
 
 CUTOFF = 10
+STATISTICS = {f"ndcg@{CUTOFF}": (f"ndcg@{CUTOFF}", ("rank",)), f"mrr@{CUTOFF}": (f"mrr@{CUTOFF}", ("rank",)),
+              "recall@1": ("hit@1", ("rank",)), f"recall@{CUTOFF}": (f"hit@{CUTOFF}", ("rank",))}
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,9 @@ def ranks_of_gold(ids: np.ndarray, gold: np.ndarray) -> np.ndarray:
     return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
 
 
-def retrieval_metrics(ranks: np.ndarray, cutoff: int = CUTOFF) -> dict[str, Metric]:
+def retrieval_metrics(ranks: np.ndarray) -> dict[str, Metric]:
     """nDCG@10, MRR@10, Recall@1 and Recall@10 (x100) for one relevant candidate per query."""
-    found = (ranks > 0) & (ranks <= cutoff)
-    safe = np.where(found, ranks, 1)
-    return {
-        f"ndcg@{cutoff}": Metric(x100(np.mean(np.where(found, 1.0 / np.log2(safe + 1), 0.0)))),
-        f"mrr@{cutoff}": Metric(x100(np.mean(np.where(found, 1.0 / safe, 0.0)))),
-        "recall@1": Metric(x100(np.mean(ranks == 1))),
-        f"recall@{cutoff}": Metric(x100(np.mean(found))),
-    }
+    return {name: Metric(point_estimate(kind, [ranks])) for name, (kind, _) in STATISTICS.items()}
 
 
 class RetrievalTask(Task):
@@ -51,4 +48,5 @@ class RetrievalTask(Task):
         pool = encoder.encode(data.candidates, batch_size=batch_size)
         _, ids = search(queries, pool, CUTOFF, self.search_config)
         ranks = ranks_of_gold(ids, np.asarray(data.gold))
-        return PairResult(pair, retrieval_metrics(ranks), n_items=len(data.queries))
+        evidence = Evidence({"rank": ranks.astype(np.uint8)}, STATISTICS)
+        return PairResult(pair, retrieval_metrics(ranks), n_items=len(data.queries), evidence=evidence)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from harness.core.encoder import Encoder
-from tasks.base import LangPair, Metric, PairResult, Task, x100
-from tasks.knn import normalise
+from harness.core.task import Evidence, LangPair, Metric, PairResult
+from harness.core.vectors import unit_rows
+from tasks.base import Task, x100
+
+STATISTICS = {"spearman": ("spearman", ("cosine", "gold")), "pearson": ("pearson", ("cosine", "gold"))}
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of row i of `a` with row i of `b`."""
-    return np.einsum("ij,ij->i", normalise(a), normalise(b))
+    return np.einsum("ij,ij->i", unit_rows(a), unit_rows(b))
 
 
 def sts_metrics(predicted: np.ndarray, gold: np.ndarray) -> dict[str, Metric]:
-    """Spearman and Pearson correlation (x100) of predicted similarities with gold scores."""
+    """Spearman and Pearson correlation (x100) of predicted similarities with gold scores (scipy's)."""
     from scipy.stats import pearsonr, spearmanr
 
     if len(gold) < 3:
@@ -35,4 +38,5 @@ class STSTask(Task):
         second = encoder.encode([item.s2 for item in items], batch_size=batch_size)
         predicted = cosine_rows(first, second)
         gold = np.array([item.score for item in items])
-        return PairResult(pair, sts_metrics(predicted, gold), n_items=len(items))
+        evidence = Evidence({"cosine": predicted.astype(np.float32), "gold": gold.astype(np.float32)}, STATISTICS)
+        return PairResult(pair, sts_metrics(predicted, gold), n_items=len(items), evidence=evidence)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.encoder import HashEncoder
+from harness.core.hash_encoder import HashEncoder
 from tests.fixtures import make_data_root
 
 

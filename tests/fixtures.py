@@ -33,7 +33,7 @@ def _sts_rows(lang: str, n: int) -> list[list[str]]:
 
 
 def make_data_root(root: Path, n: int = 40) -> Path:
-    """Write tatoeba, flores, stsb-multi-mt, xquad-r and parallel/ files under `root`."""
+    """Write tatoeba, flores, stsb-multi-mt, sts17, xquad-r and parallel/ files under `root`."""
     eval_dir = root / "eval"
     for code, lang in (("deu", "de"), ("fra", "fr")):
         _write(eval_dir / "tatoeba" / f"tatoeba.{code}-eng.{code}", sentences(lang, n))
@@ -45,6 +45,7 @@ def make_data_root(root: Path, n: int = 40) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows(_sts_rows(lang, n))
+    _write_sts17(eval_dir / "sts17", n)
     for lang in ("en", "de"):
         _write_xquad(eval_dir / "xquad-r" / f"{lang}.json", lang, n)
     for lang in ("de", "fr"):
@@ -55,6 +56,21 @@ def make_data_root(root: Path, n: int = 40) -> Path:
             with gzip.open(path, "wt", encoding="utf-8") as handle:
                 handle.writelines(f"{a}\t{b}\n" for a, b in pairs)
     return root
+
+
+STS17_TRACKS = ["track1.ar-ar", "track2.ar-en", "track3.es-es", "track4a.es-en", "track4b.es-en",
+                "track5.en-en", "track6.tr-en"]
+
+
+def _write_sts17(folder: Path, n: int) -> None:
+    """The SemEval layout, including track 6's trap: twice as many input lines as gold scores."""
+    rows = _sts_rows("en", n)
+    for track in STS17_TRACKS:
+        lines = [f"{a}\t{b}" for a, b, _ in rows]
+        if track.startswith("track6"):
+            lines += [f"{b}\t{a}" for a, b, _ in rows]  # unscored extra lines
+        _write(folder / "STS2017.eval.v1.1" / f"STS.input.{track}.txt", lines)
+        _write(folder / "STS2017.gs" / f"STS.gs.{track}.txt", [score for _, _, score in rows])
 
 
 def _write_xquad(path: Path, lang: str, n: int) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.cli import main
+from harness.app.cli import main
 
 
 def run_cli(*args, env=None):
@@ -66,14 +66,14 @@ def test_ls_tasks_lists_every_family(capsys):
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = "import sys; from harness.cli import build_parser; build_parser(); " \
+    code = "import sys; from harness.app.cli import build_parser; build_parser(); " \
            "print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]"
 
 
 def test_closed_output_pipe_ends_quietly_and_not_as_a_pass():
-    code = ("import sys; from harness import cli; cli.COMMANDS['ls'] = lambda args: print('x' * 1_000_000) or 0; "
+    code = ("import sys; from harness.app import cli; cli.COMMANDS['ls'] = lambda args: print('x' * 1_000_000) or 0; "
             "sys.exit(cli.main(['ls', 'tasks']))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader went away, as `harness compare ... | head -1` does

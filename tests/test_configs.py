@@ -1,32 +1,46 @@
-"""The committed ablation configs still describe the committed results: each names a student whose
-records exist, and the settings stored in those records are the ones the config asks for today."""
+"""The committed ablation configs still describe the committed results: each names students whose records
+exist, the settings stored in those records are the ones the config asks for today, and every committed
+student is made by some config (or by the default run)."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from harness.config import RunConfig
-from harness.runner import student_name
+from harness.app.config import RunConfig, build
+from harness.app.plan import student_name
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "results" / "runs"
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 TRAINING = ["teacher", "student", "langs", "max_pairs", "epochs", "batch_size", "lr", "max_seq_length",
-            "freeze_layers", "balanced", "seed"]
+            "freeze_layers", "balanced", "head"]
+
+
+def students_of(config: RunConfig) -> list[tuple[str, int]]:
+    return [(student_name(trainer, config.student, config.langs, config.tag, seed), seed)
+            for trainer in config.trainers for seed in config.seeds]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_config_reproduces_its_committed_student(path):
-    config = RunConfig.from_file(path)
-    for trainer in config.trainers:
-        name = student_name(trainer, config.student, config.langs, config.tag)
-        records = sorted((ROOT / "results" / "runs" / name).glob("*/*.json"))
+def test_config_reproduces_its_committed_students(path):
+    config = build(RunConfig, config_file=path)
+    for name, seed in students_of(config):
+        records = sorted((RUNS / name).glob("*/*.json"))
         assert records, f"{path.name}: no committed results for {name}"
         stored = json.loads(records[0].read_text(encoding="utf-8"))["run"]
-        wanted = config.to_dict()
-        changed = {k: (stored.get(k), wanted[k]) for k in TRAINING if k in stored and stored[k] != wanted[k]}
+        wanted = {**config.to_dict(), "seed": seed}
+        changed = {k: (stored.get(k), wanted[k]) for k in [*TRAINING, "seed"] if k in stored and stored[k] != wanted[k]}
         assert not changed, f"{path.name} no longer reproduces {name}: {changed}"
 
 
-def test_there_are_configs():
-    assert len(CONFIGS) >= 10
+def test_every_committed_student_comes_from_a_config_or_the_default_run():
+    made = {name for path in CONFIGS for name, _ in students_of(build(RunConfig, config_file=path))}
+    made |= {name for name, _ in students_of(RunConfig())}
+    committed = set()
+    for folder in RUNS.iterdir():
+        record = json.loads(next(folder.glob("*/*.json")).read_text(encoding="utf-8"))
+        if record["model"].get("role") == "student":
+            committed.add(folder.name)
+    assert committed, "no committed students"
+    assert committed <= made, f"students no config makes: {sorted(committed - made)}"

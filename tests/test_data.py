@@ -2,8 +2,9 @@ import gzip
 
 import pytest
 
-from harness.core.data import DATA_ENV, data_root, read_aligned, read_pairs, read_sts_csv, read_sts_tsv
+from harness.core.data import read_aligned, read_pairs, read_sts_csv, read_sts_tsv
 from harness.core.errors import DataError, HarnessError
+from harness.core.paths import DATA_ENV, data_root
 
 
 def write(path, data: bytes):

@@ -1,21 +1,21 @@
 """Multi-process training through the standard launcher: torchrun with 2 CPU processes (gloo)."""
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 
 import pytest
 
 
-@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")
+@pytest.mark.process
 def test_torchrun_two_processes_train_one_student(tiny_bert, data_env, tmp_path):
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
            "-m", "harness", "train", "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de",
            "--max-pairs", "32", "--dev-pairs", "8", "--batch-size", "8", "--output", str(out), "--no-eval",
            "--no-progress", "--checkpoint-every", "2"]
-    env = {**__import__("os").environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "training_summary.json").read_text())

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from tasks.knn import SearchConfig, normalise, search, search_both_ways
+from harness.core.vectors import unit_rows as normalise
+from harness.search.knn import SearchConfig, search, search_both_ways
 
 
 @pytest.fixture

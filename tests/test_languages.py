@@ -42,7 +42,7 @@ def test_every_canonical_code_maps_to_itself():
 
 
 def test_all_tatoeba_codes_are_known():
-    from harness.core.data import data_root
+    from harness.core.paths import data_root
 
     folder = data_root() / "eval" / "tatoeba"
     if not folder.is_dir():

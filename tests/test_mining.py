@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from harness.core.vectors import unit_rows as normalise
+from harness.search.mining import MARGIN_K, Neighbours, margin_top1
 from tasks.hard_negatives import analyse, error_tags
-from tasks.knn import normalise
-from tasks.mining import MARGIN_K, Neighbours, margin_top1, mining_metrics, weighted_f1
+from tasks.mining import mining_metrics, weighted_f1
 
 
 def noisy_pairs(n=200, dim=48, noise=0.9, seed=0):
@@ -47,7 +48,7 @@ def test_margin_beats_cosine_on_hubs():
     hub = normalise(src.mean(axis=0, keepdims=True) * 5)
     tgt = np.vstack([tgt, hub])
     src = np.vstack([src, normalise(np.random.default_rng(5).standard_normal((1, src.shape[1])))])
-    metrics, _, _ = mining_metrics(src, tgt)
+    metrics = mining_metrics(src, tgt).metrics
     assert metrics["acc_margin_fwd"].value >= metrics["acc_cos_fwd"].value
 
 
@@ -67,7 +68,7 @@ def _mteb_metrics(query, corpus):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_accuracy_and_f1_agree_with_mteb_on_same_embeddings(seed):
     src, tgt = noisy_pairs(n=150, noise=2.0, seed=seed)
-    ours, _, _ = mining_metrics(src, tgt)
+    ours = mining_metrics(src, tgt).metrics
     theirs_fwd, theirs_bwd = _mteb_metrics(src, tgt), _mteb_metrics(tgt, src)
     assert 0 < theirs_fwd["accuracy"] < 1  # the fixture must contain errors, or the check is weak
     assert abs(ours["acc_cos_fwd"].value / 100 - theirs_fwd["accuracy"]) < 1e-4
@@ -87,7 +88,7 @@ def test_weighted_f1_matches_sklearn():
 
 def test_xsim_error_is_margin_error_rate_and_perfect_data_scores_100():
     src, _ = noisy_pairs(n=50)
-    metrics, _, _ = mining_metrics(src, src.copy())
+    metrics = mining_metrics(src, src.copy()).metrics
     assert metrics["acc_cos_fwd"].value == 100 and metrics["acc_margin_bwd"].value == 100
     assert metrics["xsim_error_fwd"].value == 0 and not metrics["xsim_error_fwd"].higher_is_better
     assert metrics["extract_f1"].value == 100
@@ -95,14 +96,15 @@ def test_xsim_error_is_margin_error_rate_and_perfect_data_scores_100():
 
 def test_extraction_f1_is_below_100_with_noise():
     src, tgt = noisy_pairs(n=150, noise=2.0)
-    metrics, _, _ = mining_metrics(src, tgt)
+    metrics = mining_metrics(src, tgt).metrics
     assert 0 < metrics["extract_f1"].value < 100
     assert metrics["extract_precision"].value > 0 and metrics["extract_recall"].value > 0
 
 
 def test_hard_negative_analysis():
     src, tgt = noisy_pairs(n=120, noise=2.0)
-    metrics, fwd, _ = mining_metrics(src, tgt)
+    mined = mining_metrics(src, tgt)
+    metrics, fwd = mined.metrics, mined.fwd
     texts_src = [f"source {i}" for i in range(120)]
     texts_tgt = [f"target {i}" for i in range(120)]
     gold_scores = np.einsum("ij,ij->i", src, tgt)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from harness.core.errors import HarnessError
-from harness.models import load_encoder, resolve
+from harness.encoders.adapters import load_encoder
+from harness.encoders.specs import resolve
 
 
 def test_prompt_suffix_prepends_the_prompt_and_names_the_model(tiny_bert):

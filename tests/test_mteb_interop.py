@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from harness.models import SentenceTransformerEncoder
-from tasks.base import LangPair
-from tasks.catalog import TASKS
+from harness.core.plugins import TASKS
+from harness.core.task import LangPair
+from harness.encoders.adapters import SentenceTransformerEncoder
 from tasks.mteb_tasks import MTEB_MAIN, OUR_MAIN, to_mteb
 
 
@@ -31,7 +31,7 @@ def test_mteb_and_our_engine_agree_on_main_scores(task_name, pair, tiny_root, ti
 def test_export_loads_as_mteb_task_results(tmp_path, data_env, capsys):
     from mteb.results import TaskResult
 
-    from harness.cli import main
+    from harness.app.cli import main
 
     runs = tmp_path / "runs"
     assert main(["eval", "--model", "hash", "--langs", "de", "--tasks", "tatoeba,stsb-multi-mt",

@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from harness import packaged
 from harness.core.errors import HarnessError
+from harness.encoders import packaged
 
 
 def split_zip(tmp_path, members: dict[str, str], parts: int = 3):

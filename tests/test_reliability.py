@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.config import EvalConfig
-from harness.core.encoder import HashEncoder
-from harness.runner import evaluate
+from harness.app.config import EvalConfig
+from harness.app.runner import evaluate_models as evaluate
+from harness.core.hash_encoder import HashEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS_PER_RUN = 15  # tiny root, de+fr: 7 STS + 4 mining + 4 retrieval pairs
+PAIRS_PER_RUN = 16  # tiny root, de+fr: 7 STSb + 1 STS17 (en-en) + 4 mining + 4 retrieval pairs
 
 
 def cli(*args, cwd=None, env=None):
@@ -96,6 +96,7 @@ def test_missing_data_root(tmp_path):
     assert_clean_error(proc, "data root not found", "HARNESS_DATA")
 
 
+@pytest.mark.process
 def test_missing_model_folder_and_offline_hub_name(data_env, tmp_path):
     proc = cli("eval", "--model", "./models/nothing-here", "--results-dir", str(tmp_path))
     assert_clean_error(proc, "no such folder")
@@ -107,15 +108,15 @@ def test_missing_model_folder_and_offline_hub_name(data_env, tmp_path):
 def test_tokenizer_coverage_warning_shows_rates(tiny_bert, tiny_root):
     from sentence_transformers import SentenceTransformer
 
-    from harness.runner import warn_uncovered_languages
-    from trainers.data import ParallelData, ParallelDataset
+    from harness.core.parallel import ParallelData, ParallelDataset
+    from harness.encoders.coverage import coverage_warning
 
     data = ParallelData([ParallelDataset("x/en-de", "de", [("Anna buys", "Anna kauft")] * 3),
                          ParallelDataset("x/en-el", "el", [("Anna buys", "Η Άννα αγοράζει μήλα.")] * 3)])
-    lines = []
-    rates = warn_uncovered_languages(SentenceTransformer(str(tiny_bert), device="cpu"), data, lines.append)
+    texts = {d.lang: [t for _, t in d.pairs] for d in data.train}
+    rates, warning = coverage_warning(SentenceTransformer(str(tiny_bert), device="cpu").tokenizer, texts)
     assert rates["de"] == 0 and rates["el"] > 50
-    assert len(lines) == 1 and "unknown-token rate: de 0.0%, el " in lines[0]
+    assert warning and "unknown-token rate: de 0.0%, el " in warning
 
 
 # ---- 3. killed training ------------------------------------------------------------------------
@@ -126,6 +127,7 @@ def train_args(tiny_bert, output):
             "--no-progress", "--output", str(output)]
 
 
+@pytest.mark.process
 def test_sigkill_during_training_resumes_and_matches(tiny_bert, data_env, tmp_path):
     from sentence_transformers import SentenceTransformer
 
@@ -166,6 +168,7 @@ def slow_eval(results, delay, *models):
                             cwd=ROOT, env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.process
 def test_sigkill_during_evaluation_leaves_no_corrupt_json_and_rerun_completes(data_env, tmp_path):
     results = tmp_path / "runs"
     proc = slow_eval(results, 0.3, "slow-model")
@@ -183,6 +186,7 @@ def test_sigkill_during_evaluation_leaves_no_corrupt_json_and_rerun_completes(da
     assert len(all_records_valid(results)) == PAIRS_PER_RUN
 
 
+@pytest.mark.process
 def test_concurrent_runs_into_one_results_dir_lose_nothing(data_env, tmp_path):
     results = tmp_path / "runs"
     procs = [slow_eval(results, 0.01, "model-a", "shared"), slow_eval(results, 0.01, "model-b", "shared")]
@@ -220,7 +224,7 @@ def test_nan_model_is_marked_failed_and_others_are_still_written(data_env, tmp_p
 def test_trust_remote_code_is_off_unless_asked(tiny_bert, monkeypatch):
     import sentence_transformers
 
-    from harness import models
+    from harness.encoders import adapters as models
 
     seen = []
     real = sentence_transformers.SentenceTransformer
@@ -247,7 +251,8 @@ def test_hostile_model_names_stay_inside_results(data_env, tmp_path):
 # ---- 8. long inputs ----------------------------------------------------------------------------
 
 def test_long_inputs_are_truncated_with_a_single_warning(tiny_bert):
-    from harness.models import TruncationWarning, load_encoder
+    from harness.encoders.adapters import load_encoder
+    from harness.encoders.coverage import TruncationWarning
 
     encoder = load_encoder(str(tiny_bert))
     long_text = "Anna kauft " * 400
@@ -263,7 +268,7 @@ def test_long_inputs_are_truncated_with_a_single_warning(tiny_bert):
 
 def test_cache_hands_out_its_one_copy_and_search_keeps_it():
     from harness.core.encoder import CachedEncoder
-    from tasks.knn import normalise
+    from harness.core.vectors import unit_rows as normalise
 
     encoder = CachedEncoder(HashEncoder(dim=16))
     texts = [f"sentence {i}" for i in range(50)]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tasks.knn import search
+from harness.search.knn import search
 from tasks.retrieval import CUTOFF, ranks_of_gold, retrieval_metrics
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from harness.cli import main
-from harness.config import RunConfig
-from harness.core.errors import DataError
+from harness.app.cli import main
+from harness.app.config import RunConfig, build
+from harness.core.errors import HarnessError
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
     record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
     assert record["model"]["role"] == "student" and record["model"]["trainer"] == "distill"
     assert record["run"]["max_pairs"] == 24 and record["run"]["teacher"] == "hash:32"  # resolved config
-    stored = json.loads((tmp_path / "results" / f"run_config-{student}.json").read_text())
+    stored = json.loads((tmp_path / "results" / "run_configs" / f"{student}.json").read_text())
     assert stored["batch_size"] == 8
     md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
     assert "| hash:32" in md and f"| {student}" in md
@@ -53,12 +53,12 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
 def test_unknown_config_key_names_file_and_suggests(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('techer = "x"\n')
-    with pytest.raises(DataError, match="bad.toml: unknown setting 'techer' \\(did you mean 'teacher'\\?\\)"):
-        RunConfig.from_file(path)
+    with pytest.raises(HarnessError, match="bad.toml: unknown setting 'techer' \\(did you mean 'teacher'\\?\\)"):
+        build(RunConfig, config_file=path)
 
 
 def test_quick_profile_is_small():
-    config = RunConfig(quick=True)
+    config = build(RunConfig, {"quick": True})
     assert config.max_pairs == 200 and config.baselines == [] and "retrieval" not in config.tasks
     assert config.results_dir.startswith("results/quick")
 
@@ -89,7 +89,7 @@ def test_tagged_ablation_from_a_copy_of_the_teacher(run_toml, data_env, tmp_path
     record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
     assert record["model"]["base"] == str(tiny_bert) and record["model"]["trained_on"].startswith("cpu")
     assert record["run"]["freeze_layers"] == 1 and record["run"]["tag"] == "f1"
-    assert json.loads((tmp_path / "results" / f"run_config-{student}.json").read_text())["tag"] == "f1"
+    assert json.loads((tmp_path / "results" / "run_configs" / f"{student}.json").read_text())["tag"] == "f1"
     md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
     assert "Students: how each was trained" in md and f"| {student}" in md
 
@@ -99,7 +99,7 @@ def test_eval_langs_narrow_the_evaluation_not_the_training(run_toml, data_env, t
     both.write_text(run_toml.read_text().replace('langs = "de"', 'langs = "de,fr"'))
     narrow = tmp_path / "narrow.toml"
     narrow.write_text(both.read_text() + 'eval_langs = "German"\n')
-    assert RunConfig.from_file(narrow).eval_langs == ["de"]
+    assert build(RunConfig, config_file=narrow).eval_langs == ["de"]
     counts = []
     for path in (both, narrow):
         assert main(["validate", "--config", str(path)]) == 0
@@ -112,12 +112,60 @@ def test_eval_langs_narrow_the_evaluation_not_the_training(run_toml, data_env, t
 def test_each_run_keeps_its_own_settings_file():
     from pathlib import Path
 
-    from harness.runner import run_config_name
+    from harness.app.runner import run_settings_path
 
-    default = run_config_name([Path("models/distill-e5-de-fr")], ["teacher", "e5"])
-    twelve = run_config_name([Path("models/distill-e5-de-fr-es")], ["teacher", "e5"])
-    assert default == "run_config-distill-e5-de-fr.json" and twelve != default  # untagged runs no longer collide
-    both = run_config_name([Path("m/distill-e5-de"), Path("m/ranking-e5-de")], [])
-    assert both == "run_config-distill-e5-de_ranking-e5-de-" + both.rsplit("-", 1)[1]  # '+' cleaned, hashed
-    scored_only = run_config_name([], ["org/../../evil", "e5"])
-    assert Path(scored_only).name == scored_only and scored_only.startswith("run_config-org_")  # stays in results/
+    default = run_settings_path("results", [Path("models/distill-e5-de-fr")], ["teacher", "e5"])
+    twelve = run_settings_path("results", [Path("models/distill-e5-de-fr-es")], ["teacher", "e5"])
+    assert default == Path("results/run_configs/distill-e5-de-fr.json") and twelve != default  # no collisions
+    both = run_settings_path("results", [Path("m/distill-e5-de"), Path("m/ranking-e5-de")], []).name
+    assert both == "distill-e5-de_ranking-e5-de-" + both.rsplit("-", 1)[1]  # '+' cleaned, hashed
+    scored_only = run_settings_path("results", [], ["org/../../evil", "e5"])
+    assert scored_only.parent == Path("results/run_configs") and scored_only.name.startswith("org_")  # stays put
+
+
+def test_a_run_reads_each_data_file_once(run_toml, data_env, tmp_path, monkeypatch):
+    """The plan reads every task file and every parallel file; training and evaluation read nothing again,
+    even with two seeds (two samples of the same parallel files) and pairs sharing files."""
+    from collections import Counter
+    from pathlib import Path
+
+    reads: Counter = Counter()
+    real = Path.read_bytes
+
+    def counting(self):
+        if self.resolve().is_relative_to(data_env.resolve()):
+            reads[self.resolve().relative_to(data_env.resolve()).as_posix()] += 1
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(run_toml), "--seeds", "0,1", "--tasks", "sts,tatoeba", "--no-progress"]) == 0
+    assert reads and max(reads.values()) == 1, [name for name, n in reads.items() if n > 1]
+    assert {"parallel/big/en-de.tsv.gz", "eval/stsb-multi-mt/stsb-en-test.csv", "eval/tatoeba/tatoeba.deu-eng.deu",
+            "eval/sts17/STS2017.gs/STS.gs.track5.en-en.txt"} <= set(reads)
+    runs = tmp_path / "results" / "runs"
+    assert {p.name for p in runs.iterdir()} >= {"distill-st-de", "distill-st-de-seed1"}  # one student per seed
+    seed1 = json.loads((runs / "distill-st-de-seed1" / "tatoeba" / "de-en.json").read_text())
+    assert seed1["model"]["seed"] == 1 and seed1["run"]["seed"] == 1
+
+
+def test_a_changed_dataset_is_computed_again(data_env, tiny_root, tmp_path, monkeypatch, capsys):
+    """Stored results are keyed by model revision, task version and the fingerprint of the data files."""
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_root, root)
+    monkeypatch.setenv("HARNESS_DATA", str(root))
+    args = ["eval", "--model", "hash", "--langs", "de", "--tasks", "tatoeba,stsb-multi-mt",
+            "--results-dir", str(tmp_path / "runs"), "--no-progress"]
+    assert main(args) == 0
+    before = json.loads((tmp_path / "runs" / "hash" / "tatoeba" / "de-en.json").read_text())
+    assert main(args) == 0 and "0 written, 5 reused" in capsys.readouterr().out
+    path = root / "eval" / "tatoeba" / "tatoeba.deu-eng.deu"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[1], lines[0], *lines[2:]]) + "\n", encoding="utf-8")  # two lines swapped
+    assert main(args) == 0
+    assert "1 written, 4 reused" in capsys.readouterr().out
+    after = json.loads((tmp_path / "runs" / "hash" / "tatoeba" / "de-en.json").read_text())
+    assert after["data_fingerprint"] != before["data_fingerprint"]
+    assert after["metrics"]["acc_cos_fwd"]["value"] < before["metrics"]["acc_cos_fwd"]["value"]

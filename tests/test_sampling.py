@@ -58,7 +58,7 @@ def test_more_datasets_than_batch_rows_rotate_over_consecutive_batches():
 
 
 def test_real_parallel_sources_are_separate_datasets(tiny_root):
-    from trainers.data import load_parallel
+    from harness.core.parallel import load_parallel
 
     data = load_parallel(tiny_root, ["de", "fr"], max_pairs=50, dev_pairs=10)
     sizes = data.describe()

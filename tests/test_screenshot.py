@@ -15,7 +15,7 @@ def test_leaderboard_page_screenshot(tiny_root, tmp_path, monkeypatch):
     import matplotlib.image as mpimg
     import numpy as np
 
-    from harness.cli import main
+    from harness.app.cli import main
 
     monkeypatch.setenv("HARNESS_DATA", str(tiny_root))
     runs = tmp_path / "runs"

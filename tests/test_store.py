@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from results.schema import SCHEMA_VERSION, RecordError, make_record, upgrade
-from results.store import ResultStore, safe_name, write_json_atomic
+from harness.results.schema import SCHEMA_VERSION, RecordError, make_record, upgrade
+from harness.results.store import ResultStore, safe_name, write_json_atomic
 
 
 def record(model="m", task="t", pair="de-en", value=50.0):
@@ -73,3 +73,8 @@ def test_write_is_rename_based(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((a, b)), real(a, b)))
     write_json_atomic(tmp_path / "y.json", {"b": 2})
     assert len(calls) == 1 and str(calls[0][1]).endswith("y.json")
+
+
+def test_result_files_are_readable_by_others(tmp_path):
+    path = ResultStore(tmp_path).write(record())
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -5,9 +5,11 @@ import math
 
 import pytest
 
+from harness.app.plan import resolve_tasks
 from harness.core.encoder import CachedEncoder
-from tasks.base import FAMILIES, LangPair
-from tasks.catalog import TASKS, XQuADR, file_task, resolve_tasks
+from harness.core.plugins import FILE_TASKS, TASKS
+from harness.core.task import FAMILIES, LangPair
+from tasks.xquad_r import XQuADR
 
 
 @pytest.mark.parametrize("name", TASKS.names())
@@ -53,12 +55,12 @@ def test_languages_missing_from_a_task_are_skipped(tiny_root):
     assert keys == ["en-en", "de-en", "en-de", "de-de"]  # the tiny root has no fr; en-en is the reference
 
 
-def test_family_names_expand_and_file_tasks_parse(tiny_root, tmp_path):
-    names = [t.metadata.name for t in resolve_tasks(["mining", "tatoeba"], tiny_root)]
+def test_family_names_expand_and_file_tasks_parse(data_env, tmp_path):
+    names = [t.metadata.name for t in resolve_tasks(["mining", "tatoeba"])]
     assert names == ["tatoeba", "flores"]
     sts = tmp_path / "mine.tsv"
     sts.write_text("a b\ta c\t4\nx\ty\t0\nq r\tq s\t3\n")
-    task = file_task(f"sts-file:{sts}@de-en")
+    task = FILE_TASKS.get("sts-file").from_argument(f"{sts}@de-en")
     assert task.pairs(["fr"]) == [LangPair("de", "en")]
 
 

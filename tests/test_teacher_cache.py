@@ -1,6 +1,6 @@
 import numpy as np
 
-from harness.core.encoder import HashEncoder
+from harness.core.hash_encoder import HashEncoder
 from trainers.teacher_cache import TeacherCache
 
 

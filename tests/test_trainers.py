@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from harness.core.encoder import HashEncoder
-from trainers.base import TRAINERS
-from trainers.config import TrainConfig
-from trainers.data import load_parallel
-from trainers.ranking import mine_hard_negatives
+from harness.core.hash_encoder import HashEncoder
+from harness.core.parallel import load_parallel
+from harness.core.plugins import TRAINERS
+from harness.core.training import TrainConfig
+from harness.search.mining import nearest_wrong
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_distill_lowers_the_mse_to_the_teacher(tiny_bert, tiny_data, tmp_path):
 
 
 def test_lstsq_head_starts_close_to_the_teacher(tiny_bert, tiny_data, tmp_path):
-    from trainers.student import attach_head
+    from trainers.head import attach_head
 
     student = load_student(tiny_bert)
     texts = [s for d in tiny_data.train for s, _ in d.pairs]
@@ -133,7 +133,7 @@ def test_hard_negative_mining_skips_gold_duplicates_and_near_duplicates():
         unit(0, 0, 0, 1),
     ])
     texts = ["The cat.", "The cat sleeps.", "A dog.", "the cat. ", "x", "y"]
-    negatives = mine_hard_negatives(tgt.copy(), tgt, texts)
+    negatives = nearest_wrong(tgt.copy(), tgt, texts)
     assert negatives[0] == 2
     assert all(n != i for i, n in enumerate(negatives))
 
@@ -141,7 +141,7 @@ def test_hard_negative_mining_skips_gold_duplicates_and_near_duplicates():
 def test_length_grouped_micro_batches_give_the_whole_batch_embeddings_and_gradients(tiny_bert):
     import torch
 
-    from trainers.common import encode_with_grad
+    from trainers.batching import encode_with_grad
 
     texts = ["kurz", "Anna kauft sieben rote Äpfel auf dem Markt am Montag", "ja", "Der Hund schläft.",
              "Ein sehr langer Satz mit vielen Wörtern, damit die Polsterung sichtbar wird", "nein"]

@@ -9,12 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from harness.core.encoder import Encoder
-from trainers.common import dev_callback, encode_with_grad, finished, save_student
-from trainers.config import TrainConfig
-from trainers.data import ParallelData
-from trainers.loop import pick_device, train_loop
+from harness.core.parallel import ParallelData
+from harness.core.training import TrainConfig
+from harness.core.vectors import are_unit_rows
+from trainers.batching import encode_with_grad
+from trainers.dev import dev_callback
+from trainers.distributed import pick_device
+from trainers.head import attach_head
+from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
-from trainers.student import attach_head
+from trainers.save import finished, save_student
 from trainers.teacher_cache import TeacherCache
 
 
@@ -50,12 +54,13 @@ class DistillTrainer:
         started = time.perf_counter()
         train_targets, dev_targets, cache = teacher_targets(teacher, data, config)
         teacher_dim = train_targets[0].shape[1]
-        normalised = bool(np.allclose(np.linalg.norm(train_targets[0][:256], axis=1), 1.0, atol=1e-3))
+        normalised = are_unit_rows(train_targets[0][:256])
         student.to(pick_device(config))
+        inference_length = student.max_seq_length  # training truncates for speed; the saved model does not
+        student.max_seq_length = config.max_seq_length  # the head is fitted on what training sees
         fit = fit_sample(student, data, train_targets, config.head_fit_pairs, config.seed) \
-            if config.head in ("auto", "lstsq") else None
+            if config.head in ("auto", "lstsq", "orthogonal") else None
         model = attach_head(student, teacher_dim, normalised, head=config.head, fit=fit)
-        inference_length = model.max_seq_length  # training truncates for speed; the saved model does not
         model.max_seq_length = config.max_seq_length
         labels = [torch.from_numpy(t) for t in train_targets]
         mse = torch.nn.MSELoss()

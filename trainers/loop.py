@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from trainers.config import TrainConfig
+from harness.core.training import TrainConfig
+from trainers.distributed import distributed
 from trainers.sampling import BalancedBatches
 
 STATE = "trainer_state.json"
@@ -28,28 +29,6 @@ class LoopResult:
     resumed_from: int | None
     losses: list[float] = field(default_factory=list)
     dev: list[dict[str, Any]] = field(default_factory=list)
-
-
-def distributed() -> tuple[int, int]:
-    """(rank, world size), starting the process group when launched by torchrun."""
-    import torch.distributed as dist
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        import torch
-
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return (dist.get_rank(), world) if world > 1 else (0, 1)
-
-
-def pick_device(config: TrainConfig) -> str:
-    import torch
-
-    if config.device:
-        return config.device
-    if torch.cuda.is_available():
-        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-    return "cpu"
 
 
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")

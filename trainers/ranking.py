@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from harness.core.encoder import Encoder
-from trainers.common import dev_callback, encode_with_grad, finished, save_student
-from trainers.config import TrainConfig
-from trainers.data import ParallelData
+from harness.core.parallel import ParallelData
+from harness.core.training import TrainConfig
+from harness.search.mining import nearest_wrong
+from trainers.batching import encode_with_grad
+from trainers.dev import dev_callback
 from trainers.distill import summarise
-from trainers.loop import pick_device, train_loop
+from trainers.distributed import pick_device
+from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
+from trainers.save import finished, save_student
 
 NEAR_DUPLICATE = 0.95  # a candidate this close to the gold translation is likely a paraphrase, not a negative
 
@@ -34,29 +36,6 @@ def ranking_loss(src, tgt, scale: float, negatives=None):
     forward = F.cross_entropy(scale * src @ candidates.T, labels)
     backward = F.cross_entropy(scale * tgt @ src.T, labels)
     return (forward + backward) / 2
-
-
-def mine_hard_negatives(src: np.ndarray, tgt: np.ndarray, tgt_texts: list[str], k: int = 10) -> np.ndarray:
-    """Index of the nearest wrong target for each source (-1 when none qualifies).
-
-    Skips the gold itself, exact duplicates of the gold text, and near-duplicates (cosine to the
-    gold translation >= NEAR_DUPLICATE), which would teach the model to push apart paraphrases.
-    """
-    import faiss
-
-    src = src / np.linalg.norm(src, axis=1, keepdims=True)
-    tgt = np.ascontiguousarray(tgt / np.linalg.norm(tgt, axis=1, keepdims=True), dtype=np.float32)
-    index = faiss.IndexFlatIP(tgt.shape[1])
-    index.add(tgt)
-    _, ids = index.search(np.ascontiguousarray(src, dtype=np.float32), min(k, len(tgt)))
-    folded = [t.strip().casefold() for t in tgt_texts]
-    negatives = np.full(len(src), -1, dtype=np.int64)
-    for i, row in enumerate(ids):
-        for j in row:
-            if j != i and j >= 0 and folded[j] != folded[i] and float(tgt[i] @ tgt[j]) < NEAR_DUPLICATE:
-                negatives[i] = j
-                break
-    return negatives
 
 
 class RankingTrainer:
@@ -117,5 +96,5 @@ class HardNegativeRankingTrainer(RankingTrainer):
             src = stage1.encode([s for s, _ in dataset.pairs], batch_size=64, convert_to_numpy=True)
             tgt_texts = [t for _, t in dataset.pairs]
             tgt = stage1.encode(tgt_texts, batch_size=64, convert_to_numpy=True)
-            negatives.append(mine_hard_negatives(src, tgt, tgt_texts))
+            negatives.append(nearest_wrong(src, tgt, tgt_texts, near_duplicate=NEAR_DUPLICATE))
         return self._train(teacher, stage1, data, config, negatives)

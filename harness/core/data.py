@@ -1,36 +1,85 @@
-"""Where the data lives, and validated readers for the file formats the tasks and trainers use.
+"""Validated readers for the data file formats the tasks and trainers use, read once per run.
 
 Every reader fails with a DataError naming the file, the 1-based line and the problem, so that the
 CLI can print one line and exit 2. Readers return plain Python lists: small, typed, testable.
+
+Inside `reading_once()` (a run's plan) each file is read from disk once, however many tasks or pairs
+use it, and `recording_reads()` tells which files (and which contents) a piece of work read: that is
+the data fingerprint stored with each result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
+import hashlib
 import io
+import json
 import math
-import os
+import zlib
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.core.errors import DataError, HarnessError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_ENV = "HARNESS_DATA"
+from harness.core.errors import DataError
 
 
-def data_root() -> Path:
-    """The data root: env HARNESS_DATA, else ../shared/data beside the repository root."""
-    raw = os.environ.get(DATA_ENV)
-    root = Path(raw).expanduser() if raw else REPO_ROOT.parent / "shared" / "data"
-    if not root.is_dir():
-        how = f"{DATA_ENV}={raw!r}" if raw else f"default {root} (set {DATA_ENV} to override)"
-        raise HarnessError(
-            f"data root not found: {how}; point {DATA_ENV} at the folder holding parallel/ and eval/"
-        )
-    return root
+@dataclass
+class FileLedger:
+    """The files one run reads: each is read from disk once, and its content hashed once."""
+
+    content: dict[Path, bytes] = field(default_factory=dict)
+    digests: dict[Path, str] = field(default_factory=dict)
+    disk_reads: Counter = field(default_factory=Counter)
+
+    def read(self, path: Path) -> bytes:
+        key = path.resolve()
+        if key not in self.content:
+            self.disk_reads[key] += 1
+            self.content[key] = key.read_bytes()
+            self.digests[key] = _digest(self.content[key])
+        return self.content[key]
+
+
+_LEDGER: ContextVar[FileLedger | None] = ContextVar("harness_file_ledger", default=None)
+_RECORDING: ContextVar[dict[Path, str] | None] = ContextVar("harness_recording", default=None)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def reading_once() -> Iterator[FileLedger]:
+    """Within this block every data file is read from disk at most once."""
+    ledger = FileLedger()
+    token = _LEDGER.set(ledger)
+    try:
+        yield ledger
+    finally:
+        _LEDGER.reset(token)
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[dict[Path, str]]:
+    """Collect {file: sha256 of its content} of every data file read within this block."""
+    used: dict[Path, str] = {}
+    token = _RECORDING.set(used)
+    try:
+        yield used
+    finally:
+        _RECORDING.reset(token)
+
+
+def fingerprint(used: dict[Path, str]) -> str:
+    """A short hash of the files a result was computed from: their names and contents, not their place."""
+    digest = hashlib.sha256()
+    for path, content in sorted((f"{p.parent.name}/{p.name}", d) for p, d in used.items()):
+        digest.update(f"{path}\0{content}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def require_file(path: Path) -> Path:
@@ -39,17 +88,33 @@ def require_file(path: Path) -> Path:
     return path
 
 
+def read_bytes(path: str | Path) -> bytes:
+    """A data file's bytes (gzip files decompressed): from the run's ledger when one is active."""
+    path = require_file(Path(path))
+    ledger = _LEDGER.get()
+    data = ledger.read(path) if ledger else path.read_bytes()
+    used = _RECORDING.get()
+    if used is not None:
+        used[path.resolve()] = ledger.digests[path.resolve()] if ledger else _digest(data)
+    if path.suffix == ".gz":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(path, f"not a valid gzip file: {err}") from None
+    return data
+
+
 def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, text without the newline) of a UTF-8 file, gzip-aware."""
-    path = require_file(Path(path))
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as raw:
-        for number, data in enumerate(raw, start=1):
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise DataError(path, f"invalid UTF-8 at byte {err.start} of the line", number) from None
-            yield number, text.rstrip("\r\n")
+    lines = read_bytes(path).split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline that ends the last line starts no new one
+    for number, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(path, f"invalid UTF-8 at byte {err.start} of the line", number) from None
+        yield number, text.rstrip("\r\n")
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -81,8 +146,8 @@ def read_tsv(path: str | Path, columns: int) -> list[tuple[int, list[str]]]:
         fields = text.split("\t")
         if len(fields) != columns:
             raise DataError(path, f"expected {columns} tab-separated fields, found {len(fields)}", number)
-        for i, field in enumerate(fields, start=1):
-            if not field.strip():
+        for i, value in enumerate(fields, start=1):
+            if not value.strip():
                 raise DataError(path, f"field {i} is empty", number)
         rows.append((number, fields))
     if not rows:
@@ -136,3 +201,23 @@ def read_sts_csv(path: str | Path, low: float = 0.0, high: float = 5.0) -> list[
     if not items:
         raise DataError(path, "empty dataset: no rows")
     return items
+
+
+def read_scores(path: str | Path, low: float = 0.0, high: float = 5.0) -> list[float]:
+    """One gold score per line (the SemEval STS `.gs` files), each checked to lie in [low, high]."""
+    scores = [_parse_score(path, number, text.strip(), low, high) for number, text in iter_lines(path)
+              if text.strip()]
+    if not scores:
+        raise DataError(path, "empty dataset: no scores")
+    return scores
+
+
+def read_json(path: str | Path):
+    """A UTF-8 JSON document (XQuAD-R's SQuAD-style files)."""
+    data = read_bytes(path)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise DataError(path, f"invalid UTF-8 at byte {err.start}") from None
+    except json.JSONDecodeError as err:
+        raise DataError(path, f"invalid JSON: {err.msg}", err.lineno) from None

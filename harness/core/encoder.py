@@ -1,15 +1,14 @@
-"""The Encoder protocol every model sits behind, an encode-once cache, and a hash encoder double."""
+"""The Encoder protocol every model sits behind, and the encode-once cache."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import re
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from harness.core.errors import HarnessError
+from harness.core.vectors import unit_rows_inplace
 
 
 @runtime_checkable
@@ -58,7 +57,7 @@ class CachedEncoder:
             raise NonFiniteEmbeddings(
                 f"model '{self.name}' produced NaN/inf embeddings for {int(bad.sum())} of {len(texts)} texts"
             )
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        unit_rows_inplace(vectors)
         vectors.setflags(write=False)
         block = len(self._blocks)
         self._blocks.append(vectors)
@@ -81,42 +80,3 @@ class CachedEncoder:
         if len(self._blocks[block]) == len(places) and all(p == (block, i) for i, p in enumerate(places)):
             return self._blocks[block]
         return np.stack([self._blocks[b][r] for b, r in places])
-
-
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _feature_vector(feature: str, dim: int) -> np.ndarray:
-    seed = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
-    return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
-
-
-class HashEncoder:
-    """A deterministic, model-free encoder for tests: hashed word and character-trigram features.
-
-    Sentences sharing words or spellings get similar vectors, so scores are meaningful enough to
-    exercise every code path, and identical on every machine.
-    """
-
-    def __init__(self, dim: int = 64, name: str = "hash-encoder"):
-        self.dim = dim
-        self.name = name
-        self.revision = f"hash-v1-d{dim}"
-
-    def _features(self, text: str) -> list[str]:
-        words = _TOKEN.findall(text.lower())
-        grams = [w[i:i + 3] for w in words for i in range(max(1, len(w) - 2))]
-        return [f"w:{w}" for w in words] + [f"g:{g}" for g in grams]
-
-    def _vector(self, feature: str) -> np.ndarray:
-        return _feature_vector(feature, self.dim)
-
-    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for feature in self._features(text):
-                out[i] += self._vector(feature)
-            if not out[i].any():
-                out[i] = self._vector("empty")
-        return out / np.linalg.norm(out, axis=1, keepdims=True)

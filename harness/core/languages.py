@@ -194,12 +194,6 @@ def parse_langs(spec: str | list[str]) -> list[str]:
     return out
 
 
-def name_of(code: str) -> str:
-    """English name of a canonical code, or the code itself when unknown."""
-    lang = LANGUAGES.get(code)
-    return lang.name if lang else code
-
-
 def mteb_code(code: str) -> str:
     """'de' -> 'deu-Latn': ISO 639-3 plus ISO 15924 script, as mteb writes languages."""
     lang = LANGUAGES.get(code)

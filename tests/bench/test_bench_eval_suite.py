@@ -15,19 +15,20 @@ LANGS = ["de", "fr"]
 def plan():
     import mteb  # noqa: F401  both engines are timed with their libraries already imported
 
-    from harness.config import EvalConfig
-    from harness.models import load_sentence_transformer, resolve
+    from harness.app.config import EvalConfig
+    from harness.encoders.adapters import load_sentence_transformer
+    from harness.encoders.specs import resolve
 
     load_sentence_transformer(resolve("all-MiniLM-L6-v2"))  # and transformers' lazy imports done, for both
-    from harness.runner import plan_tasks
+    from harness.app.plan import plan_eval
 
     config = EvalConfig(models=["all-MiniLM-L6-v2"], langs=LANGS, tasks=["sts", "mining", "retrieval"])
-    return [(task, pair) for task in plan_tasks(config) for pair in task.pairs(LANGS)]
+    return [(task, pair) for task in plan_eval(config).tasks for pair in task.pairs(LANGS)]
 
 
 def test_ours_full_teacher_evaluation(benchmark, plan, tmp_path):
-    from harness.config import EvalConfig
-    from harness.runner import evaluate
+    from harness.app.config import EvalConfig
+    from harness.app.runner import evaluate_models as evaluate
 
     runs = iter(range(100))
 
@@ -45,7 +46,8 @@ def test_ours_full_teacher_evaluation(benchmark, plan, tmp_path):
 def test_mteb_same_tasks_same_model(benchmark, plan):
     import mteb
 
-    from harness.models import load_sentence_transformer, resolve
+    from harness.encoders.adapters import load_sentence_transformer
+    from harness.encoders.specs import resolve
     from tasks.mteb_tasks import to_mteb
 
     def run():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tasks.knn import search
+from harness.search.knn import search
 
 QUERIES, CANDIDATES, DIM = 4096, 8192, 384
 

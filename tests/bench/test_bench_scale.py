@@ -39,7 +39,7 @@ def data():
 
 @pytest.mark.parametrize("n", EXACT_SIZES)
 def test_exact_one_product(benchmark, data, n):
-    from tasks.knn import search_both_ways
+    from harness.search.knn import search_both_ways
 
     src, tgt = data(n)
     benchmark.group = "scale"
@@ -53,7 +53,8 @@ def test_exact_one_product(benchmark, data, n):
 def test_ivfpq_both_directions(benchmark, data, n):
     import faiss
 
-    from tasks.knn import SearchConfig, build_index, normalise
+    from harness.core.vectors import unit_rows as normalise
+    from harness.search.knn import SearchConfig, build_index
 
     src, tgt = data(n)
     config = SearchConfig(index="ivfpq", nprobe=NPROBE, refine_factor=1)

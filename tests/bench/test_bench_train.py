@@ -1,9 +1,17 @@
 """Distillation throughput (pairs/s): our trainer against the sentence-transformers reference recipe
 (SentenceTransformerTrainer + MSELoss) on the same pairs, batch size, sequence length and student.
 
-The pairs are the training mix a de student sees: equal shares of every en-de source (captions,
-news, Tatoeba, STSb), so lengths vary as they do in a real run. Quality is checked in the same run:
-the dev MSE, mean((student(translation) - teacher(source))^2) on held-out pairs, for every model.
+Two scopes, for both sides:
+- **whole call:** ours is `DistillTrainer().train(...)` (teacher embeddings from the on-disk cache, the
+  closed-form head fit, the loop, the save); the peer is constructing `SentenceTransformerTrainer` and its
+  `train()` (its teacher labels are computed before the clock starts, as the recipe precomputes them);
+- **loop only:** ours is the training loop's own time (the summary's `seconds`); the peer's is
+  `train_runtime` from its `train()` metrics.
+
+The pairs are the training mix a de student sees: equal shares of every en-de source (captions, news,
+Tatoeba, STSb), so lengths vary as in a real run. Quality is checked in every test, whatever the order the
+tests run in: the held-out MSE of each of ours must be within 5% of the peer's, which a module fixture
+trains once (or takes from the peer's benchmark when that ran first).
 """
 
 import json
@@ -17,14 +25,14 @@ PER_SOURCE, DEV, BATCH, SEQ = 96, 128, 32, 64
 OURS = {"grouped-by-length": dict(micro_batch=16),
         "grouped, 6 lowest layers frozen": dict(micro_batch=16, freeze_layers=6),
         "grouped, 8 lowest layers frozen": dict(micro_batch=16, freeze_layers=8)}
-dev_mse: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    from harness.core.data import data_root, read_pairs
-    from harness.models import load_encoder
-    from trainers.data import ParallelData, ParallelDataset, source_files
+    from harness.core.data import read_pairs
+    from harness.core.parallel import ParallelData, ParallelDataset, source_files
+    from harness.core.paths import data_root
+    from harness.encoders.adapters import load_encoder
 
     root = data_root()
     datasets, dev = [], []
@@ -43,7 +51,8 @@ def setup(tmp_path_factory):
 def student():
     from sentence_transformers import SentenceTransformer
 
-    from harness.models import load_sentence_transformer, resolve
+    from harness.encoders.adapters import load_sentence_transformer
+    from harness.encoders.specs import resolve
 
     model = load_sentence_transformer(resolve("multilingual-e5-small"), device="cpu")
     assert isinstance(model, SentenceTransformer)
@@ -56,7 +65,8 @@ def held_out_mse(model, dev, dev_labels) -> float:
     return float(np.mean((vectors - dev_labels) ** 2))
 
 
-def test_peer_sentence_transformers_trainer(benchmark, setup):
+def train_peer(setup) -> dict:
+    """The reference recipe, timed in both scopes, with its held-out MSE."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MSELoss
@@ -64,27 +74,53 @@ def test_peer_sentence_transformers_trainer(benchmark, setup):
     pairs, labels, _, _, dev, dev_labels, tmp = setup
     dataset = Dataset.from_dict({"english": [s for s, _ in pairs], "non_english": [t for _, t in pairs],
                                  "label": [row.tolist() for row in labels]})
+    model = student()
+    args = SentenceTransformerTrainingArguments(output_dir=str(tmp / "peer"), per_device_train_batch_size=BATCH,
+                                                num_train_epochs=1, learning_rate=2e-5, save_strategy="no",
+                                                report_to=[], logging_steps=1000, seed=0)
+    start = time.perf_counter()
+    output = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=MSELoss(model)).train()
+    whole = time.perf_counter() - start
+    return {"whole_s": whole, "loop_s": output.metrics["train_runtime"], "pairs": len(pairs),
+            "dev_mse": held_out_mse(model, dev, dev_labels)}
 
-    def train():
-        model = student()
-        args = SentenceTransformerTrainingArguments(output_dir=str(tmp / "peer"), per_device_train_batch_size=BATCH,
-                                                    num_train_epochs=1, learning_rate=2e-5, save_strategy="no",
-                                                    report_to=[], logging_steps=1000, seed=0)
-        start = time.perf_counter()
-        SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=MSELoss(model)).train()
-        return len(pairs) / (time.perf_counter() - start), model
 
+class PeerRun:
+    """The peer's measurements, made once per module: by its benchmark if that runs first, else on demand."""
+
+    def __init__(self, setup):
+        self.setup, self.result = setup, None
+
+    def get(self) -> dict:
+        if self.result is None:
+            self.result = train_peer(self.setup)
+        return self.result
+
+
+@pytest.fixture(scope="module")
+def peer(setup):
+    return PeerRun(setup)
+
+
+def report(benchmark, result: dict) -> None:
+    benchmark.extra_info.update({
+        "whole_call_s": result["whole_s"], "loop_s": result["loop_s"],
+        "pairs_per_second_whole_call": result["pairs"] / result["whole_s"],
+        "pairs_per_second_loop": result["pairs"] / result["loop_s"], "dev_mse": result["dev_mse"],
+    })
+
+
+def test_peer_sentence_transformers_trainer(benchmark, setup, peer):
     benchmark.group = "distillation throughput"
-    rate, model = benchmark.pedantic(train, rounds=1, iterations=1)
-    benchmark.extra_info["pairs_per_second"] = rate
-    benchmark.extra_info["dev_mse"] = dev_mse["peer"] = held_out_mse(model, dev, dev_labels)
+    peer.result = benchmark.pedantic(train_peer, args=(setup,), rounds=1, iterations=1)
+    report(benchmark, peer.result)
 
 
 @pytest.mark.parametrize("variant", list(OURS))
-def test_ours_distill(benchmark, setup, variant):
+def test_ours_distill(benchmark, setup, peer, variant):
     from sentence_transformers import SentenceTransformer
 
-    from trainers.config import TrainConfig
+    from harness.core.training import TrainConfig
     from trainers.distill import DistillTrainer
 
     pairs, _, teacher, data, dev, dev_labels, tmp = setup
@@ -92,17 +128,21 @@ def test_ours_distill(benchmark, setup, variant):
 
     def train():
         output = tmp / f"ours-{sorted(OURS).index(variant)}-{next(runs)}"
-        config = TrainConfig(output=str(output), batch_size=BATCH, max_seq_length=SEQ,
+        config = TrainConfig(output=str(output), batch_size=BATCH, max_seq_length=SEQ, max_pairs=None,
                              checkpoint_every=0, progress=False, cache_dir=str(tmp / "cache"),
                              head_fit_pairs=len(pairs), **OURS[variant])
+        start = time.perf_counter()
         path = DistillTrainer().train(teacher, student(), data, config)
-        return json.loads((path / "training_summary.json").read_text())["pairs_per_second"], path
+        whole = time.perf_counter() - start
+        return path, whole, json.loads((path / "training_summary.json").read_text())["seconds"]
 
     benchmark.group = "distillation throughput"
-    rate, path = benchmark.pedantic(train, rounds=1, iterations=1)
-    benchmark.extra_info["pairs_per_second"] = rate
-    benchmark.extra_info["dev_mse"] = dev_mse[variant] = held_out_mse(SentenceTransformer(str(path)), dev, dev_labels)
+    path, whole, loop = benchmark.pedantic(train, rounds=1, iterations=1)
+    ours = {"whole_s": whole, "loop_s": loop, "pairs": len(pairs),
+            "dev_mse": held_out_mse(SentenceTransformer(str(path)), dev, dev_labels)}
+    report(benchmark, ours)
     benchmark.extra_info["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert np.isfinite(rate)
-    if "peer" in dev_mse:  # equal quality: not worse than the reference recipe on held-out pairs
-        assert dev_mse[variant] <= 1.05 * dev_mse["peer"]
+    reference = peer.get()
+    benchmark.extra_info["whole_call_speedup_vs_peer"] = reference["whole_s"] / whole
+    benchmark.extra_info["loop_speedup_vs_peer"] = reference["loop_s"] / loop
+    assert ours["dev_mse"] <= 1.05 * reference["dev_mse"], (ours["dev_mse"], reference["dev_mse"])

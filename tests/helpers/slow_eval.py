@@ -6,9 +6,9 @@ usage: python -m tests.helpers.slow_eval RESULTS_DIR DELAY_SECONDS MODEL [MODEL 
 import sys
 import time
 
-from harness.config import EvalConfig
-from harness.core.encoder import HashEncoder
-from harness.runner import evaluate
+from harness.app.config import EvalConfig
+from harness.app.runner import evaluate_models as evaluate
+from harness.core.hash_encoder import HashEncoder
 
 
 class SlowHash(HashEncoder):

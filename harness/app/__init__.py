@@ -1,0 +1,1 @@
+"""The application: configuration, plan, runner and command line, on top of the plug-ins and the framework."""

@@ -1,0 +1,246 @@
+"""`python -m harness`: the subcommands. The options of eval, train, run and validate are generated from the
+settings' declarations (harness.app.config), so each has one default and one help text. Heavy libraries
+load only inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.app.config import EvalConfig, RunConfig, TrainCommand, build
+from harness.core.errors import HarnessError
+from harness.core.paths import RESULTS_DIR, RUNS_DIR
+from harness.core.settings import Spec, default_of, specs, split_list
+from harness.core.training import TrainSettings
+
+
+def _shown_default(value, spec: Spec) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    if value is None:
+        return spec.nullable or "none"
+    return str(value) if value != "" else "none"
+
+
+def add_settings(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One option per declared setting of `cls`, the command's own first, then the training settings it
+    shares; only the options given end up in the namespace."""
+    shared = set(specs(TrainSettings)) if issubclass(cls, TrainSettings) else set()
+    own = parser.add_argument_group(f"{parser.prog.split()[-1]} settings")
+    training = parser.add_argument_group("training settings") if shared else own
+    for name, spec in sorted(specs(cls).items(), key=lambda item: item[0] in shared):
+        group = training if name in shared else own
+        default = default_of(cls, name)
+        help_text = _help(spec, default)
+        if spec.kind == "bool":
+            flag = spec.flag or (f"--no-{name.replace('_', '-')}" if default else f"--{name.replace('_', '-')}")
+            group.add_argument(flag, dest=name, action="store_const", const=not default, default=argparse.SUPPRESS,
+                               help=help_text)
+        else:
+            flag = spec.flag or f"--{name.replace('_', '-')}"
+            group.add_argument(flag, dest=name, default=argparse.SUPPRESS, metavar=name.upper(), help=help_text)
+
+
+def _help(spec: Spec, default) -> str:
+    extra = f"; one of {', '.join(spec.choices)}" if spec.choices and spec.kind != "list" else ""
+    if spec.kind == "bool":
+        return f"turn off: {spec.help} (on by default)" if default else spec.help
+    return f"{spec.help}{extra} (default: {_shown_default(default, spec)})"
+
+
+def _settings_of(args: argparse.Namespace, cls: type) -> dict:
+    return {name: value for name, value in vars(args).items() if name in specs(cls)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("eval", help="evaluate models on STS, bitext mining and retrieval",
+                       description="Evaluate one or more models; results go to --results-dir, one JSON per pair.")
+    add_settings(p, EvalConfig)
+    p = sub.add_parser("train", help="train a multilingual student from a teacher on the parallel data",
+                       description="Train a student, save it as a sentence-transformers folder with a model card, "
+                                   "then score it.")
+    add_settings(p, TrainCommand)
+    for command, text in (("run", "train students, evaluate teacher, base, students and peers, rebuild the "
+                                  "leaderboard"),
+                          ("validate", "check a run's settings, data, tasks and models without loading a model")):
+        p = sub.add_parser(command, help=text, description=f"{text[0].upper()}{text[1:]}. Flags override --config "
+                                                            "(a TOML file whose keys are the flags' names).")
+        p.add_argument("--config", default=None, help="TOML file with run settings (keys as the flags, underscores)")
+        add_settings(p, RunConfig)
+    _add_results_commands(sub)
+    ls = sub.add_parser("ls", help="list tasks, trainers, models or languages")
+    ls.add_argument("what", choices=["tasks", "trainers", "models", "languages"])
+    return parser
+
+
+def _add_results_commands(sub) -> None:
+    lb = sub.add_parser("leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
+    lb.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
+    lb.add_argument("--out", default=RESULTS_DIR, help=f"folder for the leaderboard files (default: {RESULTS_DIR})")
+    cmp = sub.add_parser("compare", help="regression gate: exit 1 on a significant drop larger than the tolerance",
+                         description="Exit codes: 0 pass; 1 a metric dropped by more than --tolerance and the drop "
+                                     "is significant after Holm's correction (or is missing, or its record is "
+                                     "inconsistent); 2 bad input.")
+    cmp.add_argument("--baseline", required=True, help="results folder, or a git ref whose results/runs is used")
+    cmp.add_argument("--candidate", default=RUNS_DIR, help=f"results folder (default: {RUNS_DIR})")
+    cmp.add_argument("--tolerance", type=float, default=0.5,
+                     help="the smallest drop that matters, in score points (default 0.5)")
+    cmp.add_argument("--metrics", choices=["main", "all"], default="main")
+    cmp.add_argument("--models", metavar="OLD,NEW",
+                     help="compare model NEW (in --candidate) with model OLD (in --baseline), pair by pair")
+    cmp.add_argument("--show", choices=["changed", "all"], default="changed",
+                     help="print only the metrics whose status is not ok (default), or every metric")
+    cmp.add_argument("--fail-on-significant", action="store_true",
+                     help="also fail on a significant drop smaller than the tolerance")
+    ex = sub.add_parser("export", help="export stored results in another format")
+    ex.add_argument("--format", choices=["mteb"], default="mteb")
+    ex.add_argument("--results-dir", default=RUNS_DIR)
+    ex.add_argument("--out", default="results/mteb")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import time
+
+    from harness.app.runner import evaluate_models
+    from harness.results.store import ResultStore
+    from harness.results.tables import MINING_DIRECTIONS, main_scores, metric_table, to_markdown
+
+    config = build(EvalConfig, _settings_of(args, EvalConfig))
+    start = time.perf_counter()
+    report = evaluate_models(config, log=lambda line: print(line, file=sys.stderr))
+    records, _ = ResultStore(config.results_path).records()
+    mine = [r for r in records if r["model"]["name"] in config.models
+            and set(r["pair"].split("-")) <= set(config.langs) | {"en"}]
+    print(f"\n## Main scores ({len(report.written)} written, {len(report.reused)} reused, "
+          f"{len(report.failed)} failed; {time.perf_counter() - start:.0f} s)\n")
+    print(to_markdown(main_scores(mine).T))
+    if any(r["task"]["family"] == "mining" for r in mine):
+        print("\n## Mining accuracy by direction (fwd = xx->en, bwd = en->xx)\n")
+        print(to_markdown(metric_table([r for r in mine if r["task"]["family"] == "mining"], MINING_DIRECTIONS)))
+    print(f"\nresults: {config.results_path}")
+    return report.exit_code
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from harness.app.runner import train
+
+    command = build(TrainCommand, _settings_of(args, TrainCommand))
+    path, report = train(command, log=lambda line: print(line, file=sys.stderr))
+    print(f"student: {path}")
+    print((path / "README.md").read_text(encoding="utf-8"))
+    return report.exit_code if report else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.app.runner import run
+
+    config = build(RunConfig, _settings_of(args, RunConfig), args.config)
+    report = run(config, log=lambda line: print(line, file=sys.stderr))
+    print(f"run finished in {report.seconds:.0f} s; students: {', '.join(map(str, report.students)) or 'none'}")
+    print((report.leaderboard[0]).read_text(encoding="utf-8"))
+    return report.exit_code
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.app.runner import validate
+
+    for line in validate(build(RunConfig, _settings_of(args, RunConfig), args.config)):
+        print(line)
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from harness.results.report import write_leaderboard
+
+    for path in write_leaderboard(args.results_dir, args.out):
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.results.compare import compare, materialise_baseline
+    from harness.results.stats import LEVEL, RESAMPLES
+    from harness.results.tables import comparison_table, to_markdown
+
+    models = split_list(args.models) if args.models else None
+    if models is not None and len(models) != 2:
+        raise HarnessError(f"--models takes two model names, OLD,NEW; got '{args.models}'")
+    baseline, tmp = materialise_baseline(args.baseline)
+    try:
+        result = compare(baseline, Path(args.candidate), args.tolerance, args.metrics,
+                         tuple(models) if models else None, args.fail_on_significant)
+    finally:
+        if tmp:
+            tmp.cleanup()
+    shown = result.table if args.show == "all" else result.table[result.table["status"] != "ok"]
+    print(f"{len(result.table)} metrics compared, {result.tests} of them on the same items with a paired "
+          f"bootstrap ({RESAMPLES} resamples, {LEVEL:.0%} intervals); p-values Holm-corrected over those "
+          f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)\n")
+    print(to_markdown(comparison_table(shown), digits=2) if len(shown) else "no change beyond the tolerance")
+    return result.exit_code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness.results.export_mteb import export_mteb
+
+    paths = export_mteb(args.results_dir, args.out)
+    print(f"wrote {len(paths)} mteb TaskResult files under {args.out}")
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
+
+    if args.what == "tasks":
+        for name in TASKS:
+            meta = TASKS.get(name).metadata
+            print(f"{name:15} {meta.family:10} {meta.dataset:28} {meta.description}")
+        print("\nfamilies: " + "; ".join(f"{f} = {', '.join(n)}" for f, n in FAMILY_DEFAULTS.items()))
+        print("your own files: " + "; ".join(FILE_TASKS.get(kind).usage for kind in FILE_TASKS))
+    elif args.what == "trainers":
+        for name in TRAINERS:
+            doc = (TRAINERS.get(name).__doc__ or "").strip().splitlines()
+            print(f"{name:12} {doc[0] if doc else ''}")
+    elif args.what == "models":
+        from harness.encoders.specs import ALIASES, BASELINES
+
+        for alias in [*ALIASES, *BASELINES]:
+            print(alias)
+        print("hash[:DIM]  (deterministic model-free encoder for tests)")
+    else:
+        from harness.core.languages import LANGUAGES
+
+        for code, lang in sorted(LANGUAGES.items()):
+            print(f"{code:8} {lang.name} ({lang.script})")
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
+            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls}
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    return f"warning: {message}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # what a shell reports for a tool killed by SIGPIPE: never a silent pass of the gate

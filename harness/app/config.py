@@ -1,0 +1,166 @@
+"""The settings of `eval`, `train` and `run`: one typed, validated declaration each (harness.core.settings),
+merged from defaults, a preset, a TOML file and command-line flags in one place (`build`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import HarnessError
+from harness.core.languages import parse_langs
+from harness.core.paths import MODELS_DIR, RESULTS_DIR, RUNS_DIR
+from harness.core.settings import COMMAND_LINE, SAFE_NAME, check_fields, read_toml, resolve_settings, setting
+from harness.core.training import TrainSettings
+from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER
+
+DEFAULT_LANGS = ["de", "fr"]
+DEFAULT_TASKS = ["sts", "mining", "retrieval"]
+ROLES = ("teacher", "base", "student", "baseline")
+TASKS_HELP = ("families (sts, mining, retrieval), task names (`harness ls tasks`), or your own files: "
+              "KIND:ARGUMENT, e.g. sts-file:my.tsv@de-en")
+
+
+def parse_seeds(items: list[str]) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]: distinct non-negative integers, in order."""
+    seeds: list[int] = []
+    for item in items:
+        if not item.isdigit():
+            raise ValueError(f"seed {item!r} is not a non-negative integer")
+        if int(item) not in seeds:
+            seeds.append(int(item))
+    if not seeds:
+        raise ValueError("no seed given")
+    return seeds
+
+
+# settings every command has: fresh field objects per class, one declaration here
+def _device() -> Any:
+    return setting(None, "torch device, e.g. cpu or cuda:0 (default: a GPU when present)", kind="str",
+                   nullable="auto")
+
+
+def _trust_remote_code() -> Any:
+    return setting(False, "allow model code from the model folder or hub")
+
+
+def _progress() -> Any:
+    return setting(True, "show progress bars", flag="--no-progress")
+
+
+@dataclass
+class EvalConfig:
+    """What `harness eval` does: which models, on which tasks and languages, written where."""
+
+    models: list[str] = setting([DEFAULT_TEACHER], "comma-separated model specs: alias, local folder or hub "
+                                                   "name (`harness ls models`)", flag="--model")
+    langs: list[str] = setting(DEFAULT_LANGS, "comma-separated languages (de, deu, deu_Latn and German are the "
+                                              "same)", item=parse_langs)
+    tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)
+    results_dir: str = setting(RUNS_DIR, "where result JSON is written")
+    batch_size: int = setting(64, "sentences per encoding batch", minimum=1)
+    overwrite: bool = setting(False, "recompute pairs already in the results folder")
+    role: str | None = setting(None, "the models' role in the leaderboard (runs set it themselves)", kind="str",
+                               choices=ROLES, nullable="none")
+    device: str | None = _device()
+    trust_remote_code: bool = _trust_remote_code()
+    progress: bool = _progress()
+    model_meta: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> role, base, teacher, trainer
+    run_info: dict[str, Any] = field(default_factory=dict)  # stored in every record (the resolved run config)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if not self.models:
+            raise HarnessError("no model given")
+        if not self.tasks:
+            raise HarnessError("no task given")
+        if self.role:
+            self.model_meta = {name: {"role": self.role, **self.model_meta.get(name, {})} for name in self.models}
+
+    @property
+    def results_path(self) -> Path:
+        return Path(self.results_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "baselines": [], "head_fit_pairs": 400,
+         "results_dir": "results/quick/runs", "leaderboard_dir": "results/quick", "models_dir": "models/quick"}
+
+
+@dataclass
+class RunConfig(TrainSettings):
+    """What `harness run` does: train students from a teacher, evaluate everything side by side, write
+    results and regenerate the leaderboard. Loadable from TOML (`--config run.toml`)."""
+
+    teacher: str = setting(DEFAULT_TEACHER, "the teacher: alias, local folder or hub name")
+    student: str = setting(DEFAULT_STUDENT, "the model students start from, or 'teacher' for a copy of the teacher")
+    langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
+    trainers: list[str] = setting(["distill"], "trainers, comma-separated (`harness ls trainers`)")
+    tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)
+    baselines: list[str] = setting(["use-multilingual"], "peers scored beside the students ('' for none)")
+    tag: str = setting("", "appended to student names, so ablations of one trainer live side by side",
+                       pattern=SAFE_NAME)
+    eval_langs: list[str] | None = setting(None, "evaluate on these languages; none: the training languages",
+                                           kind="list", item=parse_langs, nullable="none")
+    seeds: list[int] = setting([0], "train one student per seed, e.g. 0,1,2 (seed 0 keeps the plain name)",
+                               item=parse_seeds)
+    seed: int = 0  # the seed of the student being trained: set per student from `seeds`
+    results_dir: str = setting(RUNS_DIR, "where result JSON is written")
+    leaderboard_dir: str = setting(RESULTS_DIR, "where the leaderboard, the report and run settings are written")
+    models_dir: str = setting(MODELS_DIR, "where trained students are saved")
+    quick: bool = setting(False, "a first try in a few minutes: 200 pairs per language, STS + Tatoeba, no "
+                                 "baselines (explicit settings still win)")
+    device: str | None = _device()
+    trust_remote_code: bool = _trust_remote_code()
+    progress: bool = _progress()
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @property
+    def base_model(self) -> str:
+        """The model students start from: the student spec, or the teacher itself for 'teacher'."""
+        return self.teacher if self.student == "teacher" else self.student
+
+    @property
+    def evaluation_langs(self) -> list[str]:
+        """The languages scored: `eval_langs` when given, else the training languages."""
+        return self.eval_langs or self.langs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainCommand(TrainSettings):
+    """What `harness train` does: which trainer makes which student from which teacher, then (optionally)
+    scores it."""
+
+    teacher: str = setting(DEFAULT_TEACHER, "the teacher: alias, local folder or hub name")
+    student: str = setting(DEFAULT_STUDENT, "the model the student starts from, or 'teacher' for a copy of it")
+    langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
+    trainer: str = setting("distill", "the trainer (`harness ls trainers`)")
+    output: str | None = setting(None, "model folder (default models/<trainer>-<student>-<langs>)", kind="str",
+                                 nullable="auto")
+    evaluate: bool = setting(True, "score the trained student", flag="--no-eval")
+    eval_tasks: list[str] = setting(["stsb-multi-mt", "tatoeba"], TASKS_HELP)
+    results_dir: str = setting(RUNS_DIR, "where the student's result JSON is written")
+    overwrite: bool = setting(False, "retrain even if the output folder holds a finished student")
+    device: str | None = _device()
+    trust_remote_code: bool = _trust_remote_code()
+    progress: bool = _progress()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build(cls: type, flags: dict[str, Any] | None = None, config_file: str | Path | None = None) -> Any:
+    """A checked config of `cls` from its defaults, the `quick` preset, a TOML file, then flags (which win)."""
+    layers = []
+    if config_file is not None:
+        layers.append((str(config_file), read_toml(config_file)))
+    layers.append((COMMAND_LINE, flags or {}))
+    presets = {"quick": QUICK} if cls is RunConfig else None
+    return cls(**resolve_settings(cls, layers, presets))

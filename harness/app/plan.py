@@ -1,0 +1,181 @@
+"""Validation that returns a plan: every name resolved, every task's data and every parallel file read
+(once) and checked, before any model loads. Training and evaluation then consume the plan and read
+nothing again, so a bad file fails in seconds and a good one is read once per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from harness.app.config import EvalConfig, RunConfig, TrainCommand
+from harness.core.data import FileLedger, reading_once
+from harness.core.errors import HarnessError
+from harness.core.parallel import ParallelData
+from harness.core.paths import MODELS_DIR, data_root
+from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
+from harness.core.task import Task
+from harness.core.training import TrainSettings
+from harness.encoders.specs import ModelSpec, resolve
+from harness.results.store import safe_name
+
+TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
+
+
+def resolve_tasks(specs: list[str]) -> list[Task]:
+    """Task names, family names and `KIND:ARGUMENT` file tasks -> task instances, in order, without repeats.
+
+    The data root is looked up only when a dataset task is asked for.
+    """
+    names: list[str] = []
+    tasks: list[Task] = []
+    for spec in specs:
+        kind, colon, argument = spec.partition(":")
+        if colon and kind in FILE_TASKS:
+            tasks.append(FILE_TASKS.get(kind).from_argument(argument))
+            continue
+        for name in FAMILY_DEFAULTS.get(spec, [spec]):
+            if name not in names:
+                factory = TASKS.get(name)  # an unknown name fails here, with a suggestion
+                names.append(name)
+                tasks.append(factory(data_root()))
+    return tasks
+
+
+def check_coverage(tasks: list[Task], langs: list[str]) -> None:
+    """Every requested language must have data in at least one selected dataset task."""
+    dataset_tasks = [task for task in tasks if task.follows_requested_languages]
+    if not dataset_tasks:  # bring-your-own files declare their own languages
+        return
+    covered = {lang for task in dataset_tasks for pair in task.pairs(langs) for lang in (pair.src, pair.tgt)}
+    missing = [lang for lang in langs if lang not in covered]
+    if missing:
+        names = ", ".join(task.metadata.name for task in dataset_tasks)
+        raise HarnessError(f"no selected task ({names}) has data for language(s) {', '.join(missing)} "
+                           f"under {data_root()}")
+
+
+@dataclass
+class EvalPlan:
+    """What an evaluation will do: its tasks with their data loaded, and the models it will load."""
+
+    config: EvalConfig
+    tasks: list[Task]
+    models: dict[str, ModelSpec]  # spec -> resolved, for the models not supplied ready-made
+    ledger: FileLedger = field(default_factory=FileLedger)
+
+    @property
+    def n_pairs(self) -> int:
+        return sum(len(task.pairs(self.config.langs)) for task in self.tasks)
+
+
+def plan_eval(config: EvalConfig, supplied: set[str] | frozenset[str] = frozenset()) -> EvalPlan:
+    """Resolve and read everything `config` asks for. `supplied` names models given as ready encoders."""
+    with reading_once() as ledger:
+        tasks = resolve_tasks(config.tasks)
+        check_coverage(tasks, config.langs)
+        for task in tasks:
+            task.validate(config.langs)
+    models = {spec: resolve(spec) for spec in config.models if spec not in supplied}
+    return EvalPlan(config, tasks, models, ledger)
+
+
+def student_name(trainer: str, student: str, langs: list[str], tag: str = "", seed: int = 0) -> str:
+    """The name a run gives a student: trainer, base, languages, tag, and the seed when it is not 0."""
+    name = f"{trainer}-{Path(student).name}-{'-'.join(langs)}" + (f"-{tag}" if tag else "")
+    return safe_name(name + (f"-seed{seed}" if seed else ""))
+
+
+@dataclass
+class StudentPlan:
+    """One student to train: its trainer, seed, name, folder, data and settings."""
+
+    trainer: str
+    seed: int
+    name: str
+    output: Path
+    data: ParallelData
+    settings: dict[str, Any]  # the shared training settings, with this student's seed
+
+
+@dataclass
+class RunPlan:
+    """What `run` will do: the students to train, then the evaluation of teacher, base, students, peers."""
+
+    config: RunConfig
+    students: list[StudentPlan]
+    evaluation: EvalPlan
+    teacher: ModelSpec
+    base: ModelSpec
+
+    def describe(self) -> list[str]:
+        """A short report of what was checked (the `validate` command prints it)."""
+        tasks = self.evaluation.tasks
+        data = {id(s.data): s.data for s in self.students}.values()
+        training = ", ".join(f"{d.n_pairs} pairs in {len(d.train)} datasets" for d in data)
+        return [f"tasks: {', '.join(t.metadata.name for t in tasks)} ({self.evaluation.n_pairs} language pairs, "
+                f"data read and valid)",
+                f"training data: {training}" if self.students else "training: none",
+                f"students: {', '.join(s.name for s in self.students) or 'none'}",
+                f"models: {', '.join(f'{s.spec} ({s.kind})' for s in (self.teacher, self.base))}", "ok"]
+
+
+def plan_run(config: RunConfig) -> RunPlan:
+    """Check a run before any model loads: trainers, tasks and their data, training data per seed, models."""
+    from harness.core.parallel import load_parallel
+
+    for name in config.trainers:
+        TRAINERS.get(name)
+    eval_config = EvalConfig(models=[config.teacher], langs=config.evaluation_langs, tasks=config.tasks,
+                             results_dir=config.results_dir, device=config.device,
+                             trust_remote_code=config.trust_remote_code, progress=config.progress)
+    with reading_once() as ledger:
+        tasks = resolve_tasks(config.tasks)
+        check_coverage(tasks, config.evaluation_langs)
+        for task in tasks:
+            task.validate(config.evaluation_langs)
+        data = {seed: load_parallel(data_root(), config.langs, max_pairs=config.max_pairs,
+                                    dev_pairs=config.dev_pairs, seed=seed)
+                for seed in (config.seeds if config.trainers else [])}
+    students = []
+    for trainer in config.trainers:
+        for seed in config.seeds:
+            name = student_name(trainer, config.student, config.langs, config.tag, seed)
+            settings = {**{name: getattr(config, name) for name in TRAIN_FIELDS}, "seed": seed}
+            students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, data[seed], settings))
+    teacher, base = resolve(config.teacher), resolve(config.base_model)
+    for baseline in config.baselines:
+        resolve(baseline)
+    evaluation = EvalPlan(eval_config, tasks, {}, ledger)
+    return RunPlan(config, students, evaluation, teacher, base)
+
+
+def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
+    """Check a `train` command: its trainer, training data and (when it scores the student) its tasks."""
+    from harness.core.parallel import load_parallel
+
+    TRAINERS.get(command.trainer)
+    with reading_once() as ledger:
+        data = load_parallel(data_root(), command.langs, max_pairs=command.max_pairs, dev_pairs=command.dev_pairs,
+                             seed=command.seed)
+        tasks = resolve_tasks(command.eval_tasks) if command.evaluate else []
+        for task in tasks:
+            task.validate(command.langs)
+    student = "teacher" if command.student == "teacher" else command.student
+    name = student_name(command.trainer, student, command.langs, seed=command.seed)
+    output = Path(command.output) if command.output else Path(MODELS_DIR) / name
+    settings = {name: getattr(command, name) for name in TRAIN_FIELDS}
+    student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
+    if not command.evaluate:
+        return student_plan, None
+    eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,
+                             results_dir=command.results_dir, device=command.device, progress=command.progress)
+    return student_plan, EvalPlan(eval_config, tasks, {}, ledger)
+
+
+def with_models(plan: EvalPlan, models: list[str], meta: dict[str, dict[str, str]],
+                run_info: dict[str, Any]) -> EvalPlan:
+    """The plan's evaluation, for these models (known only once the students exist)."""
+    config = replace(plan.config, models=models, model_meta=meta, run_info=run_info)
+    return replace(plan, config=config)

@@ -1,0 +1,266 @@
+"""Execute plans: evaluate models on the planned tasks, train the planned students, and run the whole
+pipeline. The CLI calls these, and so can library users. Plug-ins are reached through the registries.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.app.config import EvalConfig, RunConfig, TrainCommand
+from harness.app.plan import EvalPlan, StudentPlan, plan_eval, plan_run, plan_train, with_models
+from harness.core.encoder import CachedEncoder
+from harness.core.paths import RUN_CONFIGS_DIR
+from harness.core.plugins import TRAINERS
+from harness.core.task import PairResult, Task
+from harness.core.training import INCIDENTAL, TrainConfig
+from harness.encoders.card import changed_settings, is_complete, read_summary, save_summary_and_card, trained_on
+from harness.results.evidence import bootstrap, evidence_to_json
+from harness.results.schema import make_record
+from harness.results.store import ResultStore, safe_name, write_json_atomic
+
+
+@dataclass
+class EvalReport:
+    """What an evaluation did: records written, pairs reused from the store, pairs that failed."""
+
+    written: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    encoded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """A result record, with each evidenced metric's interval and the main score's replicates."""
+    metrics = {name: metric.to_dict() for name, metric in result.metrics.items()}
+    section = None
+    if result.evidence is not None and result.ok:
+        section = bootstrap(result.evidence, task.metadata.name, result.pair.key, task.metadata.main_score, metrics)
+    return make_record(
+        model=model, task=task.metadata.to_dict(), pair=result.pair.key, metrics=metrics, n_items=result.n_items,
+        seconds=result.seconds, analysis=result.analysis, error=result.error, run=run,
+        evidence=evidence_to_json(result.evidence) if result.evidence is not None and result.ok else None,
+        bootstrap=section, data_fingerprint=result.data_fingerprint or None)
+
+
+def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: str | None) -> bool:
+    """True when every planned pair of this model is stored for this revision and data: no need to load it."""
+    if revision is None or plan.config.overwrite:
+        return False
+    return all(store.reusable(spec, revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair))
+               for task in plan.tasks for pair in task.pairs(plan.config.langs))
+
+
+def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
+    """Evaluate each model on each planned task and language pair, writing one record per pair as it finishes.
+
+    `encoders` may supply ready Encoder objects by name (library use, tests); others are loaded, unless
+    every pair of theirs is already stored for the same model revision, task version and data.
+    """
+    from tqdm.auto import tqdm
+
+    from harness.encoders.adapters import known_revision, load_encoder
+
+    config = plan.config
+    store = ResultStore(config.results_path)
+    report = EvalReport()
+    for spec in config.models:
+        supplied = (encoders or {}).get(spec)
+        revision = supplied.revision if supplied else known_revision(plan.models[spec])
+        if _stored_everything(plan, store, supplied.name if supplied else spec, revision):
+            report.reused += [f"{spec} {t.metadata.name} {p.key}" for t in plan.tasks for p in t.pairs(config.langs)]
+            continue
+        inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
+                                         show_progress=config.progress)
+        encoder = CachedEncoder(inner)
+        meta = config.model_meta.get(spec, {})
+        model_info = {**meta, "name": encoder.name, "revision": encoder.revision}
+        run = {**config.run_info, **({"seed": meta["seed"]} if "seed" in meta else {})}
+        bar = tqdm(total=plan.n_pairs, desc=encoder.name, unit="pair", disable=not config.progress, file=sys.stderr)
+        for task in plan.tasks:
+            def skip(pair, task=task, encoder=encoder, bar=bar):
+                done = not config.overwrite and store.reusable(encoder.name, encoder.revision, task.metadata.to_dict(),
+                                                               pair.key, task.fingerprint(pair))
+                if done:
+                    report.reused.append(f"{encoder.name} {task.metadata.name} {pair.key}")
+                    bar.update(1)
+                return done
+
+            for result in task.evaluate(encoder, config.langs, batch_size=config.batch_size, skip=skip):
+                label = f"{encoder.name} {task.metadata.name} {result.pair.key}"
+                store.write(record_of(result, task, model_info, run or {"batch_size": config.batch_size,
+                                                                        "langs": config.langs}))
+                (report.failed if result.error else report.written).append(label)
+                if result.error:
+                    log(f"FAILED {label}: {result.error}")
+                bar.update(1)
+        bar.close()
+        report.encoded[encoder.name] = encoder.encoded
+    return report
+
+
+def evaluate_models(config: EvalConfig, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
+    """Plan and evaluate in one call (library use): everything is checked before a model loads."""
+    return evaluate(plan_eval(config, supplied=frozenset(encoders or {})), encoders, log)
+
+
+# ---- training -----------------------------------------------------------------------------------------
+
+def train_student(student: StudentPlan, teacher_spec: str, base_spec: str, *, device: str | None = None,
+                  trust_remote_code: bool = False, progress: bool = True, log=print) -> Path:
+    """Train one planned student (or reuse it when its folder holds a finished training with its settings)."""
+    from harness.encoders.adapters import load_encoder, load_sentence_transformer
+    from harness.encoders.coverage import coverage_warning
+    from harness.encoders.specs import resolve
+
+    config = TrainConfig(output=str(student.output), student_name=base_spec, device=device, progress=progress,
+                         **student.settings)
+    if base_spec == "teacher" and config.head == "auto":
+        config.head = "none"  # a copy of the teacher already lives in the teacher's space
+    if is_complete(student.output):
+        changed = changed_settings(student.output, config.to_dict(), INCIDENTAL)
+        if not changed:
+            return student.output  # finished with these settings: no model needs to load
+    trainer = TRAINERS.get(student.trainer)()
+    teacher = load_encoder(teacher_spec, device=device, trust_remote_code=trust_remote_code)
+    model = load_sentence_transformer(resolve(teacher_spec if base_spec == "teacher" else base_spec), device=device,
+                                      trust_remote_code=trust_remote_code)
+    texts = {}
+    for dataset in student.data.train:
+        texts.setdefault(dataset.lang, []).extend(t for _, t in dataset.pairs[:500])
+    if getattr(model, "tokenizer", None) is not None:
+        warning = coverage_warning(model.tokenizer, texts)[1]
+        if warning:
+            log(warning)
+    log(f"training {student.trainer}: {student.data.n_pairs} pairs in {len(student.data.train)} datasets "
+        f"-> {student.output}")
+    return trainer.train(teacher, model, student.data, config)
+
+
+def write_scores_into_card(folder: Path, results_dir: str | Path) -> None:
+    """Add the student's main scores (and cosine mining accuracy) to its training summary and model card."""
+    from harness.results.tables import long_table
+
+    records, _ = ResultStore(results_dir).records()
+    table = long_table([r for r in records if r["model"]["name"] == folder.name])
+    wanted = table[table["main"] | table["metric"].isin(["acc_cos_fwd", "acc_cos_bwd"])]
+    summary = read_summary(folder)
+    summary["evaluation"] = wanted[["task", "pair", "metric", "value"]].to_dict(orient="records")
+    save_summary_and_card(folder, summary)
+
+
+def train(command: TrainCommand, log=print) -> tuple[Path, EvalReport | None]:
+    """`harness train`: train one student, then (optionally) score it and write the scores into its card."""
+    from harness.encoders.adapters import load_encoder
+
+    student, eval_plan = plan_train(command)
+    path = train_student(student, command.teacher, command.student, device=command.device,
+                         trust_remote_code=command.trust_remote_code, progress=command.progress, log=log)
+    if eval_plan is None or not _is_main_process():
+        return path, None
+    encoder = load_encoder(str(path), device=command.device)
+    encoder.name = path.name
+    report = evaluate(with_models(eval_plan, [path.name], {}, {}), {path.name: encoder}, log)
+    write_scores_into_card(path, command.results_dir)
+    return path, report
+
+
+def _is_main_process() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 evaluates and writes
+
+
+# ---- the whole pipeline ---------------------------------------------------------------------------------
+
+@dataclass
+class RunReport:
+    """What `run` did: the students it trained, its evaluation, where the leaderboard is, the models touched."""
+
+    students: list[Path]
+    evaluation: EvalReport
+    leaderboard: list[Path]
+    seconds: float
+    models: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return self.evaluation.exit_code
+
+
+def run_settings_path(leaderboard_dir: str | Path, students: list[Path], models: list[str]) -> Path:
+    """Where a run's settings go: run_configs/<student>.json per student, or <models>.json when it trained
+    none, so that one ablation never overwrites another's settings."""
+    folder = Path(leaderboard_dir) / Path(RUN_CONFIGS_DIR).name
+    name = "+".join(path.name for path in students) or "+".join(models)
+    return folder / f"{safe_name(name, 120)}.json"
+
+
+def run(config: RunConfig, log=print) -> RunReport:
+    """Train each trainer's student per seed, evaluate teacher, base, students and baselines side by side,
+    store the results with the resolved configuration, and regenerate the leaderboard.
+
+    Everything is checked (and every data file read) before any model loads.
+    """
+    from harness.encoders.specs import resolve
+    from harness.results.report import write_leaderboard
+
+    began = time.perf_counter()
+    plan = plan_run(config)
+    students: list[Path] = []
+    for student in plan.students:
+        students.append(train_student(student, config.teacher, config.student, device=config.device,
+                                      trust_remote_code=config.trust_remote_code, progress=config.progress, log=log))
+    base = config.base_model
+    encoders: dict[str, Any] = {}
+    meta = {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
+    for path, student in zip(students, plan.students):
+        encoders[path.name] = _LazyStudent(path, config.device)
+        meta[path.name] = {"role": "student", "base": base, "teacher": config.teacher, "trainer": student.trainer,
+                           "trained_on": trained_on(path), "seed": student.seed}
+    for baseline in config.baselines:
+        meta[baseline] = {"role": "baseline"}
+    models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
+    eval_plan = with_models(plan.evaluation, models, meta, {k: v for k, v in config.to_dict().items()
+                                                           if k not in ("seeds",)})
+    eval_plan.models.update({m: resolve(m) for m in models if m not in encoders})
+    evaluation = evaluate(eval_plan, encoders, log)
+    for path, student in zip(students, plan.students):
+        write_json_atomic(run_settings_path(config.leaderboard_dir, [path], []), {**config.to_dict(),
+                                                                               "seed": student.seed})
+    if not students:
+        write_json_atomic(run_settings_path(config.leaderboard_dir, [], models), config.to_dict())
+    pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
+    return RunReport(students, evaluation, pages, time.perf_counter() - began, models)
+
+
+class _LazyStudent:
+    """A trained student behind the Encoder protocol, loaded only if one of its pairs must be computed."""
+
+    def __init__(self, path: Path, device: str | None):
+        from harness.encoders.specs import folder_revision
+
+        self.path, self.device = path, device
+        self.name = path.name
+        self.revision = folder_revision(path)
+        self._encoder = None
+
+    def encode(self, texts: list[str], *, batch_size: int = 64):
+        if self._encoder is None:
+            from harness.encoders.adapters import load_encoder
+
+            self._encoder = load_encoder(str(self.path), device=self.device)
+        return self._encoder.encode(texts, batch_size=batch_size)
+
+
+def validate(config: RunConfig) -> list[str]:
+    """Everything `run` checks before loading a model, as a short report (the `validate` command)."""
+    return plan_run(config).describe()
+

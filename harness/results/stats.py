@@ -1,0 +1,239 @@
+"""How sure a score is: bootstrap confidence intervals over items, paired comparisons of two models on
+the same items, and Holm's correction when several comparisons are read at once.
+
+- **Intervals** are percentile-bootstrap 95% intervals: the items of a (task, language pair) are
+  resampled with replacement `RESAMPLES` times, the score is recomputed on each resample, and the 2.5th
+  and 97.5th percentiles of those replicates are the interval.
+- **Paired comparisons** resample the same items for both models (the resampling seed is derived from
+  the task, the pair and the item count, so every model of a pair gets the same resamples). The
+  difference's interval is the percentile interval of the replicate differences; its p-value is two-sided,
+  from the normal approximation z = difference / (standard deviation of the replicate differences), so
+  that small p-values stay resolvable after a Holm correction over many pairs.
+- **Speed:** a resample is a row of item counts, so every statistic is computed for all resamples at
+  once: means by one matrix-vector product, Spearman by ranks derived from cumulative counts in sorted
+  order (no sorting per resample). Ties get average ranks, as scipy gives them.
+
+Scores are x100, as the records store them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+RESAMPLES = 2000
+LEVEL = 0.95
+METHOD = "percentile bootstrap over items"
+_KIND = re.compile(r"^(?P<name>[a-z]+)(?:@(?P<k>\d+))?$")
+
+
+# ---- per-item statistics: the one definition each, used by the tasks and by the resampling ----------
+
+def ndcg_gain(ranks: np.ndarray, k: int) -> np.ndarray:
+    """Each query's nDCG@k with one relevant candidate: 1 / log2(rank + 1) within the top k, else 0."""
+    ranks = np.asarray(ranks)
+    found = (ranks >= 1) & (ranks <= k)
+    return np.where(found, 1.0 / np.log2(np.where(found, ranks, 1) + 1.0), 0.0)
+
+
+def reciprocal_rank(ranks: np.ndarray, k: int) -> np.ndarray:
+    """Each query's reciprocal rank of its relevant candidate within the top k, else 0 (MRR@k)."""
+    ranks = np.asarray(ranks)
+    found = (ranks >= 1) & (ranks <= k)
+    return np.where(found, 1.0 / np.where(found, ranks, 1), 0.0)
+
+
+def hit(ranks: np.ndarray, k: int) -> np.ndarray:
+    """1 for a query whose relevant candidate is within the top k, else 0 (recall@k)."""
+    ranks = np.asarray(ranks)
+    return ((ranks >= 1) & (ranks <= k)).astype(float)
+
+
+_PER_ITEM = {"ndcg": ndcg_gain, "mrr": reciprocal_rank, "hit": hit}
+
+
+def per_item(kind: str, arrays: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The per-item values whose mean is the statistic, or None for a correlation."""
+    match = _KIND.match(kind)
+    if not match:
+        raise ValueError(f"unknown statistic {kind!r}")
+    name, k = match["name"], match["k"]
+    if name in ("spearman", "pearson"):
+        return None
+    if name in _PER_ITEM:
+        return _PER_ITEM[name](arrays[0], int(k))
+    if name in ("mean", "error"):
+        return np.mean([np.asarray(a, dtype=float) for a in arrays], axis=0)
+    raise ValueError(f"unknown statistic {kind!r}")
+
+
+def point_estimate(kind: str, arrays: Sequence[np.ndarray]) -> float:
+    """The statistic on all items, x100 (for correlations: the coefficient x100)."""
+    values = per_item(kind, arrays)
+    if values is None:
+        x, y = (np.asarray(a, dtype=np.float64) for a in arrays[:2])
+        if kind == "spearman":
+            x, y = (_ranks_by_item(v, np.ones((1, len(v))))[0] for v in (x, y))
+        return float(_pearson(x, y, np.ones((1, len(x))))[0])
+    score = 100.0 * float(np.mean(values))
+    return 100.0 - score if kind == "error" else score
+
+
+# ---- resampling --------------------------------------------------------------------------------------
+
+def _seed(key: str, n: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{key}|{n}".encode(), digest_size=8).digest(), "little")
+
+
+@functools.lru_cache(maxsize=4)
+def resample_counts(key: str, n: int, resamples: int = RESAMPLES) -> np.ndarray:
+    """(resamples, n) counts: how often each item is drawn in each bootstrap resample of `key`'s items.
+
+    The seed comes from `key` (task and language pair) and n, so two models scored on the same items get
+    the same resamples, and different pairs get independent ones.
+    """
+    rng = np.random.default_rng(_seed(key, n))
+    draws = rng.integers(0, n, size=(resamples, n))
+    flat = (draws + (np.arange(resamples) * n)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=resamples * n).reshape(resamples, n).astype(np.float32)
+    counts.setflags(write=False)
+    return counts
+
+
+def _sorted_ranks(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(item order by value, each resample's average ranks in that order minus the mean rank, the counts in
+    that order). An item drawn c times holds c tied ranks; tied values share their group's average rank."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new_group = np.r_[True, ordered[1:] != ordered[:-1]]
+    in_order = counts[:, order]
+    cumulative = np.cumsum(in_order, axis=1)
+    if new_group.all():  # no ties: the items before, plus the middle of this item's own copies
+        ranks = cumulative - 0.5 * in_order + 0.5
+    else:
+        starts = np.flatnonzero(new_group)
+        ends = np.r_[starts[1:], len(ordered)] - 1
+        below = np.where(starts > 0, cumulative[:, np.maximum(starts - 1, 0)], 0.0)
+        ranks = (below + (cumulative[:, ends] - below + 1.0) / 2.0)[:, np.cumsum(new_group) - 1]
+    ranks -= (counts.shape[1] + 1) / 2.0  # every resample has n items, so its mean rank is (n + 1) / 2
+    return order, ranks, in_order
+
+
+def _ranks_by_item(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    order, ranks, _ = _sorted_ranks(values, counts)
+    by_item = np.empty_like(ranks)
+    by_item[:, order] = ranks
+    return by_item
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_ranks(values_bytes: bytes, key: str, n: int, resamples: int) -> np.ndarray:
+    """Centred resample ranks of one array in item order, cached: the gold scores every model shares."""
+    values = np.frombuffer(values_bytes, dtype=np.float64)
+    ranks = _ranks_by_item(values, resample_counts(key, n, resamples))
+    ranks.setflags(write=False)
+    return ranks
+
+
+def _spearman(x: np.ndarray, y: np.ndarray, key: str, resamples: int) -> np.ndarray:
+    counts = resample_counts(key, len(x), resamples)
+    y_ranks = _shared_ranks(np.ascontiguousarray(y, np.float64).tobytes(), key, len(x), resamples)
+    order, x_ranks, in_order = _sorted_ranks(x, counts)
+    y_in_order = y_ranks[:, order]
+    weighted = in_order * x_ranks
+    cov = np.einsum("bi,bi->b", weighted, y_in_order)
+    var_x = np.einsum("bi,bi->b", weighted, x_ranks)
+    var_y = np.einsum("bi,bi->b", in_order * y_in_order, y_in_order)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * cov / np.sqrt(var_x * var_y)
+
+
+def _pearson(x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    x, y = x - x.mean(), y - y.mean()  # centred first: the sums below then lose no precision
+    total = counts.sum(axis=1, dtype=np.float64)
+
+    def weighted_sum(values: np.ndarray) -> np.ndarray:
+        return np.einsum("bi,i->b", counts, values.astype(np.float32)).astype(np.float64)
+
+    mean_x, mean_y = weighted_sum(x) / total, weighted_sum(y) / total
+    cov = weighted_sum(x * y) / total - mean_x * mean_y
+    var_x = weighted_sum(x * x) / total - mean_x ** 2
+    var_y = weighted_sum(y * y) / total - mean_y ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * cov / np.sqrt(var_x * var_y)
+
+
+def replicates(kind: str, arrays: Sequence[np.ndarray], key: str, resamples: int = RESAMPLES) -> np.ndarray:
+    """The statistic on every bootstrap resample of `key`'s items: a vector of `resamples` scores."""
+    n = len(arrays[0])
+    values = per_item(kind, arrays)
+    if values is not None:
+        # einsum, not a BLAS product: a thread pool costs more than it saves on one (resamples x n) pass
+        counts = resample_counts(key, n, resamples)
+        scores = 100.0 * np.einsum("bi,i->b", counts, values.astype(np.float32)).astype(np.float64) / n
+        return 100.0 - scores if kind == "error" else scores
+    x, y = (np.asarray(a, dtype=np.float64) for a in arrays[:2])
+    if kind == "spearman":
+        return _spearman(x, y, key, resamples)
+    return _pearson(x, y, resample_counts(key, n, resamples))
+
+
+def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The central `level` share of bootstrap replicates (NaN replicates, from degenerate resamples, dropped)."""
+    tail = 100.0 * (1.0 - level) / 2.0
+    low, high = np.nanpercentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+# ---- paired comparison and multiplicity ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """B minus A on the same items: the observed difference, its 95% interval and a two-sided p-value."""
+
+    difference: float
+    low: float
+    high: float
+    p_value: float
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 1.0 - LEVEL
+
+
+def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
+                       level: float = LEVEL) -> Difference:
+    """Paired comparison from replicates computed on the same resamples (see `replicates`)."""
+    diffs = np.asarray(reps_b) - np.asarray(reps_a)
+    observed = float(estimate_b - estimate_a)
+    low, high = percentile_interval(diffs, level)
+    spread = float(np.nanstd(diffs, ddof=1))
+    if spread == 0.0 or not math.isfinite(spread):
+        p_value = 1.0 if observed == 0.0 else 0.0
+    else:
+        p_value = math.erfc(abs(observed) / spread / math.sqrt(2.0))
+    return Difference(observed, low, high, min(1.0, p_value))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values: compare each with alpha to control the family-wise error."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def interval_of(kind: str, arrays: Mapping[str, np.ndarray] | Sequence[np.ndarray], key: str,
+                level: float = LEVEL) -> tuple[float, float]:
+    """The percentile-bootstrap interval of one statistic on one set of items."""
+    values = list(arrays.values()) if isinstance(arrays, Mapping) else list(arrays)
+    return percentile_interval(replicates(kind, values, key), level)

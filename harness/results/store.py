@@ -1,0 +1,125 @@
+"""Atomic reads and writes of result records under results/runs/<model>/<task>/<pair>.json.
+
+Names are sanitised so that no model or task name can escape the store's root. A stored record is reused
+only for the same model revision, task version and data fingerprint (`ResultStore.reusable`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.core.paths import RUNS_DIR
+from harness.results.schema import RecordError, upgrade
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+FILE_MODE = 0o644
+
+
+def safe_name(name: str, max_length: int = 80) -> str:
+    """A file-name-safe form of `name`; a short hash keeps distinct names distinct after cleaning."""
+    cleaned = _UNSAFE.sub("_", name).strip("._-")[:max_length]
+    if cleaned == name and cleaned not in ("", ".", ".."):
+        return cleaned
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{cleaned or 'model'}-{digest}"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file beside `path`, fsync, then rename over it: readers never see half a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text via a temp file, fsync and rename (then fsync the folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes files private (0600); results are for everyone to read
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A results file that could not be read, and why."""
+
+    path: Path
+    reason: str
+
+
+class ResultStore:
+    """The result records of one results directory."""
+
+    def __init__(self, root: str | Path = RUNS_DIR):
+        self.root = Path(root)
+
+    def path_for(self, model: str, task: str, pair: str) -> Path:
+        path = self.root / safe_name(model) / safe_name(task) / f"{safe_name(pair)}.json"
+        resolved_root = self.root.resolve()
+        if not path.resolve().is_relative_to(resolved_root):  # defence in depth; safe_name already ensures it
+            raise ValueError(f"refusing to write outside {resolved_root}: {path}")
+        return path
+
+    def write(self, record: dict[str, Any]) -> Path:
+        path = self.path_for(record["model"]["name"], record["task"]["name"], record["pair"])
+        write_json_atomic(path, record)
+        return path
+
+    def read(self, model: str, task: str, pair: str) -> dict[str, Any] | None:
+        path = self.path_for(model, task, pair)
+        if not path.is_file():
+            return None
+        try:
+            return self.load(path)
+        except RecordError:
+            return None
+
+    def reusable(self, model: str, revision: str, task: dict[str, Any], pair: str, fingerprint: str) -> bool:
+        """True when a stored result was computed by this model revision, on this task version, from data
+        with this fingerprint: anything else (a retrained model, a changed dataset) is computed again."""
+        record = self.read(model, task["name"], pair)
+        return bool(record and record["status"] == "ok" and record["model"].get("revision") == revision
+                    and record["task"].get("version") == task.get("version")
+                    and record.get("data_fingerprint") == fingerprint and record.get("evidence"))
+
+    @staticmethod
+    def load(path: Path) -> dict[str, Any]:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return upgrade(json.load(handle))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RecordError(f"corrupt JSON: {err}") from None
+
+    def scan(self) -> Iterator[tuple[Path, dict[str, Any] | Problem]]:
+        """Every record file in a stable order, as a record or as a Problem (never raising)."""
+        for path in sorted(self.root.rglob("*.json")):
+            try:
+                yield path, self.load(path)
+            except (RecordError, OSError) as err:
+                yield path, Problem(path, str(err))
+
+    def records(self) -> tuple[list[dict[str, Any]], list[Problem]]:
+        records, problems = [], []
+        for _, item in self.scan():
+            (problems if isinstance(item, Problem) else records).append(item)
+        return records, problems

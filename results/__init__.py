@@ -1,1 +1,0 @@
-"""Versioned result records, their atomic store, and the tables built from them."""

@@ -1,0 +1,44 @@
+"""Saving a student, and recognising a finished one (so a rerun reuses it, or refuses other settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import HarnessError
+from harness.core.training import INCIDENTAL
+from harness.encoders.card import changed_settings, is_complete, save_summary_and_card
+from trainers.distributed import is_main_process
+
+
+def finished(output: Path, config=None) -> bool:
+    """True when `output` holds a completed training (its summary is written last).
+
+    With `config`, a completed training made with other settings is an error rather than a silent reuse.
+    """
+    if not is_complete(output):
+        return False
+    if config is not None:
+        changed = changed_settings(output, config.to_dict(), INCIDENTAL)
+        if changed:
+            diff = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "
+                               f"delete it, or train into another folder (train: --output or --overwrite; "
+                               f"run: a tag)")
+    return True
+
+
+def save_student(model, output: Path, summary: dict[str, Any]) -> Path:
+    """Save a sentence-transformers folder, its model card, and the training summary (last).
+
+    Under torchrun, rank 0 saves and every rank waits for it, so that all can read the folder next.
+    """
+    if is_main_process():
+        output.mkdir(parents=True, exist_ok=True)
+        model.save(str(output), safe_serialization=True)
+        save_summary_and_card(output, summary)
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+    return output

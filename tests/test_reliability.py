@@ -20,7 +20,7 @@ from harness.app.runner import evaluate_models as evaluate
 from harness.core.hash_encoder import HashEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS_PER_RUN = 16  # tiny root, de+fr: 7 STSb + 1 STS17 (en-en) + 4 mining + 4 retrieval pairs
+PAIRS_PER_RUN = 22  # tiny root, de+fr: 7 STSb + 7 STS17 (always all) + 4 mining + 4 retrieval pairs
 
 
 def cli(*args, cwd=None, env=None):

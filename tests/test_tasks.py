@@ -71,3 +71,29 @@ def test_cache_encodes_each_sentence_once(tiny_root, hash_encoder):
     assert encoder.encoded < encoder.requested
     unique = {s for p in task.pairs(["de"]) for item in task.load_pair(p) for s in (item.s1, item.s2)}
     assert encoder.encoded == len(unique)
+
+
+def test_sts17_tracks_are_named_by_language_and_track_6_keeps_its_scored_lines(tiny_root):
+    from tasks.sts17 import STS17
+
+    task = STS17(tiny_root)
+    keys = [p.key for p in task.pairs(["de"])]  # always all seven tracks
+    assert keys == ["ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr"]
+    tr = task.load_pair(LangPair("en", "tr"))
+    assert len(tr) == 40  # track 6: 80 input lines, 40 gold scores, which belong to the first 40 lines
+    rows = (tiny_root / "eval/sts17/STS2017.eval.v1.1/STS.input.track6.tr-en.txt").read_text().splitlines()
+    assert [f"{i.s1}\t{i.s2}" for i in tr] == rows[:40]
+
+
+def test_sts17_refuses_misaligned_files(tiny_root, tmp_path):
+    import shutil
+
+    from harness.core.errors import DataError
+    from tasks.sts17 import STS17
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_root / "eval" / "sts17", root / "eval" / "sts17")
+    gold = root / "eval/sts17/STS2017.gs/STS.gs.track5.en-en.txt"
+    gold.write_text("\n".join(gold.read_text().splitlines()[:-1]) + "\n")  # one score short
+    with pytest.raises(DataError, match="STS.input.track5.en-en.txt: has 40 pairs for 39 gold scores"):
+        STS17(root).load_pair(LangPair("en", "en"))

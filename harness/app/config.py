@@ -12,7 +12,7 @@ from harness.core.languages import parse_langs
 from harness.core.paths import MODELS_DIR, RESULTS_DIR, RUNS_DIR
 from harness.core.settings import COMMAND_LINE, SAFE_NAME, check_fields, read_toml, resolve_settings, setting
 from harness.core.training import TrainSettings
-from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER
+from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER, PROMPT_MARK
 
 DEFAULT_LANGS = ["de", "fr"]
 DEFAULT_TASKS = ["sts", "mining", "retrieval"]
@@ -21,10 +21,16 @@ TASKS_HELP = ("families (sts, mining, retrieval), task names (`harness ls tasks`
               "KIND:ARGUMENT, e.g. sts-file:my.tsv@de-en")
 
 
+def parse_models(items: list[str]) -> list[str]:
+    """Model specs as written, but for surrounding spaces; a prompt keeps its trailing space ('query: ')."""
+    return [item.lstrip() if PROMPT_MARK in item else item.strip() for item in items]
+
+
 def parse_seeds(items: list[str]) -> list[int]:
     """'0,1,2' -> [0, 1, 2]: distinct non-negative integers, in order."""
     seeds: list[int] = []
     for item in items:
+        item = item.strip()
         if not item.isdigit():
             raise ValueError(f"seed {item!r} is not a non-negative integer")
         if int(item) not in seeds:
@@ -53,7 +59,7 @@ class EvalConfig:
     """What `harness eval` does: which models, on which tasks and languages, written where."""
 
     models: list[str] = setting([DEFAULT_TEACHER], "comma-separated model specs: alias, local folder or hub "
-                                                   "name (`harness ls models`)", flag="--model")
+                                                   "name (`harness ls models`)", flag="--model", item=parse_models)
     langs: list[str] = setting(DEFAULT_LANGS, "comma-separated languages (de, deu, deu_Latn and German are the "
                                               "same)", item=parse_langs)
     tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)

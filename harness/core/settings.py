@@ -65,9 +65,9 @@ def default_of(cls: type, name: str) -> Any:
     return field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
 
 
-def split_list(text: str) -> list[str]:
-    """'a, b,,c' -> ['a', 'b', 'c']"""
-    return [item.strip() for item in text.split(",") if item.strip()]
+def split_list(text: str, strip: bool = True) -> list[str]:
+    """'a, b,,c' -> ['a', 'b', 'c'] (with strip=False, ' b' stays as written: an item function decides)"""
+    return [item.strip() if strip else item for item in text.split(",") if item.strip()]
 
 
 def _shown(raw: Any) -> str:
@@ -96,11 +96,13 @@ def coerce(name: str, spec: Spec, raw: Any, source: str) -> Any:
         _check_range(value, spec, fail, either)
         return value
     if spec.kind == "list":
-        items = split_list(raw) if isinstance(raw, str) else raw
+        items = split_list(raw, strip=False) if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(i, (str, int)) and not isinstance(i, bool)
                                                   for i in items):
             raise fail(f"must be a list (or a comma-separated string), got {_shown(raw)}")
-        items = [str(i).strip() for i in items if str(i).strip()]
+        items = [str(i) for i in items if str(i).strip()]
+        if spec.item is None or spec.choices:
+            items = [i.strip() for i in items]
         if spec.choices:
             for item in items:
                 if item not in spec.choices:

@@ -16,7 +16,7 @@ from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER, PROMPT_MARK
 
 DEFAULT_LANGS = ["de", "fr"]
 DEFAULT_TASKS = ["sts", "mining", "retrieval"]
-ROLES = ("teacher", "base", "student", "baseline")
+ROLES = ("teacher", "base", "student", "baseline", "ablation")
 TASKS_HELP = ("families (sts, mining, retrieval), task names (`harness ls tasks`), or your own files: "
               "KIND:ARGUMENT, e.g. sts-file:my.tsv@de-en")
 

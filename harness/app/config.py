@@ -108,6 +108,8 @@ class RunConfig(TrainSettings):
     baselines: list[str] = setting(["use-multilingual"], "peers scored beside the students ('' for none)")
     tag: str = setting("", "appended to student names, so ablations of one trainer live side by side",
                        pattern=SAFE_NAME)
+    role: str = setting("student", "the students' role in the leaderboard: student (a headline result) or "
+                                   "ablation (a variation, shown on demand)", choices=("student", "ablation"))
     eval_langs: list[str] | None = setting(None, "evaluate on these languages; none: the training languages",
                                            kind="list", item=parse_langs, nullable="none")
     seeds: list[int] = setting([0], "train one student per seed, e.g. 0,1,2 (seed 0 keeps the plain name)",

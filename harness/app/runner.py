@@ -223,7 +223,7 @@ def run(config: RunConfig, log=print) -> RunReport:
     meta = {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
     for path, student in zip(students, plan.students):
         encoders[path.name] = _LazyStudent(path, config.device)
-        meta[path.name] = {"role": "student", "base": base, "teacher": config.teacher, "trainer": student.trainer,
+        meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
                            "trained_on": trained_on(path), "seed": student.seed}
     for baseline in config.baselines:
         meta[baseline] = {"role": "baseline"}

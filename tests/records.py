@@ -40,9 +40,10 @@ def edit_evidence(path: Path, change) -> dict:
     return record
 
 
-def mining_record(model: str, correct_fwd: np.ndarray, correct_bwd: np.ndarray, pair: str = "de-en") -> dict:
+def mining_record(model: str, correct_fwd: np.ndarray, correct_bwd: np.ndarray, pair: str = "de-en",
+                  task_name: str = "tatoeba") -> dict:
     """A mining record whose scores come from per-query correctness (n = len(correct_fwd))."""
-    task = {"name": "tatoeba", "family": "mining", "dataset": "synthetic", "split": "test",
+    task = {"name": task_name, "family": "mining", "dataset": "synthetic", "split": "test",
             "main_score": "acc_margin_mean", "description": "", "reference": "", "version": "1"}
     higher = {"acc_margin_mean": True, "acc_margin_fwd": True, "xsim_error_fwd": False}
     record = make_record(model={"name": model, "revision": "r"}, task=task, pair=pair,
@@ -52,6 +53,18 @@ def mining_record(model: str, correct_fwd: np.ndarray, correct_bwd: np.ndarray, 
                                                                                      for k, (kind, names)
                                                                                      in MINING.items()}})
     return rescored(record, {"correct_fwd": correct_fwd.astype(np.uint8), "correct_bwd": correct_bwd.astype(np.uint8)})
+
+
+def sts_record(model: str, cosine: np.ndarray, gold: np.ndarray, pair: str = "en-de") -> dict:
+    """An STS record whose Spearman and Pearson come from the cosines and gold scores."""
+    task = {"name": "stsb-multi-mt", "family": "sts", "dataset": "synthetic", "split": "test",
+            "main_score": "spearman", "description": "", "reference": "", "version": "1"}
+    statistics = {"spearman": ["spearman", ["cosine", "gold"]], "pearson": ["pearson", ["cosine", "gold"]]}
+    record = make_record(model={"name": model, "revision": "r"}, task=task, pair=pair,
+                         metrics={name: {"value": 0.0, "higher_is_better": True} for name in statistics},
+                         n_items=len(gold), seconds=0.0, data_fingerprint="data",
+                         evidence={"n": len(gold), "arrays": {}, "statistics": statistics})
+    return rescored(record, {"cosine": cosine.astype(np.float32), "gold": gold.astype(np.float32)})
 
 
 def write(folder: Path, record: dict) -> None:

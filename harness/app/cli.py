@@ -138,9 +138,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.app.runner import run
 
     config = build(RunConfig, _settings_of(args, RunConfig), args.config)
+    from harness.results.report import run_summary
+    from harness.results.store import ResultStore
+
     report = run(config, log=lambda line: print(line, file=sys.stderr))
-    print(f"run finished in {report.seconds:.0f} s; students: {', '.join(map(str, report.students)) or 'none'}")
-    print((report.leaderboard[0]).read_text(encoding="utf-8"))
+    print(f"run finished in {report.seconds:.0f} s: {len(report.evaluation.written)} results written, "
+          f"{len(report.evaluation.reused)} reused; students: {', '.join(map(str, report.students)) or 'none'}\n")
+    for line in run_summary(ResultStore(config.results_dir).records()[0], report.models):
+        print(line)
+    page = next(path for path in report.leaderboard if path.suffix == ".html")
+    print(f"\nreport: {page}  (all tables: {report.leaderboard[0]})")
     return report.exit_code
 
 

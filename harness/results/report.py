@@ -1,154 +1,418 @@
-"""The leaderboard as Markdown, CSV and a static HTML page with PNG plots, built from the result
-store alone (no model is loaded). Output is deterministic: two regenerations are byte-identical.
+"""The leaderboard as Markdown, CSV and one self-contained HTML report, rebuilt from the stored records alone
+(no model is loaded, nothing is fetched: the page opens from disk). Two regenerations are byte-identical.
+
+The report's views: "main" (teachers, bases, students, peers) and "all" (with the ablations). Each language
+column averages only the (task, pair)s every model of the view that has the column has; the page names them.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from harness.results import stats
+from harness.results.explorer import explorer_data
+from harness.results.overview import (
+    ROLES,
+    Column,
+    Group,
+    differences,
+    flag_text,
+    flags,
+    load_groups,
+    view,
+)
+from harness.results.plots import Figure, forest
 from harness.results.store import ResultStore, write_text_atomic
 from harness.results.tables import (
     MINING_DIRECTIONS,
-    leaderboard_table,
-    main_scores,
+    hard_negative_table,
     metric_table,
+    overview_markdown,
+    scores_csv,
+    task_table,
     to_markdown,
     training_table,
 )
 
-MINING_DETAIL = [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"]
+ASSETS = Path(__file__).parent
+MAIN_ROLES = ("teacher", "base", "student", "baseline")
+ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
+TITLE = "Multilingual sentence embeddings by knowledge distillation: leaderboard"
 
 
-def _sections(records: list[dict[str, Any]]) -> list[tuple[str, pd.DataFrame]]:
-    """(title, table) pairs shared by the Markdown and HTML pages."""
-    sections = [("Summary: mean main score per family and language", leaderboard_table(records))]
-    students = training_table(records)
+@dataclass
+class Report:
+    """Everything the pages show, computed once from the records."""
+
+    records: list[dict[str, Any]]
+    groups: dict[str, Group]
+    views: dict[str, list[str]]
+    columns: dict[str, list[Column]]
+    flags: dict[str, list]
+    source: str
+    problems: list[str]
+
+    @property
+    def no_evidence(self) -> list[str]:
+        return sorted(f"{r['model']['name']} {r['task']['name']} {r['pair']}" for r in self.records
+                      if not r.get("evidence"))
+
+
+def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Report:
+    groups = load_groups(records)
+    ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
+    views = {"main": [n for n in ordered if groups[n].role in MAIN_ROLES], "all": ordered}
+    views = {name: members for name, members in views.items() if members}
+    columns = {name: view(groups, members) for name, members in views.items()}
+    return Report(records, groups, views, columns, flags(groups), source, problems)
+
+
+# ---- Markdown and CSV ---------------------------------------------------------------------------------
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# {TITLE}", "",
+             f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
+             f"`{report.source}`. Scores are x100. Each cell is the main score with its 95% bootstrap interval "
+             "(items resampled); a student trained with several seeds is one row, its mean over seeds. A language "
+             "column averages only the task pairs that every model of the table that has the column has: the "
+             "pairs are listed under each table. `*` marks the best of a column, and a trailing `=` every model "
+             "not significantly below it (paired bootstrap, Holm over the column). `flag`: a student "
+             "significantly below its own base on an STS pair. The HTML report (`leaderboard.html`) has the same "
+             "numbers, filters, per-student panels and the mining explorer.", ""]
+    for name, title in (("main", "Main results: teachers, bases, students, peers"),
+                        ("all", "Everything, with the ablations")):
+        if name in report.views:
+            lines += [f"## {title}", "", overview_markdown(report, name), ""]
+    students = training_table(report.records)
     if not students.empty:
-        sections.append(("Students: how each was trained (ablations differ in these settings)", students))
-    for task in sorted({r["task"]["name"] for r in records}):
-        subset = [r for r in records if r["task"]["name"] == task]
-        main = subset[0]["task"]["main_score"]
-        sections.append((f"{task} ({main})", main_scores(subset).droplevel(0, axis=1)))
-    mining = [r for r in records if r["task"]["family"] == "mining"]
+        lines += ["## Students: how each was trained", "", to_markdown(students), ""]
+    for task in sorted({r["task"]["name"] for r in report.records}):
+        subset = [r for r in report.records if r["task"]["name"] == task]
+        lines += [f"## {task} ({subset[0]['task']['main_score']}, 95% interval)", "", to_markdown(task_table(subset)),
+                  ""]
+    mining = [r for r in report.records if r["task"]["family"] == "mining"]
     if mining:
-        sections.append(("Bitext mining by direction (fwd = xx->en, bwd = en->xx)",
-                         metric_table(mining, MINING_DETAIL)))
-        sections.append(("Hard negatives: % of queries where a wrong candidate outranks the gold (fwd)",
-                         hard_negative_table(mining)))
-    return sections
-
-
-def hard_negative_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [{"model": r["model"]["name"], "column": f"{r['task']['name']} {r['pair']}",
-             "value": r["analysis"]["fwd"]["wrong_outranks_gold"]}
-            for r in records if r.get("analysis")]
-    if not rows:
-        return pd.DataFrame()
-    table = pd.DataFrame(rows).pivot_table(index="model", columns="column", values="value", aggfunc="first")
-    table.columns.name = None
-    return table
-
-
-def render_markdown(records: list[dict[str, Any]], problems: list[str], source: str) -> str:
-    lines = ["# Leaderboard", "",
-             f"Built by `python -m harness leaderboard` from {len(records)} result records in `{source}`. "
-             "Scores are x100; higher is better except error rates. `Δ teacher` is the average minus the "
-             "teacher's; `flag` marks a student that scores below its own base on an STS pair. Family "
-             "averages use the languages that every model scored in that family has, so rows stay comparable; "
-             "a language column averages the tasks a model was run on (see the students' `tasks`); `avg` is left "
-             "blank for a model not run on every family.", ""]
-    for title, table in _sections(records):
-        lines += [f"## {title}", "", to_markdown(table), ""]
-    if problems:
-        lines += ["## Skipped result files", "", *[f"- {p}" for p in problems], ""]
+        lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "",
+                  to_markdown(metric_table(mining, [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"])), "",
+                  "## Hard negatives: % of queries where a wrong candidate outranks the gold (fwd)", "",
+                  to_markdown(hard_negative_table(mining)), ""]
+    if report.no_evidence:
+        lines += ["## Records without evidence (no interval yet)", "",
+                  *[f"- {line}" for line in report.no_evidence], ""]
+    if report.problems:
+        lines += ["## Skipped result files", "", *[f"- {p}" for p in report.problems], ""]
     return "\n".join(lines)
 
 
-def _pyplot():
-    import matplotlib
+# ---- HTML ---------------------------------------------------------------------------------------------
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
 
 
-def _legend_and_png(fig, axes, bottom: float) -> str:
-    """A shared legend under the panels, then the figure as base64 PNG (metadata stripped, so the
-    bytes are the same on every regeneration)."""
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+def _heat(value: float, low: float, high: float) -> int:
+    return 0 if high <= low else min(4, int(5 * (value - low) / (high - low + 1e-9)))
+
+
+def _overview_table(report: Report, name: str) -> str:
+    groups, members = report.groups, report.views[name]
+    columns = [c for c in report.columns[name] if c.cells]
+    head = ['<th class="name sortable">model</th>', '<th class="sortable">role</th>', '<th class="sortable">seeds</th>']
+    for column in columns:
+        shared = ", ".join(f"{t} {p}" for t, p in column.shared)
+        left = f"; left out (not every model has them): {', '.join(f'{t} {p}' for t, p in column.left_out)}" \
+            if column.left_out else ""
+        label = "avg" if column.lang == "all" else column.lang
+        head.append(f'<th class="sortable" data-family="{column.family}" data-lang="{column.lang}" '
+                    f'title="{_esc(column.label)}: mean of {_esc(shared)}{_esc(left)}">{column.family}<br>{label}</th>')
+    head.append('<th class="sortable">flag</th>')
+    rows = []
+    ranges = {c.label: (min(x.value for x in c.cells.values()), max(x.value for x in c.cells.values()))
+              for c in columns}
+    for member in members:
+        group = groups[member]
+        cells = [f'<td class="name" title="{_esc(member)}">{_esc(member)}</td>',
+                 f'<td data-value="{ROLE_ORDER[group.role]}"><span class="role role-{group.role}">{group.role}'
+                 f'</span></td>', f'<td data-value="{group.seeds}">{group.seeds}</td>']
+        for column in columns:
+            cell = column.cells.get(member)
+            attrs = f'data-family="{column.family}" data-lang="{column.lang}"'
+            if cell is None:
+                cells.append(f'<td class="na" {attrs} data-value="" title="not run">&ndash;</td>')
+                continue
+            classes = [f"heat-{_heat(cell.value, *ranges[column.label])}"]
+            classes += ["best"] if cell.best else (["tied"] if cell.tied else [])
+            interval = f"<small>{cell.low:.1f}&ndash;{cell.high:.1f}</small>" if cell.low is not None else ""
+            spread = f"; sd over {group.seeds} seeds {cell.seed_sd:.2f}" if cell.seed_sd is not None else ""
+            tip = f"{column.label}: {cell.value:.2f}" + (f", 95% CI [{cell.low:.2f}, {cell.high:.2f}]"
+                                                       if cell.low is not None else ", no interval") + spread
+            cells.append(f'<td class="{" ".join(classes)}" {attrs} data-value="{cell.value:.4f}" '
+                         f'title="{_esc(tip)}">{cell.value:.1f}{interval}</td>')
+        drops = report.flags.get(member)
+        cells.append(f'<td data-value="{len(drops) if drops else 0}">' +
+                     (f'<span class="flag" title="{_esc(flag_text(drops))}">&#9873; {len(drops)}</span>'
+                      if drops else "") + "</td>")
+        rows.append(f'<tr data-role="{group.role}">{"".join(cells)}</tr>')
+    return (f'<table id="overview-{name}" data-view="{name}"><thead><tr>{"".join(head)}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _shared_note(columns: list[Column]) -> str:
+    items = []
+    for column in columns:
+        if not column.cells or column.lang == "all":
+            continue
+        text = f"<b>{_esc(column.label)}</b>: {_esc(', '.join(f'{t} {p}' for t, p in column.shared))}"
+        if column.left_out:
+            text += f" <span class='note'>(left out: {_esc(', '.join(f'{t} {p}' for t, p in column.left_out))})</span>"
+        items.append(f"<li>{text}</li>")
+    return f"<details><summary>Which pairs each column averages</summary><ul>{''.join(items)}</ul></details>"
+
+
+def _figure(figure: Figure | None, alt: str) -> str:
+    if figure is None:
+        return ""
+    axes = json.dumps(figure.axes, separators=(",", ":"))
+    legend = json.dumps(figure.legend, separators=(",", ":"))
+    return (f'<img class="figure" alt="{_esc(alt)}" width="{figure.width}" height="{figure.height}" '
+            f"data-axes='{axes}' data-legend='{legend}' src=\"data:image/png;base64,{figure.png}\">")
+
+
+VERDICTS = {"higher": '<span class="up">&#9650; higher</span>', "lower": '<span class="down">&#9660; lower</span>',
+            "same": '<span class="flat">= no significant difference</span>'}
+
+
+def _difference_table(rows, against: str) -> str:
+    body = []
+    for row in rows:
+        d = row.difference
+        if d is None:
+            verdict, interval, p = '<span class="flat">no evidence</span>', "", ""
+        else:
+            verdict = VERDICTS["same" if not row.significant else ("higher" if row.value > row.other else "lower")]
+            interval = f"[{d.low:+.2f}, {d.high:+.2f}]"
+            p = f"{row.p_holm:.2g}"
+        body.append(f'<tr><td class="name">{_esc(row.task)}</td><td class="name">{_esc(row.pair)}</td>'
+                    f'<td data-value="{row.value:.4f}">{row.value:.1f}</td>'
+                    f'<td data-value="{row.other:.4f}">{row.other:.1f}</td>'
+                    f'<td data-value="{row.value - row.other:.4f}">{row.value - row.other:+.1f}</td>'
+                    f'<td>{interval}</td><td>{p}</td><td class="name">{verdict}</td></tr>')
+    head = "".join(f'<th class="sortable{" name" if i < 2 else ""}">{_esc(h)}</th>' for i, h in enumerate(
+        ["task", "pair", "student", against, "difference", "95% CI", "p (Holm)", "verdict"]))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+SETTINGS_SHOWN = ["trainer", "teacher", "base", "langs", "max_pairs", "epochs", "batch_size", "lr", "head",
+                  "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on"]
+
+
+def _student_panel(report: Report, name: str) -> str:
+    group = report.groups[name]
+    settings = {**group.run, **group.meta}
+    rows = "".join(f"<tr><th>{_esc(key)}</th><td class='name'>{_esc(_shown(settings.get(key)))}</td></tr>"
+                   for key in SETTINGS_SHOWN if key in settings)
+    links = ", ".join(f'<a href="run_configs/{_esc(member)}.json">{_esc(member)}</a>'
+                      for member in sorted(group.members))
+    parts = [f'<div class="panel student-panel" data-student="{_esc(name)}">',
+             f'<h3>{_esc(name)} <span class="role role-{group.role}">{group.role}</span></h3>',
+             f"<p>Seeds: {group.seeds}. Run settings: {links}.</p>",
+             f"<table>{rows}</table>"]
+    drops = report.flags.get(name)
+    parts.append(f'<p class="flag">&#9873; {_esc(flag_text(drops))}</p>' if drops else
+                 "<p>Not flagged: on no STS pair is it significantly below its base.</p>")
+    for role_key, label in (("base", "base"), ("teacher", "teacher")):
+        other = report.groups.get(settings.get(role_key, ""))
+        if other is None or other is group:
+            continue
+        parts += [f"<h3>Against its {label}, {_esc(other.name)}: pair by pair</h3>",
+                  _difference_table(differences(group, other), label)]
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def _students_section(report: Report) -> str:
+    names = [n for n in report.views.get("all", []) if report.groups[n].role in ("student", "ablation")]
+    if not names:
+        return ""
+    options = "".join(f'<option value="{_esc(n)}">{_esc(n)} ({report.groups[n].role})</option>' for n in names)
+    panels = "".join(_student_panel(report, name) for name in names)
+    return ('<h2 id="students">Students</h2><p>How each student was trained, and its difference from its base and '
+            "from its teacher on every pair both were scored on. Differences are paired on the same items; "
+            "p-values are Holm-corrected over the pairs of each table.</p>"
+            f'<label>Student: <select id="student-select">{options}</select></label>{panels}')
+
+
+def _task_tables(report: Report) -> str:
+    parts = ['<h2 id="tasks">Every task and pair</h2>']
+    for task in sorted({r["task"]["name"] for r in report.records}):
+        subset = [r for r in report.records if r["task"]["name"] == task]
+        table = task_table(subset)
+        head = '<th class="name sortable">model</th>' + "".join(f'<th class="sortable">{_esc(c)}</th>'
+                                                                 for c in table.columns)
+        body = []
+        for model, row in table.iterrows():
+            cells = "".join(f'<td data-value="{_sort_key(v)}">{_esc(v)}</td>' for v in row)
+            body.append(f'<tr data-role="{_role_of(report, model)}"><td class="name">{_esc(model)}</td>{cells}</tr>')
+        parts.append(f"<details><summary>{_esc(task)} ({_esc(subset[0]['task']['main_score'])}, "
+                     f"{len(table)} models)</summary><table><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{''.join(body)}</tbody></table></details>")
+    return "".join(parts)
+
+
+def _role_of(report: Report, model: str) -> str:
+    group = next((g for g in report.groups.values() if model in g.members), None)
+    return group.role if group else "ablation"
+
+
+def _sort_key(value: str) -> str:
     try:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-        return base64.b64encode(buffer.getvalue()).decode("ascii")
-    finally:
-        _pyplot().close(fig)
+        return f"{float(str(value).split()[0]):.4f}"
+    except (ValueError, IndexError):
+        return ""
 
 
-def plot_scores_by_language(records: list[dict[str, Any]]) -> str:
-    """Grouped bars: for each family, each model's mean main score per language."""
-    from harness.results.tables import family_language_scores
-
-    scores = family_language_scores(records)
-    families = sorted(scores["family"].unique())
-    models = sorted(scores["model"].unique())
-    fig, axes = _pyplot().subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False)
-    for ax, family in zip(axes[0], families):
-        part = scores[scores["family"] == family].pivot_table(index="lang", columns="model", values="value")
-        part.reindex(columns=[m for m in models if m in part.columns]).plot.bar(ax=ax, legend=False, rot=0, width=0.8)
-        ax.set_title(family)
-        ax.set_ylim(0, 100)
-        ax.set_xlabel("")
-    axes[0][0].set_ylabel("main score")
-    return _legend_and_png(fig, axes, bottom=0.12)
-
-
-def plot_gap_histograms(records: list[dict[str, Any]]) -> str | None:
-    """Per mining pair, each model's histogram of (gold score - best wrong score), xx->en direction."""
-    mining = sorted((r for r in records if r["task"]["family"] == "mining" and r.get("analysis")),
-                    key=lambda r: (r["task"]["name"], r["pair"], r["model"]["name"]))
-    panels = sorted({(r["task"]["name"], r["pair"]) for r in mining})
-    if not panels:
-        return None
-    fig, axes = _pyplot().subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
-    for ax, (task, pair) in zip(axes[0], panels):
-        for r in (r for r in mining if (r["task"]["name"], r["pair"]) == (task, pair)):
-            hist = r["analysis"]["fwd"]["gap_histogram"]
-            ax.stairs(hist["counts"], hist["edges"], label=r["model"]["name"])
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(f"{task} {pair}", fontsize=9)
-        ax.set_xlabel("gold - best wrong (cosine)", fontsize=8)
-    return _legend_and_png(fig, axes, bottom=0.14)
+def _sts17_section(report: Report) -> str:
+    members = report.views.get("all", [])
+    keys = sorted({k for n in members for k in report.groups[n].keys() if k[0] == "sts17"},
+                  key=lambda k: ["ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr"].index(k[1])
+                  if k[1] in ["ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr"] else 9)
+    if not keys:
+        return ""
+    head = '<th class="name sortable">model</th><th class="sortable">role</th>' + "".join(
+        f'<th class="sortable">{_esc(pair)}</th>' for _, pair in keys)
+    rows = []
+    for name in members:
+        group = report.groups[name]
+        if not any(k in group.keys() for k in keys):
+            continue
+        cells = []
+        for key in keys:
+            if key not in group.keys():
+                cells.append('<td class="na" data-value="">&ndash;</td>')
+                continue
+            reps = group.replicates([key])
+            value = group.value([key])
+            low, high = stats.percentile_interval(reps) if reps is not None else (None, None)
+            small = f"<small>{low:.1f}&ndash;{high:.1f}</small>" if low is not None else ""
+            cells.append(f'<td data-value="{value:.4f}">{value:.1f}{small}</td>')
+        rows.append(f'<tr data-role="{group.role}"><td class="name">{_esc(name)}</td><td data-value='
+                    f'"{ROLE_ORDER[group.role]}"><span class="role role-{group.role}">{group.role}</span></td>'
+                    f'{"".join(cells)}</tr>')
+    return ('<h2 id="sts17">STS17: the paper\'s benchmark</h2><p>SemEval-2017, 250 human-scored pairs per track; '
+            "Spearman x100 with its 95% interval. es-en is track 4a (SNLI captions), en-es track 4b (news). "
+            "The paper's goal for a student: cross-lingual STS of at least 0.95 times its teacher's en-en.</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def render_html(records: list[dict[str, Any]], problems: list[str], source: str) -> str:
-    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8"><title>Leaderboard</title>',
-             "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;"
-             "font-size:13px;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-             "th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
-             "<h1>Leaderboard</h1>",
-             f"<p>Built from {len(records)} result records in <code>{html.escape(source)}</code>. Scores are x100.</p>"]
-    for title, table in _sections(records):
-        parts += [f"<h2>{html.escape(title)}</h2>",
-                  table.round(1).to_html(na_rep="", float_format=lambda v: f"{v:.1f}") if not table.empty else ""]
-    parts += ["<h2>Scores per language</h2>",
-              f'<img alt="scores per language" src="data:image/png;base64,{plot_scores_by_language(records)}">']
-    gaps = plot_gap_histograms(records)
-    if gaps:
-        parts += ["<h2>Hard-negative gap histograms</h2>",
-                  f'<img alt="hard-negative gap histograms" src="data:image/png;base64,{gaps}">']
-    if problems:
-        parts += ["<h2>Skipped result files</h2><ul>", *[f"<li>{html.escape(p)}</li>" for p in problems], "</ul>"]
-    parts.append("</body></html>")
+def _select(ident: str, values: list[str], label: str) -> str:
+    options = "".join(f'<option value="{_esc(v)}">{_esc(v.replace("|", " "))}</option>' for v in values)
+    return f'<label>{label} <select id="{ident}">{options}</select></label>'
+
+
+def _explorer_section(report: Report) -> str:
+    data = explorer_data(report.records, report.views.get("main", []) or report.views.get("all", []))
+    if not data["entries"]:
+        return ""
+    models = sorted({key.split("|")[0] for key in data["entries"]})
+    pairs = sorted({"|".join(key.split("|")[1:3]) for key in data["entries"]})
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    return ('<h2 id="explorer">Mining explorer</h2><p>For a model, a mining pair and a direction (fwd: xx&rarr;en, '
+            "bwd: en&rarr;xx): how often a wrong candidate outranks the gold, the histogram of gold minus best "
+            "wrong cosine (red: errors), the error types, and the worst confusions with their texts.</p>"
+            f'<div class="controls">{_select("ex-model", models, "Model")}{_select("ex-pair", pairs, "Pair")}'
+            f'{_select("ex-dir", ["fwd", "bwd"], "Direction")}</div><div id="explorer-out"></div>'
+            f'<script type="application/json" id="explorer-data">{payload}</script>')
+
+
+def _controls(report: Report) -> str:
+    langs = sorted({c.lang for cols in report.columns.values() for c in cols if c.cells and c.lang != "all"})
+    views = "".join(f'<label><input type="radio" name="view" value="{v}"{" checked" if i == 0 else ""}> {label}</label>'
+                    for i, (v, label) in enumerate((("main", "main results"), ("all", "with the ablations")))
+                    if v in report.views)
+    roles = "".join(f'<label><input type="checkbox" name="role" value="{r}" checked> '
+                    f'<span class="role role-{r}">{r}</span></label>' for r in ROLES)
+    families = "".join(f'<option value="{f}">{f}</option>' for f in ("sts", "mining", "retrieval"))
+    languages = "".join(f'<option value="{lang}">{lang}</option>' for lang in langs)
+    return (f'<div class="controls"><fieldset><legend>view</legend>{views}</fieldset>'
+            f"<fieldset><legend>roles</legend>{roles}</fieldset>"
+            f'<label>Family <select id="family-filter"><option value="any">all</option>{families}</select></label>'
+            f'<label>Language <select id="lang-filter"><option value="any">all</option>{languages}</select></label>'
+            "</div>")
+
+
+def render_html(report: Report) -> str:
+    css = (ASSETS / "report.css").read_text(encoding="utf-8")
+    js = (ASSETS / "report.js").read_text(encoding="utf-8")
+    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{_esc(TITLE)}</title>",
+             f"<style>{css}</style></head><body>",
+             f"<header><h1>{_esc(TITLE)}</h1><p>{len(report.records)} result records in <code>{_esc(report.source)}"
+             "</code> &middot; rebuilt by <code>python -m harness leaderboard</code></p></header>",
+             '<nav><a href="#overview">Overview</a><a href="#students">Students</a><a href="#sts17">STS17</a>'
+             '<a href="#explorer">Mining explorer</a><a href="#tasks">Every task</a></nav><main>',
+             '<p class="howto"><b>How to read this.</b> Every number is a main score x100 (STS: Spearman; mining: '
+             "margin accuracy, both directions; retrieval: nDCG@10) with its 95% interval underneath, from a "
+             "bootstrap over the test items. A student trained with several seeds is one row: its mean over seeds "
+             "(hover for the spread). A language column averages only the pairs every model in the table that has "
+             "the column has (hover a header, or open the list under the table), so rows are always compared on "
+             "the same data; a dash means not run. &#9733; marks the best of a column and bold every model the "
+             "data cannot tell from it (paired bootstrap on the same items, Holm-corrected over the column). "
+             "&#9873; flags a student significantly below its own base on some STS pair. Colours: one per role. "
+             "Click a header to sort.</p>",
+             '<h2 id="overview">Overview</h2>', _controls(report)]
+    for name in report.views:
+        parts += [f'<div data-view="{name}">', _overview_table(report, name), _shared_note(report.columns[name])]
+        figure = forest([c for c in report.columns[name] if c.lang != "all"], report.groups,
+                        report.views[name], f"Main score and 95% interval per language ({name} view)") \
+            if len(report.views[name]) <= 12 else None
+        if figure is not None:
+            parts.append(_figure(figure, f"scores per language, {name} view"))
+        parts.append("</div>")
+    parts += [_students_section(report), _sts17_section(report), _explorer_section(report), _task_tables(report)]
+    if report.no_evidence:
+        parts.append(f"<details><summary>{len(report.no_evidence)} records have no evidence yet (no interval)"
+                     f"</summary><ul>{''.join(f'<li>{_esc(x)}</li>' for x in report.no_evidence)}</ul></details>")
+    if report.problems:
+        parts.append("<h2>Skipped result files</h2><ul>" + "".join(f"<li>{_esc(p)}</li>" for p in report.problems)
+                     + "</ul>")
+    parts += ["</main>", f"<script>{js}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def run_summary(records: list[dict[str, Any]], models: list[str]) -> list[str]:
+    """The terminal's summary of a run: one line per model it touched, family averages over the pairs all of
+    them share (with 95% intervals), and flags."""
+    groups = load_groups([r for r in records if r["status"] == "ok" and r["model"]["name"] in set(models)])
+    names = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
+    if not names:
+        return []
+    columns = [c for c in view(groups, names) if c.lang == "all" and c.cells]
+    flagged = flags(groups)
+    width = max(len(name) for name in names)
+    lines = []
+    for name in names:
+        parts = []
+        for column in columns:
+            cell = column.cells.get(name)
+            if cell is not None:
+                interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
+                parts.append(f"{column.family} {cell.value:.1f}{interval}")
+        flag = f"  FLAG {flag_text(flagged[name])}" if name in flagged else ""
+        lines.append(f"{name:<{width}}  {groups[name].role:<8}  {'   '.join(parts)}{flag}")
+    shared = "; ".join(f"{c.family}: {len(c.shared)} pairs" for c in columns)
+    return [*lines, f"(family averages over the pairs all {len(names)} models share: {shared})"]
 
 
 def write_leaderboard(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
@@ -159,10 +423,11 @@ def write_leaderboard(results_dir: str | Path, out_dir: str | Path) -> list[Path
     failed = [f"{r['model']['name']} {r['task']['name']} {r['pair']}: failed: {r['error']}"
               for r in records if r["status"] != "ok"]
     skipped = [f"{p.path.relative_to(store.root).as_posix()}: {p.reason}" for p in problems] + failed
-    source = Path(results_dir).as_posix()
+    report = build(ok, skipped, Path(results_dir).as_posix())
     out = Path(out_dir)
     md, csv, page = out / "LEADERBOARD.md", out / "LEADERBOARD.csv", out / "leaderboard.html"
-    write_text_atomic(md, render_markdown(ok, skipped, source) + "\n")
-    write_text_atomic(csv, leaderboard_table(ok).to_csv(float_format="%.3f", lineterminator="\n"))
-    write_text_atomic(page, render_html(ok, skipped, source))
+    write_text_atomic(md, render_markdown(report) + "\n")
+    write_text_atomic(csv, scores_csv(ok))
+    write_text_atomic(page, render_html(report))
     return [md, csv, page]
+

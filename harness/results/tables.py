@@ -62,6 +62,73 @@ def to_markdown(frame: pd.DataFrame, digits: int = 1) -> str:
     return flat.to_markdown(floatfmt=f".{digits}f", disable_numparse=text or False)
 
 
+def task_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Models x pairs of one task: the main score with its 95% interval, as text ('72.0 [70.1, 73.8]')."""
+    rows: dict[str, dict[str, str]] = {}
+    for record in sorted(records, key=lambda r: (r["model"]["name"], r["pair"])):
+        if record["status"] != "ok":
+            continue
+        metric = record["metrics"][record["task"]["main_score"]]
+        interval = metric.get("ci")
+        text = f"{metric['value']:.1f}" + (f" [{interval[0]:.1f}, {interval[1]:.1f}]" if interval else "")
+        rows.setdefault(record["model"]["name"], {})[record["pair"]] = text
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=0).sort_index(axis=1).fillna("")
+
+
+def scores_csv(records: list[dict[str, Any]]) -> str:
+    """Every main score with its interval, one row per (model, task, pair): the CSV leaderboard."""
+    rows = []
+    for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
+        if record["status"] != "ok":
+            continue
+        main = record["task"]["main_score"]
+        metric = record["metrics"][main]
+        low, high = metric.get("ci") or (None, None)
+        rows.append({"model": record["model"]["name"], "role": record["model"].get("role", ""),
+                     "seed": record["model"].get("seed", ""), "family": record["task"]["family"],
+                     "task": record["task"]["name"], "pair": record["pair"], "metric": main, "value": metric["value"],
+                     "ci_low": low, "ci_high": high, "n_items": record.get("n_items", "")})
+    columns = ["model", "role", "seed", "family", "task", "pair", "metric", "value", "ci_low", "ci_high", "n_items"]
+    return pd.DataFrame(rows, columns=columns).to_csv(index=False, float_format="%.3f", lineterminator="\n")
+
+
+def hard_negative_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """% of queries where a wrong candidate outranks the gold (xx->en), per model and mining pair."""
+    rows = [{"model": r["model"]["name"], "column": f"{r['task']['name']} {r['pair']}",
+             "value": r["analysis"]["fwd"]["wrong_outranks_gold"]}
+            for r in records if r.get("analysis")]
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows).pivot_table(index="model", columns="column", values="value", aggfunc="first")
+    table.columns.name = None
+    return table
+
+
+def overview_markdown(report, view: str) -> str:
+    """One view of the report (harness.results.report) as a Markdown table, then the pairs each column averages."""
+    groups, members = report.groups, report.views[view]
+    columns = [c for c in report.columns[view] if c.cells]
+    header = ["model", "role", "seeds", *[c.label for c in columns], "flag"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for member in members:
+        cells = [member, groups[member].role, str(groups[member].seeds)]
+        for column in columns:
+            cell = column.cells.get(member)
+            if cell is None:
+                cells.append("")
+                continue
+            mark = "*" if cell.best else ("=" if cell.tied else "")
+            interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
+            cells.append(f"{cell.value:.1f}{interval}{mark}")
+        drops = report.flags.get(member)
+        cells.append(f"{len(drops)} significant STS drop(s) below its base" if drops else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"- {c.label}: {', '.join(f'{t} {p}' for t, p in c.shared)}"
+             + (f" (left out, not every model has them: {', '.join(f'{t} {p}' for t, p in c.left_out)})"
+                if c.left_out else "") for c in columns]
+    return "\n".join(lines + ["", "Pairs averaged per column:", "", *notes])
+
+
 def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     """A comparison (harness.results.compare) for reading: the interval as one column, rows indexed."""
     shown = table.copy()
@@ -73,78 +140,6 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown.set_index(["model", "task", "pair", "metric"])[columns]
 
 
-ROLE_ORDER = {"teacher": 0, "base": 1, "student": 2, "baseline": 3}
-
-
-def model_roles(records: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Model name -> its metadata (role, base, teacher, trainer) from the records."""
-    roles: dict[str, dict[str, str]] = {}
-    for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
-        roles.setdefault(record["model"]["name"], {k: v for k, v in record["model"].items() if k != "revision"})
-    return roles
-
-
-def _languages_of(pair: str) -> set[str]:
-    src, tgt = pair.split("-", 1)
-    # an X-en pair belongs to X; en-en belongs to en
-    return {lang for lang in (src, tgt) if lang != "en"} or {"en"}
-
-
-def family_language_scores(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Mean main score per (model, family, language) over every task and pair touching that language."""
-    long = long_table(records)
-    long = long[long["main"]]
-    rows = [{"model": r.model, "family": r.family, "lang": lang, "value": r.value}
-            for r in long.itertuples() for lang in _languages_of(r.pair)]
-    frame = pd.DataFrame(rows, columns=["model", "family", "lang", "value"])
-    return frame.groupby(["model", "family", "lang"], sort=True)["value"].mean().reset_index()
-
-
-def below_base_on_sts(records: list[dict[str, Any]]) -> dict[str, str]:
-    """Students scoring below their own base on any STS pair: model -> description of the drops."""
-    long = long_table(records)
-    sts = long[(long["family"] == "sts") & long["main"]].set_index(["model", "task", "pair"])["value"]
-    flags = {}
-    for name, meta in model_roles(records).items():
-        base = meta.get("base")
-        if meta.get("role") != "student" or not base or base not in sts.index.get_level_values(0):
-            continue
-        drops = []
-        for (task, pair), value in sts.loc[name].items():
-            if (base, task, pair) in sts.index and value < sts[(base, task, pair)]:
-                drops.append(f"{pair} {value - sts[(base, task, pair)]:+.1f}")
-        if drops:
-            flags[name] = "below base on STS: " + ", ".join(drops)
-    return flags
-
-
-def leaderboard_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Models x (family language) main scores, family averages, overall average, delta to the teacher, flags."""
-    scores = family_language_scores(records)
-    if scores.empty:
-        return pd.DataFrame()
-    wide = scores.pivot_table(index="model", columns=["family", "lang"], values="value", aggfunc="first")
-    wide.columns = [f"{family} {lang}" for family, lang in wide.columns]
-    for family in sorted(scores["family"].unique()):
-        # average over the languages every model with this family was scored on, so that a model run
-        # on twelve languages and one run on two are averaged over the same columns
-        columns = [c for c in wide.columns if c.startswith(f"{family} ")]
-        present = wide[columns].notna()
-        has_family = present.any(axis=1)
-        common = [c for c in columns if present.loc[has_family, c].all()] or columns
-        wide[f"{family} avg"] = wide[common].mean(axis=1).where(has_family)
-    family_avgs = [c for c in wide.columns if c.endswith(" avg")]
-    wide["avg"] = wide[family_avgs].mean(axis=1, skipna=False)  # blank for a model missing a family
-    roles = model_roles(records)
-    teachers = [m for m, meta in roles.items() if meta.get("role") == "teacher" and m in wide.index]
-    wide["Δ teacher"] = wide["avg"] - wide.loc[teachers[0], "avg"] if teachers else float("nan")
-    flags = below_base_on_sts(records)
-    wide.insert(0, "role", [roles.get(m, {}).get("role", "") for m in wide.index])
-    wide["flag"] = [flags.get(m, "") for m in wide.index]
-    order = sorted(wide.index, key=lambda m: (ROLE_ORDER.get(wide.loc[m, "role"], 9), m))
-    return wide.loc[order]
-
-
 TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "lr", "freeze_layers", "balanced", "max_seq_length",
                      "tasks"]
 
@@ -154,7 +149,7 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = {}
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
         model, run = record["model"], record.get("run") or {}
-        if model.get("role") != "student" or model["name"] in rows or not run:
+        if model.get("role") not in ("student", "ablation") or model["name"] in rows or not run:
             continue
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", "")}

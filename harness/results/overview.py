@@ -1,0 +1,249 @@
+"""Scores as the report and the tables show them: models grouped over their training seeds, per-language
+averages over the pairs every model of a view has, bootstrap intervals, ties with the best, flags, and each
+student against its base and its teacher, pair by pair.
+
+Every comparison is paired: two models' replicates come from the same bootstrap resamples of the same items
+(harness.results.evidence), so a difference's interval and p-value are read off the replicate differences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.results import stats
+from harness.results.evidence import main_replicates
+
+ROLES = ("teacher", "base", "student", "baseline", "ablation")
+SEED = re.compile(r"-seed(\d+)$")
+Key = tuple[str, str]  # (task, pair)
+
+
+def group_name(model: str) -> str:
+    """A student trained with several seeds is one row: its name without the '-seedN' suffix."""
+    return SEED.sub("", model)
+
+
+def languages_of(pair: str) -> list[str]:
+    """The languages a pair belongs to in the per-language columns: X-en and en-X belong to X; en-en to en."""
+    src, tgt = pair.split("-", 1)
+    return sorted({lang for lang in (src, tgt) if lang != "en"} or {"en"})
+
+
+@dataclass
+class Score:
+    """One model's main score on one (task, pair), with its interval and replicates when it has evidence."""
+
+    value: float
+    low: float | None
+    high: float | None
+    replicates: np.ndarray | None
+    fingerprint: str | None
+
+
+@dataclass
+class Group:
+    """A model, or a student over its seeds: per (task, pair), the seed mean of the main score."""
+
+    name: str
+    role: str
+    meta: dict[str, Any]
+    run: dict[str, Any]
+    members: dict[str, dict[Key, Score]] = field(default_factory=dict)  # model name -> its scores
+    family: dict[Key, str] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> int:
+        return len(self.members)
+
+    def keys(self) -> set[Key]:
+        """The (task, pair)s every seed of this group has."""
+        sets = [set(scores) for scores in self.members.values()]
+        return set.intersection(*sets) if sets else set()
+
+    def value(self, keys: list[Key]) -> float:
+        return float(np.mean([self.seed_values(keys)]))
+
+    def seed_values(self, keys: list[Key]) -> list[float]:
+        """The mean over `keys` for each seed."""
+        return [float(np.mean([scores[k].value for k in keys])) for _, scores in sorted(self.members.items())]
+
+    def replicates(self, keys: list[Key]) -> np.ndarray | None:
+        """The replicates of the mean over `keys` and seeds, or None when some record has no evidence."""
+        parts = [scores[k].replicates for scores in self.members.values() for k in keys]
+        if not parts or any(p is None for p in parts):
+            return None
+        return np.mean(parts, axis=0)
+
+    def fingerprint(self, key: Key) -> str | None:
+        return next(iter(self.members.values()))[key].fingerprint
+
+
+def role_of(record: dict[str, Any]) -> str:
+    role = record["model"].get("role") or "ablation"
+    return role if role in ROLES else "ablation"
+
+
+def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
+    """The successful records as groups (one per model, seeds folded together), in a stable order."""
+    groups: dict[str, Group] = {}
+    for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
+        if record["status"] != "ok":
+            continue
+        model = record["model"]["name"]
+        name = group_name(model) if record["model"].get("seed") or SEED.search(model) else model
+        group = groups.setdefault(name, Group(name, role_of(record), dict(record["model"]), record.get("run") or {}))
+        main = record["task"]["main_score"]
+        metric = record["metrics"].get(main)
+        if metric is None:
+            continue
+        low, high = metric.get("ci") or (None, None)
+        key = (record["task"]["name"], record["pair"])
+        group.members.setdefault(model, {})[key] = Score(metric["value"], low, high, main_replicates(record),
+                                                         record.get("data_fingerprint"))
+        group.family[key] = record["task"]["family"]
+    return groups
+
+
+# ---- a view: a set of groups, averaged over what they share ------------------------------------------
+
+@dataclass
+class Cell:
+    value: float
+    low: float | None = None
+    high: float | None = None
+    seed_sd: float | None = None
+    tied: bool = False  # not significantly below the best of the column (Holm over the column)
+    best: bool = False
+
+
+@dataclass
+class Column:
+    """A family's language (or 'all' for the family average): the pairs averaged, and the ones left out."""
+
+    family: str
+    lang: str
+    shared: list[Key]
+    left_out: list[Key]
+    cells: dict[str, Cell]
+
+    @property
+    def label(self) -> str:
+        return f"{self.family} {self.lang}"
+
+
+def _keys_by_column(groups: list[Group]) -> dict[tuple[str, str], dict[str, set[Key]]]:
+    columns: dict[tuple[str, str], dict[str, set[Key]]] = defaultdict(lambda: defaultdict(set))
+    for group in groups:
+        for key in group.keys():
+            family = group.family[key]
+            for lang in languages_of(key[1]):
+                columns[(family, lang)][group.name].add(key)
+            columns[(family, "all")][group.name].add(key)
+    return columns
+
+
+def _cell(group: Group, keys: list[Key]) -> Cell:
+    reps = group.replicates(keys)
+    low, high = stats.percentile_interval(reps) if reps is not None else (None, None)
+    seeds = group.seed_values(keys)
+    return Cell(group.value(keys), low, high, float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None)
+
+
+def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
+    """Best of the column, and the groups whose difference to it is not significant after Holm."""
+    if not column.cells:
+        return
+    best = max(column.cells, key=lambda name: (column.cells[name].value, name))
+    column.cells[best].best = column.cells[best].tied = True
+    best_reps = groups[best].replicates(column.shared)
+    others = [name for name in column.cells if name != best]
+    tests = []
+    for name in others:
+        reps = groups[name].replicates(column.shared)
+        comparable = best_reps is not None and reps is not None and all(
+            groups[name].fingerprint(k) == groups[best].fingerprint(k) for k in column.shared)
+        if comparable:
+            tests.append((name, stats.compare_replicates(column.cells[best].value, column.cells[name].value,
+                                                         best_reps, reps).p_value))
+    for (name, _), adjusted in zip(tests, stats.holm([p for _, p in tests])):
+        column.cells[name].tied = adjusted >= 1.0 - stats.LEVEL
+
+
+def view(groups: dict[str, Group], names: list[str]) -> list[Column]:
+    """The columns of a view of these groups: each averages, for every group that has the column at all,
+    only the pairs all of them have; the pairs some lack are named as left out."""
+    members = [groups[name] for name in names]
+    columns = []
+    for (family, lang), by_group in sorted(_keys_by_column(members).items(), key=lambda item: _column_order(item[0])):
+        shared = sorted(set.intersection(*by_group.values()))
+        everything = sorted(set.union(*by_group.values()))
+        column = Column(family, lang, shared, [k for k in everything if k not in shared], {})
+        if shared:
+            column.cells = {name: _cell(groups[name], shared) for name in by_group}
+            _mark_ties(column, groups)
+        columns.append(column)
+    return columns
+
+
+def _column_order(column: tuple[str, str]) -> tuple:
+    family, lang = column
+    return (("sts", "mining", "retrieval").index(family) if family in ("sts", "mining", "retrieval") else 9,
+            lang == "all", lang != "en", lang)
+
+
+# ---- students against their base and teacher ---------------------------------------------------------
+
+@dataclass
+class PairDifference:
+    task: str
+    pair: str
+    family: str
+    value: float
+    other: float
+    difference: stats.Difference | None
+    p_holm: float | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_holm is not None and self.p_holm < 1.0 - stats.LEVEL
+
+
+def differences(student: Group, other: Group) -> list[PairDifference]:
+    """The student minus `other`, pair by pair on their shared pairs; p-values Holm-corrected over them."""
+    rows = []
+    for key in sorted(student.keys() & other.keys()):
+        mine, theirs = student.value([key]), other.value([key])
+        reps_a, reps_b = other.replicates([key]), student.replicates([key])
+        paired = reps_a is not None and reps_b is not None and student.fingerprint(key) == other.fingerprint(key)
+        difference = stats.compare_replicates(theirs, mine, reps_a, reps_b) if paired else None
+        rows.append(PairDifference(key[0], key[1], student.family[key], mine, theirs, difference))
+    tested = [row for row in rows if row.difference is not None]
+    for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
+        row.p_holm = adjusted
+    return rows
+
+
+def flags(groups: dict[str, Group]) -> dict[str, list[PairDifference]]:
+    """Students significantly below their own base on an STS pair (Holm over the student's STS pairs)."""
+    flagged = {}
+    for group in groups.values():
+        base = groups.get(group.meta.get("base", ""))
+        if group.role not in ("student", "ablation") or base is None or base is group:
+            continue
+        sts = [row for row in differences(group, base) if row.family == "sts"]
+        tested = [row for row in sts if row.difference is not None]
+        for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
+            row.p_holm = adjusted
+        drops = [row for row in sts if row.significant and row.value < row.other]
+        if drops:
+            flagged[group.name] = drops
+    return flagged
+
+
+def flag_text(drops: list[PairDifference]) -> str:
+    return "below base on STS: " + ", ".join(f"{d.task} {d.pair} {d.value - d.other:+.1f}" for d in drops)

@@ -1,0 +1,109 @@
+"""The report's figures: small-multiple forest plots (one panel per family language, a point and its 95%
+interval per model), drawn with matplotlib into deterministic PNG bytes, with the drawn boxes of every
+axes and of the legend, so that a test can check that no legend covers a plot.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+from harness.results.overview import Column, Group
+
+ROLE_COLOURS = {"teacher": "#7b3294", "base": "#525252", "student": "#0571b0", "baseline": "#e66101",
+                "ablation": "#1b9e77"}
+MARKERS = "osD^vP*X"
+PANELS_PER_ROW = 4
+MAX_SERIES = 8  # more models than this go to the "all models" figure, shown on demand
+
+
+@dataclass
+class Figure:
+    """A rendered figure: base64 PNG, its size in pixels, and the drawn boxes (x0, y0, x1, y1 in pixels from
+    the top left) of its axes and its legend."""
+
+    png: str
+    width: int
+    height: int
+    axes: list[tuple[float, float, float, float]]
+    legend: tuple[float, float, float, float] | None
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _box(extent, height: float) -> tuple[float, float, float, float]:
+    """A matplotlib display box (origin bottom left) as pixels from the top left."""
+    return (round(extent.x0, 1), round(height - extent.y1, 1), round(extent.x1, 1), round(height - extent.y0, 1))
+
+
+def forest(columns: list[Column], groups: dict[str, Group], names: list[str], title: str) -> Figure | None:
+    """One panel per column: each model's score and interval, models in the same rows in every panel."""
+    columns = [c for c in columns if c.cells]
+    if not columns:
+        return None
+    plt = _pyplot()
+    rows = -(-len(columns) // PANELS_PER_ROW)
+    height_per_row = 0.45 + 0.32 * len(names)
+    fig, axes = plt.subplots(rows, PANELS_PER_ROW, figsize=(14, 0.9 + rows * height_per_row), dpi=100,
+                             squeeze=False, sharey=True)
+    markers = {}
+    for name in names:
+        role = groups[name].role
+        markers[name] = MARKERS[sum(1 for n in markers if groups[n].role == role) % len(MARKERS)]
+    for panel, ax in enumerate(axes.flat):
+        if panel >= len(columns):
+            ax.set_visible(False)
+            continue
+        column = columns[panel]
+        for row, name in enumerate(names):
+            cell = column.cells.get(name)
+            if cell is None:
+                continue
+            colour = ROLE_COLOURS[groups[name].role]
+            if cell.low is not None:
+                ax.plot([cell.low, cell.high], [row, row], color=colour, linewidth=1.6, solid_capstyle="butt")
+            ax.plot([cell.value], [row], marker=markers[name], color=colour, markersize=6,
+                    markerfacecolor="white" if not cell.tied else colour, linestyle="none")
+        ax.set_title(f"{column.label}  ({len(column.shared)} pair{'s' * (len(column.shared) != 1)})", fontsize=11)
+        ax.grid(axis="x", linewidth=0.4, color="#cccccc")
+        ax.tick_params(labelsize=10)
+        ax.set_ylim(len(names) - 0.5, -0.5)
+    for ax in axes[:, 0]:
+        ax.set_yticks(range(len(names)), names, fontsize=10)
+    handles = [plt.Line2D([], [], color=colour, marker="o", linestyle="-", label=role)
+               for role, colour in ROLE_COLOURS.items() if any(groups[n].role == role for n in names)]
+    handles.append(plt.Line2D([], [], color="#333333", marker="o", markerfacecolor="white", linestyle="none",
+                              label="open: significantly below the best"))
+    legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=10, frameon=False,
+                        bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle(title, fontsize=12, x=0.01, ha="left", y=1.0 - 0.1 / fig.get_figheight())
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.55 / fig.get_figheight()))
+    return _render(fig, legend, [ax for ax in axes.flat if ax.get_visible()])
+
+
+def _render(fig, legend, axes) -> Figure:
+    plt = _pyplot()
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        width, height = fig.canvas.get_width_height()
+        boxes = [_box(ax.get_window_extent(renderer), height) for ax in axes]
+        legend_box = _box(legend.get_window_extent(renderer), height) if legend else None
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
+        return Figure(base64.b64encode(buffer.getvalue()).decode("ascii"), width, height, boxes, legend_box)
+    finally:
+        plt.close(fig)
+
+
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """True when two boxes (x0, y0, x1, y1) share some area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -1,0 +1,148 @@
+"use strict";
+// The report's interactions: sorting, view/role/family/language filters, student panels, mining explorer.
+// Everything it shows is in the page; it fetches nothing.
+
+function cellValue(cell) {
+  const raw = cell.getAttribute("data-value");
+  if (raw !== null && raw !== "") return parseFloat(raw);
+  return cell.textContent.trim().toLowerCase();
+}
+
+function sortBy(th) {
+  const table = th.closest("table");
+  const index = Array.prototype.indexOf.call(th.parentNode.children, th);
+  const descending = !th.classList.contains("sorted-desc");
+  table.querySelectorAll("th").forEach(function (other) { other.classList.remove("sorted-asc", "sorted-desc"); });
+  th.classList.add(descending ? "sorted-desc" : "sorted-asc");
+  const body = table.tBodies[0];
+  const rows = Array.from(body.rows);
+  rows.sort(function (a, b) {
+    const x = cellValue(a.cells[index]);
+    const y = cellValue(b.cells[index]);
+    const missingX = x === "" || (typeof x === "number" && isNaN(x));
+    const missingY = y === "" || (typeof y === "number" && isNaN(y));
+    if (missingX !== missingY) return missingX ? 1 : -1;  // blank cells last, either way
+    if (x < y) return descending ? 1 : -1;
+    if (x > y) return descending ? -1 : 1;
+    return 0;
+  });
+  rows.forEach(function (row) { row.classList.remove("group-start"); body.appendChild(row); });
+}
+
+function applyFilters() {
+  const view = document.querySelector("input[name=view]:checked").value;
+  document.querySelectorAll("[data-view]").forEach(function (el) {
+    el.classList.toggle("hidden", el.getAttribute("data-view") !== view);
+  });
+  const roles = new Set(Array.from(document.querySelectorAll("input[name=role]:checked")).map(function (box) {
+    return box.value;
+  }));
+  document.querySelectorAll("tr[data-role]").forEach(function (row) {
+    row.classList.toggle("row-hidden", !roles.has(row.getAttribute("data-role")));
+  });
+  const family = document.getElementById("family-filter").value;
+  const lang = document.getElementById("lang-filter").value;
+  document.querySelectorAll("[data-family]").forEach(function (cell) {
+    const cellLang = cell.getAttribute("data-lang");
+    const wrongFamily = family !== "any" && cell.getAttribute("data-family") !== family;
+    const wrongLang = lang !== "any" && cellLang !== lang;
+    cell.classList.toggle("col-hidden", wrongFamily || wrongLang);
+  });
+}
+
+function showStudent() {
+  const chosen = document.getElementById("student-select").value;
+  document.querySelectorAll(".student-panel").forEach(function (panel) {
+    panel.classList.toggle("hidden", panel.getAttribute("data-student") !== chosen);
+  });
+}
+
+function histogram(counts, edges) {
+  const width = 420, height = 150, pad = 28;
+  const top = Math.max.apply(null, counts.concat([1]));
+  const step = (width - 2 * pad) / counts.length;
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height + 24);
+  counts.forEach(function (count, i) {
+    const bar = document.createElementNS(ns, "rect");
+    const h = (height - pad) * count / top;
+    bar.setAttribute("x", pad + i * step);
+    bar.setAttribute("y", height - h);
+    bar.setAttribute("width", Math.max(1, step - 1));
+    bar.setAttribute("height", h);
+    bar.setAttribute("fill", edges[i] < 0 ? "#cf222e" : "#0571b0");
+    const tip = document.createElementNS(ns, "title");
+    tip.textContent = "[" + edges[i] + ", " + edges[i + 1] + "): " + count;
+    bar.appendChild(tip);
+    svg.appendChild(bar);
+  });
+  [[-1, "-1"], [0, "0"], [1, "+1"]].forEach(function (mark) {
+    const x = pad + (mark[0] - edges[0]) / (edges[edges.length - 1] - edges[0]) * (width - 2 * pad);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", x);
+    label.setAttribute("y", height + 16);
+    label.setAttribute("font-size", "12");
+    label.setAttribute("text-anchor", "middle");
+    label.textContent = mark[1];
+    svg.appendChild(label);
+  });
+  return svg;
+}
+
+function renderExplorer() {
+  const data = JSON.parse(document.getElementById("explorer-data").textContent);
+  const key = [document.getElementById("ex-model").value, document.getElementById("ex-pair").value,
+               document.getElementById("ex-dir").value].join("|");
+  const entry = data.entries[key];
+  const out = document.getElementById("explorer-out");
+  out.textContent = "";
+  if (!entry) {
+    out.textContent = "This model was not scored on this pair.";
+    return;
+  }
+  const summary = document.createElement("p");
+  summary.textContent = "Queries where a wrong candidate outranks the gold: " + entry.rate.toFixed(1) + "% of " +
+    entry.n + ". Gap (gold minus best wrong cosine): median " + entry.median.toFixed(3) + ", 5th percentile " +
+    entry.p5.toFixed(3) + ". Error types: " + (entry.tags.length ? entry.tags.join(", ") : "none tagged") + ".";
+  out.appendChild(summary);
+  const figure = document.createElement("div");
+  figure.className = "hist";
+  figure.appendChild(histogram(entry.hist, data.edges));
+  out.appendChild(figure);
+  const table = document.createElement("table");
+  const head = table.createTHead().insertRow();
+  ["query", "its translation (gold)", "the wrong candidate ranked first", "gap", "tags"].forEach(function (name) {
+    const th = document.createElement("th");
+    th.textContent = name;
+    head.appendChild(th);
+  });
+  const body = table.createTBody();
+  entry.worst.forEach(function (row) {
+    const tr = body.insertRow();
+    [data.texts[row[0]], data.texts[row[1]], data.texts[row[2]], row[3].toFixed(3), row[4]].forEach(function (value, i) {
+      const td = tr.insertCell();
+      td.textContent = value;
+      if (i < 3) td.className = "text";
+    });
+  });
+  out.appendChild(table);
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("th.sortable").forEach(function (th) {
+    th.addEventListener("click", function () { sortBy(th); });
+  });
+  document.querySelectorAll("input[name=view], input[name=role], #family-filter, #lang-filter").forEach(function (el) {
+    el.addEventListener("change", applyFilters);
+  });
+  const select = document.getElementById("student-select");
+  if (select) { select.addEventListener("change", showStudent); showStudent(); }
+  ["ex-model", "ex-pair", "ex-dir"].forEach(function (id) {
+    const el = document.getElementById(id);
+    if (el) el.addEventListener("change", renderExplorer);
+  });
+  if (document.getElementById("explorer-data")) renderExplorer();
+  applyFilters();
+});

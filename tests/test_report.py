@@ -1,0 +1,90 @@
+"""The report's numbers: averages only over what every model of a view shares, seeds folded into one row,
+ties with the best and flags from paired tests, the run's terminal summary."""
+
+import numpy as np
+import pytest
+
+from harness.results import stats
+from harness.results.overview import differences, flags, load_groups, view
+from harness.results.report import build, run_summary
+from tests.records import mining_record, sts_record
+
+RNG = np.random.default_rng(0)
+
+
+def accuracy_pair(p: float, n: int = 1000):
+    return (RNG.random(n) < p).astype(np.uint8), (RNG.random(n) < p).astype(np.uint8)
+
+
+def mining(model: str, p: float, task: str = "tatoeba", pair: str = "de-en", role: str = "student", **meta) -> dict:
+    record = mining_record(model, *accuracy_pair(p), pair=pair, task_name=task)
+    record["model"].update({"role": role, **meta})
+    return record
+
+
+def test_a_language_column_averages_only_what_every_model_has():
+    """The -2ep example of issue 14: one model has Tatoeba and FLORES, another Tatoeba alone. Both are
+    averaged over Tatoeba alone; FLORES is named as left out."""
+    records = [mining("default", 0.99), mining("default", 0.99, task="flores"), mining("2ep", 0.98)]
+    columns = {c.label: c for c in view(load_groups(records), ["default", "2ep"])}
+    de = columns["mining de"]
+    assert de.shared == [("tatoeba", "de-en")] and de.left_out == [("flores", "de-en")]
+    assert de.cells["default"].value == pytest.approx(records[0]["metrics"]["acc_margin_mean"]["value"])
+
+
+def test_a_model_without_a_column_is_blank_not_averaged_over_something_else():
+    records = [mining("a", 0.9), mining("b", 0.9), mining("a", 0.9, pair="fr-en")]
+    columns = {c.label: c for c in view(load_groups(records), ["a", "b"])}
+    assert set(columns["mining fr"].cells) == {"a"}  # b has no fr: blank there
+    assert columns["mining all"].shared == [("tatoeba", "de-en")]  # the family average: only what both have
+
+
+def test_seeds_fold_into_one_row_with_their_spread():
+    records = [mining("s", 0.90), mining("s-seed1", 0.92, seed=1), mining("s-seed2", 0.94, seed=2)]
+    groups = load_groups(records)
+    assert list(groups) == ["s"] and groups["s"].seeds == 3
+    cell = view(groups, ["s"])[0].cells["s"]
+    values = [r["metrics"]["acc_margin_mean"]["value"] for r in records]
+    assert cell.value == pytest.approx(np.mean(values)) and cell.seed_sd == pytest.approx(np.std(values, ddof=1))
+    assert cell.low < cell.value < cell.high
+
+
+def test_ties_with_the_best_come_from_paired_tests():
+    records = [mining("best", 0.95), mining("close", 0.948), mining("far", 0.85)]
+    cells = view(load_groups(records), ["best", "close", "far"])[0].cells
+    winner = max(cells, key=lambda name: cells[name].value)
+    assert cells[winner].best and cells["far"].tied is False
+    assert cells["close"].tied or cells["best"].tied  # 0.2 points apart on 1,000 queries: not told apart
+
+
+def test_a_student_is_flagged_only_for_significant_sts_drops():
+    def sts(model, noise, **meta):
+        gold = np.linspace(0, 5, 800)
+        record = sts_record(model, gold + np.random.default_rng(len(model)).normal(0, noise, 800), gold)
+        record["model"].update(meta)
+        return record
+
+    base = sts("base", 1.0, role="base")
+    worse = sts("worse-student", 3.0, role="student", base="base")
+    same = sts("same-student", 1.0, role="student", base="base")
+    groups = load_groups([base, worse, same])
+    flagged = flags(groups)
+    assert "worse-student" in flagged and "same-student" not in flagged
+    row = differences(groups["worse-student"], groups["base"])[0]
+    assert row.difference.difference < 0 and row.p_holm < 0.05
+    assert row.difference.difference == pytest.approx(
+        worse["metrics"]["spearman"]["value"] - base["metrics"]["spearman"]["value"])
+
+
+def test_the_run_summary_is_one_line_per_model_touched():
+    records = [mining("teacher", 0.5, role="teacher"), mining("student", 0.9), mining("other", 0.8)]
+    lines = run_summary(records, ["teacher", "student"])
+    assert len(lines) == 3 and lines[0].startswith("teacher") and "mining " in lines[1]
+    assert "other" not in "".join(lines) and lines[-1].startswith("(family averages over the pairs all 2")
+
+
+def test_the_report_views_separate_ablations():
+    records = [mining("t", 0.5, role="teacher"), mining("s", 0.9), mining("x", 0.9, role="ablation")]
+    report = build(records, [], "runs")
+    assert report.views == {"main": ["t", "s"], "all": ["t", "s", "x"]}
+    assert stats.LEVEL == 0.95

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.core.encoder import Encoder
+from harness.core.encoder import Encoder, encode_side
 from harness.core.task import Evidence, LangPair, Metric, PairResult
 from harness.core.vectors import unit_rows
 from harness.search.knn import DEFAULT_SEARCH, SearchConfig, search_both_ways
@@ -62,6 +62,7 @@ def extraction_f1(src_best: tuple[np.ndarray, np.ndarray], tgt_best: tuple[np.nd
             "threshold": float(pair_scores[best])}
 
 
+COSINE_EDGES = np.linspace(-1.0, 1.0, 41)
 DIRECTIONS = ("fwd", "bwd")  # fwd: xx -> en, bwd: en -> xx
 STATISTICS = {
     **{f"acc_{kind}_{way}": ("mean", (f"correct_{kind}_{way}",)) for kind in ("cos", "margin") for way in DIRECTIONS},
@@ -107,6 +108,15 @@ def mining_metrics(src_emb: np.ndarray, tgt_emb: np.ndarray, config: SearchConfi
     return Mined(metrics, correct, fwd, bwd)
 
 
+def cosine_summary(cosines: np.ndarray) -> dict:
+    """Mean, quantiles and a fixed-bin histogram of cosines (JSON-ready)."""
+    quantiles = np.quantile(cosines, [0.05, 0.25, 0.5, 0.75, 0.95])
+    counts, _ = np.histogram(np.clip(cosines, -1.0, 1.0), bins=COSINE_EDGES)
+    return {"mean": round(float(cosines.mean()), 6),
+            "quantiles": {f"p{p}": round(float(q), 6) for p, q in zip((5, 25, 50, 75, 95), quantiles)},
+            "histogram": {"edges": [round(float(e), 3) for e in COSINE_EDGES], "counts": counts.tolist()}}
+
+
 class BitextMiningTask(Task):
     """Base for mining tasks: subclasses load the two aligned sides of a language pair."""
 
@@ -114,14 +124,20 @@ class BitextMiningTask(Task):
 
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         src_texts, tgt_texts = self.data(pair)
-        src = unit_rows(encoder.encode(src_texts, batch_size=batch_size))
-        tgt = unit_rows(encoder.encode(tgt_texts, batch_size=batch_size))
+        src = unit_rows(encode_side(encoder, src_texts, "queries", batch_size=batch_size))
+        tgt = unit_rows(encode_side(encoder, tgt_texts, "candidates", batch_size=batch_size))
         mined = mining_metrics(src, tgt, self.search_config)
         gold_scores = np.einsum("ij,ij->i", src, tgt)
         analysis = {
             "fwd": hard_negatives.analyse(src_texts, tgt_texts, gold_scores, mined.fwd.ids, mined.fwd.scores),
             "bwd": hard_negatives.analyse(tgt_texts, src_texts, gold_scores, mined.bwd.ids, mined.bwd.scores),
         }
+        if hasattr(encoder, "encode_candidates"):  # two models: how close the query side lives to the other's
+            same_text = unit_rows(encode_side(encoder, tgt_texts, "queries", batch_size=batch_size))
+            analysis["compatibility"] = {
+                "translation_to_candidate": cosine_summary(gold_scores),
+                "same_text": cosine_summary(np.einsum("ij,ij->i", same_text, tgt)),
+            }
         arrays = {name: flags.astype(np.uint8) for name, flags in mined.correct.items()}
         for way, found in (("fwd", mined.fwd), ("bwd", mined.bwd)):
             arrays[f"gap_{way}"] = hard_negatives.gold_gaps(gold_scores, found.ids, found.scores).astype(np.float32)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.core.encoder import Encoder
+from harness.core.encoder import Encoder, encode_side
 from harness.core.task import Evidence, LangPair, Metric, PairResult
 from harness.results.stats import point_estimate
 from harness.search.knn import SearchConfig, search
@@ -44,8 +44,8 @@ class RetrievalTask(Task):
 
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         data = self.data(pair)
-        queries = encoder.encode(data.queries, batch_size=batch_size)
-        pool = encoder.encode(data.candidates, batch_size=batch_size)
+        queries = encode_side(encoder, data.queries, "queries", batch_size=batch_size)
+        pool = encode_side(encoder, data.candidates, "candidates", batch_size=batch_size)
         _, ids = search(queries, pool, CUTOFF, self.search_config)
         ranks = ranks_of_gold(ids, np.asarray(data.gold))
         evidence = Evidence({"rank": ranks.astype(np.uint8)}, STATISTICS)

@@ -37,7 +37,11 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
     runs = tmp_path / "results" / "runs"
     models = sorted(p.name for p in runs.iterdir())
     student = next(m for m in models if m.startswith("distill-"))
-    assert len(models) == 3  # teacher, untrained base, trained student
+    compat = [m for m in models if "_hash_32-" in m]  # queries through a model, the index through the teacher
+    assert len(models) - len(compat) == 3 and len(compat) == 2  # teacher, base, student; student and base @ teacher
+    pairing = json.loads(next(runs / m / "tatoeba" / "de-en.json" for m in compat if m.startswith(student)).read_text())
+    assert pairing["model"]["role"] == "compat" and pairing["model"]["candidates"] == "hash:32"
+    assert set(pairing["analysis"]["compatibility"]) == {"translation_to_candidate", "same_text"}
     record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
     assert record["model"]["role"] == "student" and record["model"]["trainer"] == "distill"
     assert record["run"]["max_pairs"] == 24 and record["run"]["teacher"] == "hash:32"  # resolved config

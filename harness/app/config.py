@@ -91,7 +91,8 @@ class EvalConfig:
         return asdict(self)
 
 
-QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "baselines": [], "head_fit_pairs": 400,
+QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "compat_tasks": ["tatoeba"], "baselines": [],
+         "head_fit_pairs": 400,
          "results_dir": "results/quick/runs", "leaderboard_dir": "results/quick", "models_dir": "models/quick"}
 
 
@@ -106,6 +107,9 @@ class RunConfig(TrainSettings):
     trainers: list[str] = setting(["distill"], "trainers, comma-separated (`harness ls trainers`)")
     tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)
     baselines: list[str] = setting(["use-multilingual"], "peers scored beside the students ('' for none)")
+    compat_tasks: list[str] = setting(["tatoeba", "xquad-r"], "teacher compatibility: tasks on which each student's "
+                                                              "(and the base's) queries search an index the teacher "
+                                                              "built ('' for none)")
     tag: str = setting("", "appended to student names, so ablations of one trainer live side by side",
                        pattern=SAFE_NAME)
     role: str = setting("student", "the students' role in the leaderboard: student (a headline result) or "

@@ -108,6 +108,7 @@ class RunPlan:
     evaluation: EvalPlan
     teacher: ModelSpec
     base: ModelSpec
+    compat: EvalPlan | None = None  # students' queries against the teacher's index
 
     def describe(self) -> list[str]:
         """A short report of what was checked (the `validate` command prints it)."""
@@ -133,7 +134,11 @@ def plan_run(config: RunConfig) -> RunPlan:
     with reading_once() as ledger:
         tasks = resolve_tasks(config.tasks)
         check_coverage(tasks, config.evaluation_langs)
-        for task in tasks:
+        by_name = {task.metadata.name: task for task in tasks}  # the same instance: its data is already read
+        compat_tasks: list[Task] = []
+        for spec in config.compat_tasks:
+            compat_tasks += [by_name[spec]] if spec in by_name else resolve_tasks([spec])
+        for task in [*tasks, *compat_tasks]:
             task.validate(config.evaluation_langs)
         data = {seed: load_parallel(data_root(), config.langs, max_pairs=config.max_pairs,
                                     dev_pairs=config.dev_pairs, seed=seed)
@@ -148,7 +153,9 @@ def plan_run(config: RunConfig) -> RunPlan:
     for baseline in config.baselines:
         resolve(baseline)
     evaluation = EvalPlan(eval_config, tasks, {}, ledger)
-    return RunPlan(config, students, evaluation, teacher, base)
+    compat = EvalPlan(eval_config, list(dict.fromkeys(compat_tasks)), {}, ledger) \
+        if compat_tasks and config.teacher != config.base_model else None
+    return RunPlan(config, students, evaluation, teacher, base, compat)
 
 
 def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:

@@ -50,12 +50,18 @@ def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[s
         bootstrap=section, data_fingerprint=result.data_fingerprint or None)
 
 
-def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: str | None) -> bool:
+def _applies(encoder, pair) -> bool:
+    """A two-sided encoder (student queries, teacher index) is scored only where its candidate side can index."""
+    langs = getattr(encoder, "candidate_langs", None)
+    return langs is None or pair.tgt in langs
+
+
+def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: str | None, encoder=None) -> bool:
     """True when every planned pair of this model is stored for this revision and data: no need to load it."""
     if revision is None or plan.config.overwrite:
         return False
     return all(store.reusable(spec, revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair))
-               for task in plan.tasks for pair in task.pairs(plan.config.langs))
+               for task in plan.tasks for pair in task.pairs(plan.config.langs) if _applies(encoder, pair))
 
 
 def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
@@ -74,18 +80,23 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
     for spec in config.models:
         supplied = (encoders or {}).get(spec)
         revision = supplied.revision if supplied else known_revision(plan.models[spec])
-        if _stored_everything(plan, store, supplied.name if supplied else spec, revision):
-            report.reused += [f"{spec} {t.metadata.name} {p.key}" for t in plan.tasks for p in t.pairs(config.langs)]
+        if _stored_everything(plan, store, supplied.name if supplied else spec, revision, supplied):
+            report.reused += [f"{spec} {t.metadata.name} {p.key}" for t in plan.tasks for p in t.pairs(config.langs)
+                              if _applies(supplied, p)]
             continue
         inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
                                          show_progress=config.progress)
-        encoder = CachedEncoder(inner)
+        # a two-sided encoder caches each side itself; any other gets the encode-once cache here
+        encoder = inner if hasattr(inner, "encode_candidates") else CachedEncoder(inner)
         meta = config.model_meta.get(spec, {})
         model_info = {**meta, "name": encoder.name, "revision": encoder.revision}
         run = {**config.run_info, **({"seed": meta["seed"]} if "seed" in meta else {})}
         bar = tqdm(total=plan.n_pairs, desc=encoder.name, unit="pair", disable=not config.progress, file=sys.stderr)
         for task in plan.tasks:
             def skip(pair, task=task, encoder=encoder, bar=bar):
+                if not _applies(encoder, pair):
+                    bar.update(1)
+                    return True
                 done = not config.overwrite and store.reusable(encoder.name, encoder.revision, task.metadata.to_dict(),
                                                                pair.key, task.fingerprint(pair))
                 if done:
@@ -222,7 +233,7 @@ def run(config: RunConfig, log=print) -> RunReport:
     encoders: dict[str, Any] = {}
     meta = {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
     for path, student in zip(students, plan.students):
-        encoders[path.name] = _LazyStudent(path, config.device)
+        encoders[path.name] = LazyEncoder.for_spec(str(path), config.device, name=path.name)
         meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
                            "trained_on": trained_on(path), "seed": student.seed}
     for baseline in config.baselines:
@@ -232,6 +243,9 @@ def run(config: RunConfig, log=print) -> RunReport:
                                                            if k not in ("seeds",)})
     eval_plan.models.update({m: resolve(m) for m in models if m not in encoders})
     evaluation = evaluate(eval_plan, encoders, log)
+    if plan.compat is not None:
+        compat = _compat_encoders(config, encoders)
+        _merge(evaluation, evaluate(_compat_plan(plan, config, compat), compat, log))
     for path, student in zip(students, plan.students):
         write_json_atomic(run_settings_path(config.leaderboard_dir, [path], []), {**config.to_dict(),
                                                                                "seed": student.seed})
@@ -241,23 +255,54 @@ def run(config: RunConfig, log=print) -> RunReport:
     return RunReport(students, evaluation, pages, time.perf_counter() - began, models)
 
 
-class _LazyStudent:
-    """A trained student behind the Encoder protocol, loaded only if one of its pairs must be computed."""
+class LazyEncoder:
+    """A model behind the Encoder protocol, loaded only if one of its pairs must be computed: its revision is
+    known without loading it (a folder's content hash, a package version)."""
 
-    def __init__(self, path: Path, device: str | None):
-        from harness.encoders.specs import folder_revision
-
-        self.path, self.device = path, device
-        self.name = path.name
-        self.revision = folder_revision(path)
+    def __init__(self, spec: str, name: str, revision: str, device: str | None):
+        self.spec, self.name, self.revision, self.device = spec, name, revision, device
         self._encoder = None
+
+    @classmethod
+    def for_spec(cls, spec: str, device: str | None, name: str | None = None) -> LazyEncoder:
+        from harness.encoders.adapters import known_revision
+        from harness.encoders.specs import resolve
+
+        return cls(spec, name or spec, known_revision(resolve(spec)) or "unknown", device)
 
     def encode(self, texts: list[str], *, batch_size: int = 64):
         if self._encoder is None:
             from harness.encoders.adapters import load_encoder
 
-            self._encoder = load_encoder(str(self.path), device=self.device)
+            self._encoder = load_encoder(self.spec, device=self.device)
         return self._encoder.encode(texts, batch_size=batch_size)
+
+
+def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, Any]:
+    """Each student's and the base's queries against an index its teacher builds (English candidates)."""
+    from harness.core.encoder import TwoSidedEncoder
+
+    teacher = LazyEncoder.for_spec(config.teacher, config.device)
+    queries = {**students, config.base_model: LazyEncoder.for_spec(config.base_model, config.device)}
+    pairs = {}
+    for name, encoder in queries.items():
+        if name != config.teacher:
+            two_sided = TwoSidedEncoder(encoder, teacher)
+            pairs[two_sided.name] = two_sided
+    return pairs
+
+
+def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any]) -> EvalPlan:
+    meta = {name: {"role": "compat", "queries": encoder.query.name, "candidates": encoder.candidate.name}
+            for name, encoder in encoders.items()}
+    return with_models(plan.compat, list(encoders), meta, {k: v for k, v in config.to_dict().items() if k != "seeds"})
+
+
+def _merge(report: EvalReport, more: EvalReport) -> None:
+    report.written += more.written
+    report.reused += more.reused
+    report.failed += more.failed
+    report.encoded.update(more.encoded)
 
 
 def validate(config: RunConfig) -> list[str]:

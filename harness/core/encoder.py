@@ -80,3 +80,37 @@ class CachedEncoder:
         if len(self._blocks[block]) == len(places) and all(p == (block, i) for i, p in enumerate(places)):
             return self._blocks[block]
         return np.stack([self._blocks[b][r] for b, r in places])
+
+
+class TwoSidedEncoder:
+    """Queries through one encoder, candidates through another: a student's queries searched against an index
+    its teacher built (teacher compatibility). Tasks ask for a side with `encode_queries` / `encode_candidates`;
+    `candidate_langs` are the languages the candidate encoder can index (an English teacher: English).
+
+    Each side keeps its own encode-once cache, so one text encoded on both sides is never mixed up.
+    """
+
+    def __init__(self, query: Encoder, candidate: Encoder, candidate_langs: frozenset[str] = frozenset({"en"})):
+        self.query, self.candidate = CachedEncoder(query), CachedEncoder(candidate)
+        self.name = f"{query.name}@{candidate.name}"
+        self.revision = f"{query.revision}@{candidate.revision}"
+        self.candidate_langs = candidate_langs
+
+    @property
+    def encoded(self) -> int:
+        return self.query.encoded + self.candidate.encoded
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.query.encode(texts, batch_size=batch_size)
+
+    def encode_queries(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.query.encode(texts, batch_size=batch_size)
+
+    def encode_candidates(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.candidate.encode(texts, batch_size=batch_size)
+
+
+def encode_side(encoder: Encoder, texts: list[str], side: str, *, batch_size: int = 64) -> np.ndarray:
+    """`texts` encoded as queries or as candidates: the same for a plain encoder, two models for a two-sided one."""
+    method = getattr(encoder, f"encode_{side}", None)
+    return method(texts, batch_size=batch_size) if method else encoder.encode(texts, batch_size=batch_size)

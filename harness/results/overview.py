@@ -92,7 +92,7 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
     """The successful records as groups (one per model, seeds folded together), in a stable order."""
     groups: dict[str, Group] = {}
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
-        if record["status"] != "ok":
+        if record["status"] != "ok" or record["model"].get("role") == "compat":  # their own section
             continue
         model = record["model"]["name"]
         name = group_name(model) if record["model"].get("seed") or SEED.search(model) else model

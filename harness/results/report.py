@@ -321,6 +321,45 @@ def _select(ident: str, values: list[str], label: str) -> str:
     return f'<label>{label} <select id="{ident}">{options}</select></label>'
 
 
+def _compat_section(report: Report) -> str:
+    records = [r for r in report.records if r["model"].get("role") == "compat"]
+    if not records:
+        return ""
+    keys = sorted({(r["task"]["name"], r["pair"]) for r in records})
+    by_model: dict[str, dict] = {}
+    for record in records:
+        by_model.setdefault(record["model"]["name"], {})[(record["task"]["name"], record["pair"])] = record
+    head = '<th class="name sortable">queries @ index</th>' + "".join(
+        f'<th class="sortable">{_esc(t)}<br>{_esc(p)}</th>' for t, p in keys) + \
+        '<th class="sortable">cos(student(xx), teacher(en))</th><th class="sortable">cos(student(en), teacher(en))</th>'
+    rows = []
+    for name in sorted(by_model):
+        cells, cosines = [], {"translation_to_candidate": [], "same_text": []}
+        for key in keys:
+            record = by_model[name].get(key)
+            if record is None:
+                cells.append('<td class="na" data-value="">&ndash;</td>')
+                continue
+            metric = record["metrics"][record["task"]["main_score"]]
+            low, high = metric.get("ci") or (None, None)
+            small = f"<small>{low:.1f}&ndash;{high:.1f}</small>" if low is not None else ""
+            cells.append(f'<td data-value="{metric["value"]:.4f}">{metric["value"]:.1f}{small}</td>')
+            for kind, summary in ((record.get("analysis") or {}).get("compatibility") or {}).items():
+                cosines[kind].append(summary["mean"])
+        for kind in ("translation_to_candidate", "same_text"):
+            mean = float(sum(cosines[kind]) / len(cosines[kind])) if cosines[kind] else None
+            cells.append(f'<td data-value="{mean:.4f}">{mean:.3f}</td>' if mean is not None else
+                         '<td class="na" data-value="">&ndash;</td>')
+        rows.append(f'<tr><td class="name">{_esc(name)}</td>{"".join(cells)}</tr>')
+    return ('<h2 id="compat">Teacher compatibility</h2><p>The distillation paper\'s practical promise: a student '
+            "lives in its teacher's space, so its queries in any language can search an index the English teacher "
+            "built. Each row encodes the queries (Tatoeba xx, XQuAD-R questions) with the model before the @ and the "
+            "English candidates with the teacher after it; the main score with its 95% interval. The last columns "
+            "are mean cosines, on the Tatoeba pairs, of the model's vector for a translation and for the English "
+            "sentence itself with the teacher's vector for that English sentence (1 = the teacher's own).</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
 def _explorer_section(report: Report) -> str:
     data = explorer_data(report.records, report.views.get("main", []) or report.views.get("all", []))
     if not data["entries"]:
@@ -361,7 +400,8 @@ def render_html(report: Report) -> str:
              f"<header><h1>{_esc(TITLE)}</h1><p>{len(report.records)} result records in <code>{_esc(report.source)}"
              "</code> &middot; rebuilt by <code>python -m harness leaderboard</code></p></header>",
              '<nav><a href="#overview">Overview</a><a href="#students">Students</a><a href="#sts17">STS17</a>'
-             '<a href="#explorer">Mining explorer</a><a href="#tasks">Every task</a></nav><main>',
+             '<a href="#compat">Teacher compatibility</a><a href="#explorer">Mining explorer</a>'
+             '<a href="#tasks">Every task</a></nav><main>',
              '<p class="howto"><b>How to read this.</b> Every number is a main score x100 (STS: Spearman; mining: '
              "margin accuracy, both directions; retrieval: nDCG@10) with its 95% interval underneath, from a "
              "bootstrap over the test items. A student trained with several seeds is one row: its mean over seeds "
@@ -380,7 +420,8 @@ def render_html(report: Report) -> str:
         if figure is not None:
             parts.append(_figure(figure, f"scores per language, {name} view"))
         parts.append("</div>")
-    parts += [_students_section(report), _sts17_section(report), _explorer_section(report), _task_tables(report)]
+    parts += [_students_section(report), _sts17_section(report), _compat_section(report), _explorer_section(report),
+              _task_tables(report)]
     if report.no_evidence:
         parts.append(f"<details><summary>{len(report.no_evidence)} records have no evidence yet (no interval)"
                      f"</summary><ul>{''.join(f'<li>{_esc(x)}</li>' for x in report.no_evidence)}</ul></details>")

@@ -176,3 +176,42 @@ def test_frozen_lower_layers_do_not_move(tiny_bert, tiny_data, tmp_path):
     for key in layer0 + [k for k in trained if "embeddings" in k]:
         torch.testing.assert_close(trained[key], base[key], msg=key)
     assert any(not torch.equal(trained[k], base[k]) for k in layer1)  # the layer above still learns
+
+
+def test_orthogonal_head_recovers_a_rotation_and_keeps_cosines():
+    from trainers.head import orthogonal_head
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 16))
+    rotation, _ = np.linalg.qr(rng.standard_normal((16, 16)))
+    weight, bias = orthogonal_head(x, x @ rotation.T)
+    np.testing.assert_allclose(weight, rotation, atol=1e-5)
+    assert not bias.any()
+    wide, _ = orthogonal_head(x, rng.standard_normal((500, 24)))  # into a larger teacher space
+    np.testing.assert_allclose(wide.T @ wide, np.eye(16), atol=1e-5)
+    with pytest.raises(ValueError, match="cannot map 16 dimensions into 8"):
+        orthogonal_head(x, x[:, :8])
+
+
+def test_align_map_keeps_the_aligned_cosines_and_moves_towards_the_teacher(tiny_bert, tiny_data, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    config = config_for(tmp_path, head="auto", epochs=1)
+    path = TRAINERS.get("align-map")().train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
+    summary = json.loads((path / "training_summary.json").read_text())
+    assert summary["trainer"] == "align-map" and summary["map"]["head"] == "orthogonal"
+    model = SentenceTransformer(str(path), device="cpu")
+    dense = next(module for module in model if type(module).__name__ == "Dense")
+    weight = dense.linear.weight.detach().numpy()
+    np.testing.assert_allclose(weight.T @ weight, np.eye(weight.shape[1]), atol=1e-4)  # a rotation: cosines kept
+    assert summary["map"]["mean_cosine_to_teacher"] > 0.1  # the rotation found the hash teacher's directions
+
+
+def test_similarity_loss_is_zero_only_when_the_cosines_match():
+    import torch
+
+    from trainers.distill import similarity_loss
+
+    targets = torch.randn(8, 16)
+    assert similarity_loss(targets, targets, targets).item() == pytest.approx(0.0, abs=1e-7)
+    assert similarity_loss(targets, torch.randn(8, 16), targets).item() > 0.01

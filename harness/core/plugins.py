@@ -32,5 +32,6 @@ FAMILY_DEFAULTS: dict[str, list[str]] = {
 
 TRAINERS: Registry = Registry("trainer", "distill_harness.trainers")
 TRAINERS.register("distill", "trainers.distill:DistillTrainer")
+TRAINERS.register("align-map", "trainers.align_map:AlignMapTrainer")
 TRAINERS.register("ranking", "trainers.ranking:RankingTrainer")
 TRAINERS.register("ranking-hn", "trainers.ranking:HardNegativeRankingTrainer")

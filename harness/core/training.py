@@ -41,6 +41,9 @@ class TrainSettings:
                                minimum=0)
     balanced: bool = setting(True, "balanced batches: the same share from every dataset", flag="--unbalanced")
     scale: float = setting(20.0, "ranking: similarity scale (1 / temperature)", minimum=0.0, exclusive_minimum=True)
+    similarity_weight: float = setting(0.0, "distill: weight of a second term matching the student's cosines between "
+                                            "a batch's sentences to the teacher's (0: the paper's MSE alone)",
+                                       minimum=0.0)
     seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
     eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)

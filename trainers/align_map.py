@@ -20,7 +20,7 @@ import numpy as np
 from harness.core.encoder import Encoder
 from harness.core.parallel import ParallelData
 from harness.core.training import TrainConfig
-from harness.core.vectors import are_unit_rows
+from harness.core.vectors import are_unit_rows, unit_rows
 from trainers.dev import dev_callback
 from trainers.distill import distil, summarise
 from trainers.head import attach_head, embedding_dim
@@ -89,7 +89,5 @@ class AlignMapTrainer:
 
 
 def _mean_cosine(model, texts: list[str], targets: np.ndarray) -> float:
-    ours = model.encode(texts, batch_size=64, convert_to_numpy=True)
-    ours = ours / np.linalg.norm(ours, axis=1, keepdims=True)
-    theirs = targets / np.linalg.norm(targets, axis=1, keepdims=True)
-    return float(np.einsum("ij,ij->i", ours, theirs).mean())
+    ours = unit_rows(model.encode(texts, batch_size=64, convert_to_numpy=True))
+    return float(np.einsum("ij,ij->i", ours, unit_rows(targets)).mean())

@@ -66,6 +66,8 @@ class EvalConfig:
     results_dir: str = setting(RUNS_DIR, "where result JSON is written")
     batch_size: int = setting(64, "sentences per encoding batch", minimum=1)
     overwrite: bool = setting(False, "recompute pairs already in the results folder")
+    intervals: bool = setting(True, "bootstrap 95% intervals for every evidenced metric (off: scores and evidence "
+                                    "only, as a benchmark's control)")
     role: str | None = setting(None, "the models' role in the leaderboard (runs set it themselves)", kind="str",
                                choices=ROLES, nullable="none")
     device: str | None = _device()

@@ -37,11 +37,12 @@ class EvalReport:
         return 1 if self.failed else 0
 
 
-def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[str, Any],
+              intervals: bool = True) -> dict[str, Any]:
     """A result record, with each evidenced metric's interval and the main score's replicates."""
     metrics = {name: metric.to_dict() for name, metric in result.metrics.items()}
     section = None
-    if result.evidence is not None and result.ok:
+    if result.evidence is not None and result.ok and intervals:
         section = bootstrap(result.evidence, task.metadata.name, result.pair.key, task.metadata.main_score, metrics)
     return make_record(
         model=model, task=task.metadata.to_dict(), pair=result.pair.key, metrics=metrics, n_items=result.n_items,
@@ -106,8 +107,8 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
 
             for result in task.evaluate(encoder, config.langs, batch_size=config.batch_size, skip=skip):
                 label = f"{encoder.name} {task.metadata.name} {result.pair.key}"
-                store.write(record_of(result, task, model_info, run or {"batch_size": config.batch_size,
-                                                                        "langs": config.langs}))
+                run_info = run or {"batch_size": config.batch_size, "langs": config.langs}
+                store.write(record_of(result, task, model_info, run_info, config.intervals))
                 (report.failed if result.error else report.written).append(label)
                 if result.error:
                     log(f"FAILED {label}: {result.error}")

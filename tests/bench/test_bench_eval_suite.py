@@ -43,6 +43,25 @@ def test_ours_full_teacher_evaluation(benchmark, plan, tmp_path):
     assert len(report.written) == len(plan) and not report.failed
 
 
+@pytest.mark.parametrize("intervals", [True, False], ids=["with intervals", "without intervals"])
+def test_cost_of_intervals(benchmark, plan, tmp_path, intervals):
+    """The same full teacher evaluation with and without the bootstrap intervals (2,000 resamples of every
+    evidenced metric), one round each, in one run: the goal is at most 10% more wall time."""
+    from harness.app.config import EvalConfig
+    from harness.app.runner import evaluate_models
+
+    runs = iter(range(100))
+
+    def run():
+        config = EvalConfig(models=["all-MiniLM-L6-v2"], langs=LANGS, tasks=["sts", "mining", "retrieval"],
+                            results_dir=str(tmp_path / f"runs-{next(runs)}"), progress=False, intervals=intervals)
+        return evaluate_models(config, log=lambda line: None)
+
+    benchmark.group = "cost of intervals: full teacher evaluation, de+fr"
+    report = benchmark.pedantic(run, rounds=2, iterations=1)
+    assert len(report.written) == len(plan) and not report.failed
+
+
 def test_mteb_same_tasks_same_model(benchmark, plan):
     import mteb
 

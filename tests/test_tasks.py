@@ -97,3 +97,29 @@ def test_sts17_refuses_misaligned_files(tiny_root, tmp_path):
     gold.write_text("\n".join(gold.read_text().splitlines()[:-1]) + "\n")  # one score short
     with pytest.raises(DataError, match="STS.input.track5.en-en.txt: has 40 pairs for 39 gold scores"):
         STS17(root).load_pair(LangPair("en", "en"))
+
+
+def test_a_two_sided_encoder_encodes_queries_and_candidates_with_different_models(tiny_root):
+    import numpy as np
+
+    from harness.core.encoder import TwoSidedEncoder
+    from harness.core.hash_encoder import HashEncoder
+    from tasks.tatoeba import TatoebaMining
+    from tasks.xquad_r import XQuADR
+
+    class Rotated(HashEncoder):  # the same geometry in other coordinates: a different model's space
+        rotation = np.linalg.qr(np.random.default_rng(0).standard_normal((64, 64)))[0].astype(np.float32)
+
+        def encode(self, texts, *, batch_size=64):
+            return super().encode(texts, batch_size=batch_size) @ self.rotation
+
+    same = HashEncoder(dim=64, name="a")
+    two = TwoSidedEncoder(same, Rotated(dim=64, name="b"))
+    assert two.name == "a@b" and two.candidate_langs == {"en"}
+    aligned = next(TatoebaMining(tiny_root).evaluate(TwoSidedEncoder(same, HashEncoder(dim=64, name="a")), ["de"]))
+    crossed = next(TatoebaMining(tiny_root).evaluate(two, ["de"]))
+    assert aligned.analysis["compatibility"]["same_text"]["mean"] == pytest.approx(1.0)  # the same model on both
+    assert crossed.analysis["compatibility"]["same_text"]["mean"] < 0.5  # two unrelated hash spaces
+    assert crossed.metrics["acc_cos_fwd"].value < aligned.metrics["acc_cos_fwd"].value
+    result = next(r for r in XQuADR(tiny_root).evaluate(two, ["de"]) if r.pair.key == "de-en")
+    assert result.metrics["ndcg@10"].value < 50  # questions and pool in unrelated spaces: little is found

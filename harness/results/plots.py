@@ -51,8 +51,8 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
         return None
     plt = _pyplot()
     rows = -(-len(columns) // PANELS_PER_ROW)
-    height_per_row = 0.45 + 0.32 * len(names)
-    fig, axes = plt.subplots(rows, PANELS_PER_ROW, figsize=(14, 0.9 + rows * height_per_row), dpi=100,
+    height_per_row = 0.55 + 0.3 * len(names)
+    fig, axes = plt.subplots(rows, PANELS_PER_ROW, figsize=(14, 0.8 + rows * height_per_row), dpi=100,
                              squeeze=False, sharey=True)
     markers = {}
     for name in names:
@@ -83,9 +83,8 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
     handles.append(plt.Line2D([], [], color="#333333", marker="o", markerfacecolor="white", linestyle="none",
                               label="open: significantly below the best"))
     legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=10, frameon=False,
-                        bbox_to_anchor=(0.5, 1.0))
-    fig.suptitle(title, fontsize=12, x=0.01, ha="left", y=1.0 - 0.1 / fig.get_figheight())
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.55 / fig.get_figheight()))
+                        bbox_to_anchor=(0.5, 1.0), title=title, title_fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.7 / fig.get_figheight()))  # the legend's band stays above the panels
     return _render(fig, legend, [ax for ax in axes.flat if ax.get_visible()])
 
 

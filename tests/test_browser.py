@@ -152,3 +152,36 @@ def test_the_page_renders_with_text_and_colour(driver, page, tmp_path):
     assert np.abs(image[..., 0] - image[..., 2]).max() > 0.3, "no colour: the role badges or the figure are missing"
     width = driver.execute_script("return document.documentElement.scrollWidth")
     assert width <= 1400, f"the overview scrolls sideways ({width} px)"
+
+
+@pytest.fixture(scope="module")
+def ablations_only(page, tmp_path_factory):
+    """Only ablations (so no 'main' view), and one of them not run on fr: its fr cells are blank."""
+    folder = tmp_path_factory.mktemp("ablations")
+    runs = folder / "runs"
+    for name in ("hash_16", "student-s"):
+        source = page[1] / (safe_name("hash:16") if name == "hash_16" else name)
+        shutil.copytree(source, runs / source.name)
+    for record_path in (runs / "student-s").rglob("*.json"):
+        record = json.loads(record_path.read_text())
+        if "fr" in record["pair"]:
+            record_path.unlink()
+            continue
+        record["model"]["role"] = "ablation"
+        record_path.write_text(json.dumps(record))
+    assert main(["leaderboard", "--results-dir", str(runs), "--out", str(folder)]) == 0
+    return folder / "leaderboard.html"
+
+
+def test_a_page_without_main_results_works_and_blank_cells_sort_last(driver, ablations_only):
+    driver.get(ablations_only.as_uri())
+    assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    headers = driver.find_elements("css selector", "#overview-all thead th")
+    column = next(i for i, th in enumerate(headers) if th.get_attribute("data-lang") == "fr")
+    for _ in range(2):  # descending, then ascending: the blank cell stays last both ways
+        headers[column].click()
+        cells = driver.execute_script(
+            "return Array.from(document.getElementById('overview-all').tBodies[0].rows)"
+            ".map(r => r.cells[arguments[0]].getAttribute('data-value'));", column)
+        assert cells[-1] == "" and all(c != "" for c in cells[:-1])
+    assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -80,3 +80,10 @@ def test_closed_output_pipe_ends_quietly_and_not_as_a_pass():
     err = proc.stderr.read().decode()
     assert proc.wait() == 141  # like a tool killed by SIGPIPE: a gate piped into head never reads as a pass
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+@pytest.mark.parametrize("command", ["eval", "train", "run", "validate", "leaderboard", "compare", "export", "ls"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0 and "usage: harness" in capsys.readouterr().out

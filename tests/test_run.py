@@ -132,18 +132,29 @@ def test_each_run_keeps_its_own_settings_file():
 def test_a_run_reads_each_data_file_once(run_toml, data_env, tmp_path, monkeypatch):
     """The plan reads every task file and every parallel file; training and evaluation read nothing again,
     even with two seeds (two samples of the same parallel files) and pairs sharing files."""
+    import builtins
     from collections import Counter
     from pathlib import Path
 
     reads: Counter = Counter()
-    real = Path.read_bytes
+    real_read, real_open = Path.read_bytes, builtins.open
 
-    def counting(self):
-        if self.resolve().is_relative_to(data_env.resolve()):
-            reads[self.resolve().relative_to(data_env.resolve()).as_posix()] += 1
-        return real(self)
+    def count(path) -> None:
+        path = Path(path).resolve()
+        if path.is_relative_to(data_env.resolve()):
+            reads[path.relative_to(data_env.resolve()).as_posix()] += 1
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    def counting_read(self):
+        count(self)
+        return real_read(self)
+
+    def counting_open(file, *args, **kwargs):  # any other way of reading a data file counts too
+        if isinstance(file, (str, Path)):
+            count(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", counting_read)
+    monkeypatch.setattr(builtins, "open", counting_open)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--config", str(run_toml), "--seeds", "0,1", "--tasks", "sts,tatoeba", "--no-progress"]) == 0
     assert reads and max(reads.values()) == 1, [name for name, n in reads.items() if n > 1]
@@ -175,3 +186,31 @@ def test_a_changed_dataset_is_computed_again(data_env, tiny_root, tmp_path, monk
     after = json.loads((tmp_path / "runs" / "hash" / "tatoeba" / "de-en.json").read_text())
     assert after["data_fingerprint"] != before["data_fingerprint"]
     assert after["metrics"]["acc_cos_fwd"]["value"] < before["metrics"]["acc_cos_fwd"]["value"]
+
+
+def test_reuse_takes_the_new_labels_but_not_records_without_intervals(data_env, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    args = ["eval", "--model", "hash", "--langs", "de", "--tasks", "tatoeba", "--results-dir", str(runs),
+            "--no-progress"]
+    assert main([*args, "--no-intervals"]) == 0
+    path = runs / "hash" / "tatoeba" / "de-en.json"
+    assert json.loads(path.read_text())["bootstrap"] is None
+    assert main([*args, "--role", "teacher"]) == 0  # no interval stored: computed again, not reused
+    assert "1 written, 0 reused" in capsys.readouterr().out
+    record = json.loads(path.read_text())
+    assert record["bootstrap"] and record["model"]["role"] == "teacher"
+    assert main([*args, "--role", "baseline"]) == 0  # reused, and relabelled by the run that reused it
+    assert "0 written, 1 reused" in capsys.readouterr().out
+    assert json.loads(path.read_text())["model"]["role"] == "baseline"
+
+
+def test_compat_tasks_take_mining_and_retrieval_only(run_toml, data_env, capsys):
+    assert main(["validate", "--config", str(run_toml), "--compat-tasks", "stsb-multi-mt"]) == 2
+    assert "'stsb-multi-mt' is an sts task" in capsys.readouterr().err
+
+
+def test_a_student_made_from_another_teacher_is_not_reused(run_toml, data_env, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(run_toml), "--no-progress", "--compat-tasks", ""]) == 0
+    assert main(["run", "--config", str(run_toml), "--teacher", "hash:16", "--no-progress", "--compat-tasks", ""]) == 2
+    assert "holds a student trained with other settings (teacher 'hash:32' -> 'hash:16')" in capsys.readouterr().err

@@ -116,6 +116,19 @@ def test_one_resample_gives_scipys_spearman():
     assert stats.point_estimate("spearman", [cosine, gold]) == pytest.approx(100 * spearmanr(cosine, gold).statistic)
 
 
+def test_one_resample_gives_scipys_pearson():
+    from scipy.stats import pearsonr
+
+    rng = np.random.default_rng(9)
+    gold = rng.uniform(0, 5, 200)
+    cosine = gold + rng.normal(0, 1.0, 200)
+    replicates = stats.replicates("pearson", [cosine, gold], "exact-pearson", FAST)
+    counts = stats.resample_counts("exact-pearson", 200, FAST)
+    for b in (0, 7, 999):
+        rows = np.repeat(np.arange(200), counts[b].astype(int))
+        assert replicates[b] == pytest.approx(100 * pearsonr(cosine[rows], gold[rows]).statistic, abs=1e-3)
+
+
 def test_spearman_interval_agrees_with_scipy_bootstrap():
     rng = np.random.default_rng(8)
     gold = np.round(rng.uniform(0, 5, 250), 1)

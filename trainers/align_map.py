@@ -24,7 +24,7 @@ from harness.core.vectors import are_unit_rows, unit_rows
 from trainers.dev import dev_callback
 from trainers.distill import distil, summarise
 from trainers.head import attach_head, embedding_dim
-from trainers.save import finished, save_student
+from trainers.save import finished, origin, save_student
 from trainers.teacher_cache import TeacherCache
 
 
@@ -64,7 +64,7 @@ class AlignMapTrainer:
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
         started = time.perf_counter()
         own = OwnEmbeddings(student, config.student_name)

@@ -19,7 +19,7 @@ from trainers.distributed import pick_device
 from trainers.head import attach_head
 from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
-from trainers.save import finished, save_student
+from trainers.save import finished, origin, save_student
 from trainers.teacher_cache import TeacherCache
 
 
@@ -103,7 +103,7 @@ class DistillTrainer:
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
         started = time.perf_counter()
         done = distil(teacher, student, data, config, self.name)
@@ -118,6 +118,7 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
     """The training facts that go into the model card and training_summary.json."""
     return {
         "trainer": name, "teacher": teacher.name, "teacher_revision": teacher.revision,
+        "data_fingerprint": data.fingerprint,
         "student": config.student_name, "langs": sorted(data.dev),
         "datasets": data.describe(), "n_pairs": data.n_pairs, "config": config.to_dict(),
         "steps": result.steps, "resumed_from": result.resumed_from, "seconds": result.seconds,

@@ -26,8 +26,3 @@ def pick_device(config) -> str:
     if torch.cuda.is_available():
         return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     return "cpu"
-
-
-def is_main_process() -> bool:
-    """False on the non-zero ranks of a torchrun launch: only rank 0 writes files."""
-    return os.environ.get("RANK", "0") == "0"

@@ -6,26 +6,32 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.core.process import is_main_process
 from harness.core.training import INCIDENTAL
 from harness.encoders.card import changed_settings, is_complete, save_summary_and_card
-from trainers.distributed import is_main_process
 
 
-def finished(output: Path, config=None) -> bool:
+def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
     """True when `output` holds a completed training (its summary is written last).
 
-    With `config`, a completed training made with other settings is an error rather than a silent reuse.
+    With `config` (and `origin`: trainer, teacher, data fingerprint), a completed training made otherwise is an
+    error rather than a silent reuse.
     """
     if not is_complete(output):
         return False
     if config is not None:
-        changed = changed_settings(output, config.to_dict(), INCIDENTAL)
+        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL)
         if changed:
             diff = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
             raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "
                                f"delete it, or train into another folder (train: --output or --overwrite; "
                                f"run: a tag)")
     return True
+
+
+def origin(trainer: str, teacher, data) -> dict[str, Any]:
+    """How a student is made besides its settings: which trainer, from which teacher, on which data."""
+    return {"trainer": trainer, "teacher": teacher.name, "data_fingerprint": data.fingerprint}
 
 
 def save_student(model, output: Path, summary: dict[str, Any]) -> Path:

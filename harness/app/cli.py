@@ -45,8 +45,10 @@ def add_settings(parser: argparse.ArgumentParser, cls: type) -> None:
 def _help(spec: Spec, default) -> str:
     extra = f"; one of {', '.join(spec.choices)}" if spec.choices and spec.kind != "list" else ""
     if spec.kind == "bool":
-        return f"turn off: {spec.help} (on by default)" if default else spec.help
-    return f"{spec.help}{extra} (default: {_shown_default(default, spec)})"
+        text = f"turn off: {spec.help} (on by default)" if default else spec.help
+    else:
+        text = f"{spec.help}{extra} (default: {_shown_default(default, spec)})"
+    return text.replace("%", "%%")  # argparse formats help with %
 
 
 def _settings_of(args: argparse.Namespace, cls: type) -> dict:

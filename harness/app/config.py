@@ -13,10 +13,10 @@ from harness.core.paths import MODELS_DIR, RESULTS_DIR, RUNS_DIR
 from harness.core.settings import COMMAND_LINE, SAFE_NAME, check_fields, read_toml, resolve_settings, setting
 from harness.core.training import TrainSettings
 from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER, PROMPT_MARK
+from harness.results.overview import ROLES
 
 DEFAULT_LANGS = ["de", "fr"]
 DEFAULT_TASKS = ["sts", "mining", "retrieval"]
-ROLES = ("teacher", "base", "student", "baseline", "ablation")
 TASKS_HELP = ("families (sts, mining, retrieval), task names (`harness ls tasks`), or your own files: "
               "KIND:ARGUMENT, e.g. sts-file:my.tsv@de-en")
 
@@ -126,6 +126,8 @@ class RunConfig(TrainSettings):
     models_dir: str = setting(MODELS_DIR, "where trained students are saved")
     quick: bool = setting(False, "a first try in a few minutes: 200 pairs per language, STS + Tatoeba, no "
                                  "baselines (explicit settings still win)")
+    overwrite: bool = setting(False, "retrain the students and recompute every stored result")
+    intervals: bool = setting(True, "bootstrap 95% intervals for every evidenced metric")
     device: str | None = _device()
     trust_remote_code: bool = _trust_remote_code()
     progress: bool = _progress()

@@ -21,6 +21,7 @@ from harness.encoders.specs import ModelSpec, resolve
 from harness.results.store import safe_name
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
+COMPAT_FAMILIES = ("mining", "retrieval")  # a query searches candidates encoded by the teacher
 
 
 def resolve_tasks(specs: list[str]) -> list[Task]:
@@ -130,7 +131,8 @@ def plan_run(config: RunConfig) -> RunPlan:
         TRAINERS.get(name)
     eval_config = EvalConfig(models=[config.teacher], langs=config.evaluation_langs, tasks=config.tasks,
                              results_dir=config.results_dir, device=config.device,
-                             trust_remote_code=config.trust_remote_code, progress=config.progress)
+                             trust_remote_code=config.trust_remote_code, progress=config.progress,
+                             overwrite=config.overwrite, intervals=config.intervals)
     with reading_once() as ledger:
         tasks = resolve_tasks(config.tasks)
         check_coverage(tasks, config.evaluation_langs)
@@ -138,6 +140,10 @@ def plan_run(config: RunConfig) -> RunPlan:
         compat_tasks: list[Task] = []
         for spec in config.compat_tasks:
             compat_tasks += [by_name[spec]] if spec in by_name else resolve_tasks([spec])
+        for task in compat_tasks:
+            if task.metadata.family not in COMPAT_FAMILIES:
+                raise HarnessError(f"compat_tasks: '{task.metadata.name}' is an {task.metadata.family} task; teacher "
+                                   f"compatibility searches an index, so it takes mining and retrieval tasks")
         for task in [*tasks, *compat_tasks]:
             task.validate(config.evaluation_langs)
         data = {seed: load_parallel(data_root(), config.langs, max_pairs=config.max_pairs,
@@ -169,15 +175,15 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
         tasks = resolve_tasks(command.eval_tasks) if command.evaluate else []
         for task in tasks:
             task.validate(command.langs)
-    student = "teacher" if command.student == "teacher" else command.student
-    name = student_name(command.trainer, student, command.langs, seed=command.seed)
+    name = student_name(command.trainer, command.student, command.langs, seed=command.seed)
     output = Path(command.output) if command.output else Path(MODELS_DIR) / name
     settings = {name: getattr(command, name) for name in TRAIN_FIELDS}
     student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
     if not command.evaluate:
         return student_plan, None
     eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,
-                             results_dir=command.results_dir, device=command.device, progress=command.progress)
+                             results_dir=command.results_dir, device=command.device, progress=command.progress,
+                             trust_remote_code=command.trust_remote_code)
     return student_plan, EvalPlan(eval_config, tasks, {}, ledger)
 
 

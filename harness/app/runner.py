@@ -15,6 +15,7 @@ from harness.app.plan import EvalPlan, StudentPlan, plan_eval, plan_run, plan_tr
 from harness.core.encoder import CachedEncoder
 from harness.core.paths import RUN_CONFIGS_DIR
 from harness.core.plugins import TRAINERS
+from harness.core.process import is_main_process
 from harness.core.task import PairResult, Task
 from harness.core.training import INCIDENTAL, TrainConfig
 from harness.encoders.card import changed_settings, is_complete, read_summary, save_summary_and_card, trained_on
@@ -61,8 +62,16 @@ def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: 
     """True when every planned pair of this model is stored for this revision and data: no need to load it."""
     if revision is None or plan.config.overwrite:
         return False
-    return all(store.reusable(spec, revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair))
+    return all(store.reusable(spec, revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair),
+                              plan.config.intervals)
                for task in plan.tasks for pair in task.pairs(plan.config.langs) if _applies(encoder, pair))
+
+
+def _refresh(store: ResultStore, record: dict[str, Any], model: dict[str, Any], run: dict[str, Any]) -> None:
+    """A reused record takes this run's description of the model (role, teacher, seed) and its settings: the
+    scores stay, the labels follow the run that reused them."""
+    if record["model"] != model or record.get("run") != run:
+        store.write({**record, "model": model, "run": run})
 
 
 def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
@@ -81,34 +90,41 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
     for spec in config.models:
         supplied = (encoders or {}).get(spec)
         revision = supplied.revision if supplied else known_revision(plan.models[spec])
-        if _stored_everything(plan, store, supplied.name if supplied else spec, revision, supplied):
-            report.reused += [f"{spec} {t.metadata.name} {p.key}" for t in plan.tasks for p in t.pairs(config.langs)
-                              if _applies(supplied, p)]
+        meta = config.model_meta.get(spec, {})
+        run = {**config.run_info, **({"seed": meta["seed"]} if "seed" in meta else {})} or \
+            {"batch_size": config.batch_size, "langs": config.langs}
+        name = supplied.name if supplied else spec
+        if _stored_everything(plan, store, name, revision, supplied):
+            for task in plan.tasks:
+                for pair in task.pairs(config.langs):
+                    record = store.read(name, task.metadata.name, pair.key) if _applies(supplied, pair) else None
+                    if record is not None:
+                        _refresh(store, record, {**meta, "name": name, "revision": revision}, run)
+                        report.reused.append(f"{name} {task.metadata.name} {pair.key}")
             continue
         inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
                                          show_progress=config.progress)
         # a two-sided encoder caches each side itself; any other gets the encode-once cache here
         encoder = inner if hasattr(inner, "encode_candidates") else CachedEncoder(inner)
-        meta = config.model_meta.get(spec, {})
         model_info = {**meta, "name": encoder.name, "revision": encoder.revision}
-        run = {**config.run_info, **({"seed": meta["seed"]} if "seed" in meta else {})}
         bar = tqdm(total=plan.n_pairs, desc=encoder.name, unit="pair", disable=not config.progress, file=sys.stderr)
         for task in plan.tasks:
-            def skip(pair, task=task, encoder=encoder, bar=bar):
+            def skip(pair, task=task, encoder=encoder, bar=bar, model_info=model_info, run=run):
                 if not _applies(encoder, pair):
                     bar.update(1)
                     return True
-                done = not config.overwrite and store.reusable(encoder.name, encoder.revision, task.metadata.to_dict(),
-                                                               pair.key, task.fingerprint(pair))
-                if done:
+                stored = None if config.overwrite else store.reusable(
+                    encoder.name, encoder.revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair),
+                    config.intervals)
+                if stored is not None:
+                    _refresh(store, stored, model_info, run)
                     report.reused.append(f"{encoder.name} {task.metadata.name} {pair.key}")
                     bar.update(1)
-                return done
+                return stored is not None
 
             for result in task.evaluate(encoder, config.langs, batch_size=config.batch_size, skip=skip):
                 label = f"{encoder.name} {task.metadata.name} {result.pair.key}"
-                run_info = run or {"batch_size": config.batch_size, "langs": config.langs}
-                store.write(record_of(result, task, model_info, run_info, config.intervals))
+                store.write(record_of(result, task, model_info, run, config.intervals))
                 (report.failed if result.error else report.written).append(label)
                 if result.error:
                     log(f"FAILED {label}: {result.error}")
@@ -126,20 +142,21 @@ def evaluate_models(config: EvalConfig, encoders: dict[str, Any] | None = None, 
 # ---- training -----------------------------------------------------------------------------------------
 
 def train_student(student: StudentPlan, teacher_spec: str, base_spec: str, *, device: str | None = None,
-                  trust_remote_code: bool = False, progress: bool = True, log=print) -> Path:
-    """Train one planned student (or reuse it when its folder holds a finished training with its settings)."""
+                  trust_remote_code: bool = False, progress: bool = True, overwrite: bool = False, log=print) -> Path:
+    """Train one planned student, or reuse its folder when that holds a finished training made the same way:
+    same settings, trainer, teacher and training data."""
     from harness.encoders.adapters import load_encoder, load_sentence_transformer
     from harness.encoders.coverage import coverage_warning
     from harness.encoders.specs import resolve
 
     config = TrainConfig(output=str(student.output), student_name=base_spec, device=device, progress=progress,
-                         **student.settings)
+                         overwrite=overwrite, **student.settings)
     if base_spec == "teacher" and config.head == "auto":
         config.head = "none"  # a copy of the teacher already lives in the teacher's space
-    if is_complete(student.output):
-        changed = changed_settings(student.output, config.to_dict(), INCIDENTAL)
-        if not changed:
-            return student.output  # finished with these settings: no model needs to load
+    origin = {"trainer": student.trainer, "teacher": teacher_spec, "data_fingerprint": student.data.fingerprint}
+    if not overwrite and is_complete(student.output):
+        if not changed_settings(student.output, {**config.to_dict(), **origin}, INCIDENTAL):
+            return student.output  # finished the same way: no model needs to load
     trainer = TRAINERS.get(student.trainer)()
     teacher = load_encoder(teacher_spec, device=device, trust_remote_code=trust_remote_code)
     model = load_sentence_transformer(resolve(teacher_spec if base_spec == "teacher" else base_spec), device=device,
@@ -174,20 +191,15 @@ def train(command: TrainCommand, log=print) -> tuple[Path, EvalReport | None]:
 
     student, eval_plan = plan_train(command)
     path = train_student(student, command.teacher, command.student, device=command.device,
-                         trust_remote_code=command.trust_remote_code, progress=command.progress, log=log)
-    if eval_plan is None or not _is_main_process():
+                         trust_remote_code=command.trust_remote_code, progress=command.progress,
+                         overwrite=command.overwrite, log=log)
+    if eval_plan is None or not is_main_process():
         return path, None
-    encoder = load_encoder(str(path), device=command.device)
+    encoder = load_encoder(str(path), device=command.device, trust_remote_code=command.trust_remote_code)
     encoder.name = path.name
     report = evaluate(with_models(eval_plan, [path.name], {}, {}), {path.name: encoder}, log)
     write_scores_into_card(path, command.results_dir)
     return path, report
-
-
-def _is_main_process() -> bool:
-    import os
-
-    return os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 evaluates and writes
 
 
 # ---- the whole pipeline ---------------------------------------------------------------------------------
@@ -229,12 +241,13 @@ def run(config: RunConfig, log=print) -> RunReport:
     students: list[Path] = []
     for student in plan.students:
         students.append(train_student(student, config.teacher, config.student, device=config.device,
-                                      trust_remote_code=config.trust_remote_code, progress=config.progress, log=log))
+                                      trust_remote_code=config.trust_remote_code, progress=config.progress,
+                                      overwrite=config.overwrite, log=log))
     base = config.base_model
     encoders: dict[str, Any] = {}
     meta = {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
     for path, student in zip(students, plan.students):
-        encoders[path.name] = LazyEncoder.for_spec(str(path), config.device, name=path.name)
+        encoders[path.name] = LazyEncoder.for_spec(str(path), config, name=path.name)
         meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
                            "trained_on": trained_on(path), "seed": student.seed}
     for baseline in config.baselines:
@@ -257,34 +270,44 @@ def run(config: RunConfig, log=print) -> RunReport:
 
 
 class LazyEncoder:
-    """A model behind the Encoder protocol, loaded only if one of its pairs must be computed: its revision is
-    known without loading it (a folder's content hash, a package version)."""
+    """A model behind the Encoder protocol, loaded only if one of its pairs must be computed. Its revision is
+    known without loading it (a folder's content hash, a package version), except for a hub model, whose
+    revision is read once it is loaded."""
 
-    def __init__(self, spec: str, name: str, revision: str, device: str | None):
-        self.spec, self.name, self.revision, self.device = spec, name, revision, device
+    def __init__(self, spec: str, name: str, revision: str | None, device: str | None, trust_remote_code: bool):
+        self.spec, self.name, self._revision = spec, name, revision
+        self.device, self.trust_remote_code = device, trust_remote_code
         self._encoder = None
 
     @classmethod
-    def for_spec(cls, spec: str, device: str | None, name: str | None = None) -> LazyEncoder:
+    def for_spec(cls, spec: str, config: RunConfig, name: str | None = None) -> LazyEncoder:
         from harness.encoders.adapters import known_revision
         from harness.encoders.specs import resolve
 
-        return cls(spec, name or spec, known_revision(resolve(spec)) or "unknown", device)
+        return cls(spec, name or spec, known_revision(resolve(spec)), config.device, config.trust_remote_code)
 
-    def encode(self, texts: list[str], *, batch_size: int = 64):
+    def _loaded(self):
         if self._encoder is None:
             from harness.encoders.adapters import load_encoder
 
-            self._encoder = load_encoder(self.spec, device=self.device)
-        return self._encoder.encode(texts, batch_size=batch_size)
+            self._encoder = load_encoder(self.spec, device=self.device, trust_remote_code=self.trust_remote_code)
+        return self._encoder
+
+    @property
+    def revision(self) -> str:
+        return self._revision or self._loaded().revision
+
+    def encode(self, texts: list[str], *, batch_size: int = 64):
+        return self._loaded().encode(texts, batch_size=batch_size)
 
 
 def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, Any]:
-    """Each student's and the base's queries against an index its teacher builds (English candidates)."""
+    """Each student's and the base's queries against an index its teacher builds (English candidates): the
+    teacher's side is one cache for all of them, so each English sentence is encoded once."""
     from harness.core.encoder import TwoSidedEncoder
 
-    teacher = LazyEncoder.for_spec(config.teacher, config.device)
-    queries = {**students, config.base_model: LazyEncoder.for_spec(config.base_model, config.device)}
+    teacher = CachedEncoder(LazyEncoder.for_spec(config.teacher, config))
+    queries = {**students, config.base_model: LazyEncoder.for_spec(config.base_model, config)}
     pairs = {}
     for name, encoder in queries.items():
         if name != config.teacher:

@@ -61,6 +61,7 @@ def reading_once() -> Iterator[FileLedger]:
         yield ledger
     finally:
         _LEDGER.reset(token)
+        ledger.content.clear()  # what was read has been parsed; only the counts and digests are kept
 
 
 @contextlib.contextmanager

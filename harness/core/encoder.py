@@ -91,7 +91,9 @@ class TwoSidedEncoder:
     """
 
     def __init__(self, query: Encoder, candidate: Encoder, candidate_langs: frozenset[str] = frozenset({"en"})):
-        self.query, self.candidate = CachedEncoder(query), CachedEncoder(candidate)
+        # a side that is already a cache is kept as it is: several students can share one teacher cache
+        self.query, self.candidate = (side if isinstance(side, CachedEncoder) else CachedEncoder(side)
+                                      for side in (query, candidate))
         self.name = f"{query.name}@{candidate.name}"
         self.revision = f"{query.revision}@{candidate.revision}"
         self.candidate_langs = candidate_langs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.core.data import read_pairs
+from harness.core.data import fingerprint, read_pairs, recording_reads
 from harness.core.errors import HarnessError
 from harness.core.paths import dataset_folder
 
@@ -28,6 +28,7 @@ class ParallelData:
 
     train: list[ParallelDataset]
     dev: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    fingerprint: str = ""  # of the files the pairs came from (with the settings, it identifies the sample)
 
     @property
     def n_pairs(self) -> int:
@@ -48,6 +49,14 @@ def load_parallel(root: Path, langs: list[str], *, max_pairs: int | None = None,
     `max_pairs` caps each language's training pairs, split evenly over its sources (a source smaller
     than its share gives the rest to the others), so that balanced batching still sees every domain.
     """
+    with recording_reads() as used:
+        data = _load(root, langs, max_pairs, dev_pairs, seed, sources)
+    data.fingerprint = fingerprint(used)
+    return data
+
+
+def _load(root: Path, langs: list[str], max_pairs: int | None, dev_pairs: int, seed: int,
+          sources: list[str] | None) -> ParallelData:
     train: list[ParallelDataset] = []
     dev: dict[str, list[tuple[str, str]]] = {}
     for lang in langs:

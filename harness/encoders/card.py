@@ -76,12 +76,15 @@ def trained_on(folder: Path) -> str:
     return f"{device}, {summary['cpu_count']} cores" if device == "cpu" and "cpu_count" in summary else device
 
 
-def changed_settings(folder: Path, wanted: dict[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, tuple]:
-    """Settings a finished student was trained with that differ from `wanted`: {name: (stored, wanted)}.
+ORIGIN = ("trainer", "teacher", "data_fingerprint")  # how a student was made, beside its settings
 
-    Settings the summary does not hold (older students) and those in `ignore` are not compared.
-    """
-    stored = read_summary(folder).get("config", {})
+
+def changed_settings(folder: Path, wanted: dict[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, tuple]:
+    """What a finished student was made with that differs from `wanted`: {name: (stored, wanted)}, over its
+    settings and its origin (trainer, teacher, training-data fingerprint). Keys the summary does not hold
+    (older students) and those in `ignore` are not compared."""
+    summary = read_summary(folder)
+    stored = {**summary.get("config", {}), **{key: summary[key] for key in ORIGIN if key in summary}}
     return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
 
 

@@ -125,11 +125,22 @@ def folder_revision(folder: str | Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def revision_of(resolved: ModelSpec, model=None) -> str:
-    """Package version for packaged models, the hub commit for hub models, else a content hash."""
+def revision_of(resolved: ModelSpec) -> str | None:
+    """Package version for packaged models, a content hash for folders (a hub model's cached snapshot too);
+    None when it cannot be known, and then no stored result is reused for it."""
     if resolved.package:
         return f"{resolved.package}=={importlib.metadata.version(resolved.package)}"
-    if resolved.kind == "hub" and model is not None:
-        commit = getattr(getattr(model, "model_card_data", None), "base_model_revision", None)
-        return commit or "hub"
-    return folder_revision(resolved.location)
+    if Path(resolved.location).is_dir():
+        return folder_revision(resolved.location)
+    return hub_snapshot_revision(resolved.location)
+
+
+def hub_snapshot_revision(name: str) -> str | None:
+    """The content hash of a hub model's snapshot in the local cache, or None when it is not cached."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(name, local_files_only=True)
+    except Exception:  # any failure means: not known here
+        return None
+    return folder_revision(folder) if Path(folder).is_dir() else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.results.overview import group_name
+
 WORST_SHOWN = 10  # of the 20 a record keeps: enough to read, and the page stays small
 
 
@@ -21,8 +23,7 @@ def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str,
         return texts.setdefault(text, len(texts))
 
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
-        name = record["model"]["name"]
-        group = name.rsplit("-seed", 1)[0] if "-seed" in name else name
+        group = group_name(record["model"]["name"])
         if record["task"]["family"] != "mining" or not record.get("analysis") or group not in wanted:
             continue
         for direction in ("fwd", "bwd"):

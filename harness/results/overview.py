@@ -18,7 +18,7 @@ import numpy as np
 from harness.results import stats
 from harness.results.evidence import main_replicates
 
-ROLES = ("teacher", "base", "student", "baseline", "ablation")
+ROLES = ("teacher", "base", "student", "baseline", "ablation")  # "compat" records have their own section
 SEED = re.compile(r"-seed(\d+)$")
 Key = tuple[str, str]  # (task, pair)
 
@@ -26,6 +26,16 @@ Key = tuple[str, str]  # (task, pair)
 def group_name(model: str) -> str:
     """A student trained with several seeds is one row: its name without the '-seedN' suffix."""
     return SEED.sub("", model)
+
+
+def main_view(groups: dict[str, Group]) -> list[str]:
+    """The headline: the students (role student), their teachers and bases, and the peers; when no group is a
+    student (an evaluation-only results folder), every group that is not an ablation."""
+    students = [g for g in groups.values() if g.role == "student"]
+    if not students:
+        return [name for name, g in groups.items() if g.role != "ablation"]
+    wanted = {g.name for g in students} | {g.meta.get(k) for g in students for k in ("teacher", "base")}
+    return [name for name, g in groups.items() if name in wanted or g.role == "baseline"]
 
 
 def languages_of(pair: str) -> list[str]:
@@ -95,7 +105,7 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
         if record["status"] != "ok" or record["model"].get("role") == "compat":  # their own section
             continue
         model = record["model"]["name"]
-        name = group_name(model) if record["model"].get("seed") or SEED.search(model) else model
+        name = group_name(model)
         group = groups.setdefault(name, Group(name, role_of(record), dict(record["model"]), record.get("run") or {}))
         main = record["task"]["main_score"]
         metric = record["metrics"].get(main)
@@ -103,7 +113,10 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
             continue
         low, high = metric.get("ci") or (None, None)
         key = (record["task"]["name"], record["pair"])
-        group.members.setdefault(model, {})[key] = Score(metric["value"], low, high, main_replicates(record),
+        replicates = main_replicates(record)
+        if replicates is not None and (record.get("bootstrap") or {}).get("resamples") != stats.RESAMPLES:
+            replicates = None  # resampled otherwise: not paired with this harness's replicates
+        group.members.setdefault(model, {})[key] = Score(metric["value"], low, high, replicates,
                                                          record.get("data_fingerprint"))
         group.family[key] = record["task"]["family"]
     return groups
@@ -117,7 +130,7 @@ class Cell:
     low: float | None = None
     high: float | None = None
     seed_sd: float | None = None
-    tied: bool = False  # not significantly below the best of the column (Holm over the column)
+    tied: bool | None = None  # vs the best of the column (Holm): True tied, False below, None not testable
     best: bool = False
 
 
@@ -165,7 +178,7 @@ def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
     tests = []
     for name in others:
         reps = groups[name].replicates(column.shared)
-        comparable = best_reps is not None and reps is not None and all(
+        comparable = best_reps is not None and reps is not None and len(reps) == len(best_reps) and all(
             groups[name].fingerprint(k) == groups[best].fingerprint(k) for k in column.shared)
         if comparable:
             tests.append((name, stats.compare_replicates(column.cells[best].value, column.cells[name].value,

@@ -70,8 +70,9 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
             colour = ROLE_COLOURS[groups[name].role]
             if cell.low is not None:
                 ax.plot([cell.low, cell.high], [row, row], color=colour, linewidth=1.6, solid_capstyle="butt")
+            below = cell.tied is False  # open only when tested and found below; untested points stay filled
             ax.plot([cell.value], [row], marker=markers[name], color=colour, markersize=6,
-                    markerfacecolor="white" if not cell.tied else colour, linestyle="none")
+                    markerfacecolor="white" if below else colour, linestyle="none")
         ax.set_title(f"{column.label}  ({len(column.shared)} pair{'s' * (len(column.shared) != 1)})", fontsize=11)
         ax.grid(axis="x", linewidth=0.4, color="#cccccc")
         ax.tick_params(labelsize=10)

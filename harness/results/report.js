@@ -4,7 +4,8 @@
 
 function cellValue(cell) {
   const raw = cell.getAttribute("data-value");
-  if (raw !== null && raw !== "") return parseFloat(raw);
+  if (raw === "") return "";  // a number column's missing cell: sorted last
+  if (raw !== null) return parseFloat(raw);
   return cell.textContent.trim().toLowerCase();
 }
 
@@ -30,9 +31,10 @@ function sortBy(th) {
 }
 
 function applyFilters() {
-  const view = document.querySelector("input[name=view]:checked").value;
+  const checked = document.querySelector("input[name=view]:checked");
+  const view = checked ? checked.value : null;
   document.querySelectorAll("[data-view]").forEach(function (el) {
-    el.classList.toggle("hidden", el.getAttribute("data-view") !== view);
+    el.classList.toggle("hidden", view !== null && el.getAttribute("data-view") !== view);
   });
   const roles = new Set(Array.from(document.querySelectorAll("input[name=role]:checked")).map(function (box) {
     return box.value;
@@ -40,8 +42,10 @@ function applyFilters() {
   document.querySelectorAll("tr[data-role]").forEach(function (row) {
     row.classList.toggle("row-hidden", !roles.has(row.getAttribute("data-role")));
   });
-  const family = document.getElementById("family-filter").value;
-  const lang = document.getElementById("lang-filter").value;
+  const familySelect = document.getElementById("family-filter");
+  const langSelect = document.getElementById("lang-filter");
+  const family = familySelect ? familySelect.value : "any";
+  const lang = langSelect ? langSelect.value : "any";
   document.querySelectorAll("[data-family]").forEach(function (cell) {
     const cellLang = cell.getAttribute("data-lang");
     const wrongFamily = family !== "any" && cell.getAttribute("data-family") !== family;

@@ -22,7 +22,9 @@ from harness.results.overview import (
     differences,
     flag_text,
     flags,
+    group_name,
     load_groups,
+    main_view,
     view,
 )
 from harness.results.plots import Figure, forest
@@ -39,8 +41,8 @@ from harness.results.tables import (
 )
 
 ASSETS = Path(__file__).parent
-MAIN_ROLES = ("teacher", "base", "student", "baseline")
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
+STS17_ORDER = ("ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr")  # the tracks' order: 1 to 6
 TITLE = "Multilingual sentence embeddings by knowledge distillation: leaderboard"
 
 
@@ -65,7 +67,8 @@ class Report:
 def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Report:
     groups = load_groups(records)
     ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
-    views = {"main": [n for n in ordered if groups[n].role in MAIN_ROLES], "all": ordered}
+    main = set(main_view(groups))
+    views = {"main": [n for n in ordered if n in main], "all": ordered}
     views = {name: members for name, members in views.items() if members}
     columns = {name: view(groups, members) for name, members in views.items()}
     return Report(records, groups, views, columns, flags(groups), source, problems)
@@ -192,15 +195,18 @@ def _difference_table(rows, against: str) -> str:
         d = row.difference
         if d is None:
             verdict, interval, p = '<span class="flat">no evidence</span>', "", ""
+            sort_interval = sort_p = ""
         else:
             verdict = VERDICTS["same" if not row.significant else ("higher" if row.value > row.other else "lower")]
             interval = f"[{d.low:+.2f}, {d.high:+.2f}]"
             p = f"{row.p_holm:.2g}"
+            sort_interval, sort_p = f"{d.low:.4f}", f"{row.p_holm:.6g}"
         body.append(f'<tr><td class="name">{_esc(row.task)}</td><td class="name">{_esc(row.pair)}</td>'
                     f'<td data-value="{row.value:.4f}">{row.value:.1f}</td>'
                     f'<td data-value="{row.other:.4f}">{row.other:.1f}</td>'
                     f'<td data-value="{row.value - row.other:.4f}">{row.value - row.other:+.1f}</td>'
-                    f'<td>{interval}</td><td>{p}</td><td class="name">{verdict}</td></tr>')
+                    f'<td data-value="{sort_interval}">{interval}</td><td data-value="{sort_p}">{p}</td>'
+                    f'<td class="name">{verdict}</td></tr>')
     head = "".join(f'<th class="sortable{" name" if i < 2 else ""}">{_esc(h)}</th>' for i, h in enumerate(
         ["task", "pair", "student", against, "difference", "95% CI", "p (Holm)", "verdict"]))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -272,7 +278,7 @@ def _task_tables(report: Report) -> str:
 
 
 def _role_of(report: Report, model: str) -> str:
-    group = next((g for g in report.groups.values() if model in g.members), None)
+    group = report.groups.get(group_name(model))
     return group.role if group else "ablation"
 
 
@@ -286,8 +292,7 @@ def _sort_key(value: str) -> str:
 def _sts17_section(report: Report) -> str:
     members = report.views.get("all", [])
     keys = sorted({k for n in members for k in report.groups[n].keys() if k[0] == "sts17"},
-                  key=lambda k: ["ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr"].index(k[1])
-                  if k[1] in ["ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr"] else 9)
+                  key=lambda k: (STS17_ORDER.index(k[1]) if k[1] in STS17_ORDER else len(STS17_ORDER), k[1]))
     if not keys:
         return ""
     head = '<th class="name sortable">model</th><th class="sortable">role</th>' + "".join(
@@ -377,9 +382,10 @@ def _explorer_section(report: Report) -> str:
 
 def _controls(report: Report) -> str:
     langs = sorted({c.lang for cols in report.columns.values() for c in cols if c.cells and c.lang != "all"})
+    labels = {"main": "main results", "all": "with the ablations"}
+    offered = [(v, labels[v]) for v in report.views]
     views = "".join(f'<label><input type="radio" name="view" value="{v}"{" checked" if i == 0 else ""}> {label}</label>'
-                    for i, (v, label) in enumerate((("main", "main results"), ("all", "with the ablations")))
-                    if v in report.views)
+                    for i, (v, label) in enumerate(offered))
     roles = "".join(f'<label><input type="checkbox" name="role" value="{r}" checked> '
                     f'<span class="role role-{r}">{r}</span></label>' for r in ROLES)
     families = "".join(f'<option value="{f}">{f}</option>' for f in ("sts", "mining", "retrieval"))

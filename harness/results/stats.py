@@ -22,7 +22,7 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,10 +230,3 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
-
-
-def interval_of(kind: str, arrays: Mapping[str, np.ndarray] | Sequence[np.ndarray], key: str,
-                level: float = LEVEL) -> tuple[float, float]:
-    """The percentile-bootstrap interval of one statistic on one set of items."""
-    values = list(arrays.values()) if isinstance(arrays, Mapping) else list(arrays)
-    return percentile_interval(replicates(kind, values, key), level)

@@ -94,13 +94,19 @@ class ResultStore:
         except RecordError:
             return None
 
-    def reusable(self, model: str, revision: str, task: dict[str, Any], pair: str, fingerprint: str) -> bool:
-        """True when a stored result was computed by this model revision, on this task version, from data
-        with this fingerprint: anything else (a retrained model, a changed dataset) is computed again."""
+    def reusable(self, model: str, revision: str | None, task: dict[str, Any], pair: str, fingerprint: str,
+                 intervals: bool = True) -> dict[str, Any] | None:
+        """The stored record when it was computed by this model revision, on this task version, from data with
+        this fingerprint (and has intervals when they are wanted); else None: a retrained model, a changed
+        dataset or an unknown revision is computed again."""
+        if not revision or revision == "unknown":
+            return None
         record = self.read(model, task["name"], pair)
-        return bool(record and record["status"] == "ok" and record["model"].get("revision") == revision
+        fits = bool(record and record["status"] == "ok" and record["model"].get("revision") == revision
                     and record["task"].get("version") == task.get("version")
-                    and record.get("data_fingerprint") == fingerprint and record.get("evidence"))
+                    and record.get("data_fingerprint") == fingerprint and record.get("evidence")
+                    and (record.get("bootstrap") or not intervals))
+        return record if fits else None
 
     @staticmethod
     def load(path: Path) -> dict[str, Any]:

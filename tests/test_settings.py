@@ -90,7 +90,7 @@ def test_help_lists_every_setting_once_with_its_default(capsys):
     out = " ".join(capsys.readouterr().out.split("options:")[1].split())  # unwrapped
     for flag in ("--max-pairs", "--seeds", "--freeze-layers", "--unbalanced", "--train-embeddings", "--quick"):
         assert out.count(flag) == 1
-    assert "(default: 500)" in out and "turn off: balanced batches" in out
+    assert "(default: 1000)" in out and "turn off: balanced batches" in out
 
 
 def test_validate_checks_before_any_model_loads(data_env, tmp_path, capsys):

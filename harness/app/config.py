@@ -106,7 +106,7 @@ class RunConfig(TrainSettings):
     teacher: str = setting(DEFAULT_TEACHER, "the teacher: alias, local folder or hub name")
     student: str = setting(DEFAULT_STUDENT, "the model students start from, or 'teacher' for a copy of the teacher")
     langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
-    trainers: list[str] = setting(["distill"], "trainers, comma-separated (`harness ls trainers`)")
+    trainers: list[str] = setting(["align-map"], "trainers, comma-separated (`harness ls trainers`)")
     tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)
     baselines: list[str] = setting(["use-multilingual"], "peers scored beside the students ('' for none)")
     compat_tasks: list[str] = setting(["tatoeba", "xquad-r"], "teacher compatibility: tasks on which each student's "
@@ -157,7 +157,7 @@ class TrainCommand(TrainSettings):
     teacher: str = setting(DEFAULT_TEACHER, "the teacher: alias, local folder or hub name")
     student: str = setting(DEFAULT_STUDENT, "the model the student starts from, or 'teacher' for a copy of it")
     langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
-    trainer: str = setting("distill", "the trainer (`harness ls trainers`)")
+    trainer: str = setting("align-map", "the trainer (`harness ls trainers`)")
     output: str | None = setting(None, "model folder (default models/<trainer>-<student>-<langs>)", kind="str",
                                  nullable="auto")
     evaluate: bool = setting(True, "score the trained student", flag="--no-eval")

@@ -46,10 +46,15 @@ function applyFilters() {
   const langSelect = document.getElementById("lang-filter");
   const family = familySelect ? familySelect.value : "any";
   const lang = langSelect ? langSelect.value : "any";
+  let shown = null;  // the languages on view: all, one, or the main results' own
+  if (lang === "main") {
+    shown = new Set(langSelect.selectedOptions[0].getAttribute("data-langs").split(" ").concat(["all"]));
+  } else if (lang !== "any") {
+    shown = new Set([lang]);
+  }
   document.querySelectorAll("[data-family]").forEach(function (cell) {
-    const cellLang = cell.getAttribute("data-lang");
     const wrongFamily = family !== "any" && cell.getAttribute("data-family") !== family;
-    const wrongLang = lang !== "any" && cellLang !== lang;
+    const wrongLang = shown !== null && !shown.has(cell.getAttribute("data-lang"));
     cell.classList.toggle("col-hidden", wrongFamily || wrongLang);
   });
 }

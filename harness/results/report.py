@@ -124,7 +124,8 @@ def _heat(value: float, low: float, high: float) -> int:
 def _overview_table(report: Report, name: str) -> str:
     groups, members = report.groups, report.views[name]
     columns = [c for c in report.columns[name] if c.cells]
-    head = ['<th class="name sortable">model</th>', '<th class="sortable">role</th>', '<th class="sortable">seeds</th>']
+    head = ['<th class="name sortable">model</th>', '<th class="role-cell sortable">role</th>',
+            '<th class="sortable">seeds</th>']
     for column in columns:
         shared = ", ".join(f"{t} {p}" for t, p in column.shared)
         left = f"; left out (not every model has them): {', '.join(f'{t} {p}' for t, p in column.left_out)}" \
@@ -139,8 +140,8 @@ def _overview_table(report: Report, name: str) -> str:
     for member in members:
         group = groups[member]
         cells = [f'<td class="name" title="{_esc(member)}">{_esc(member)}</td>',
-                 f'<td data-value="{ROLE_ORDER[group.role]}"><span class="role role-{group.role}">{group.role}'
-                 f'</span></td>', f'<td data-value="{group.seeds}">{group.seeds}</td>']
+                 f'<td class="role-cell" data-value="{ROLE_ORDER[group.role]}"><span class="role role-{group.role}">'
+                 f'{group.role}</span></td>', f'<td data-value="{group.seeds}">{group.seeds}</td>']
         for column in columns:
             cell = column.cells.get(member)
             attrs = f'data-family="{column.family}" data-lang="{column.lang}"'
@@ -380,6 +381,15 @@ def _explorer_section(report: Report) -> str:
             f'<script type="application/json" id="explorer-data">{payload}</script>')
 
 
+def _language_options(options: str) -> str:
+    """'all' first, unless the main results' languages are offered: then those are the default."""
+    everything = '<option value="any">all</option>'
+    if options.startswith('<option value="main"'):
+        end = options.index("</option>") + len("</option>")
+        return options[:end] + everything + options[end:]
+    return everything + options
+
+
 def _controls(report: Report) -> str:
     langs = sorted({c.lang for cols in report.columns.values() for c in cols if c.cells and c.lang != "all"})
     labels = {"main": "main results", "all": "with the ablations"}
@@ -389,11 +399,15 @@ def _controls(report: Report) -> str:
     roles = "".join(f'<label><input type="checkbox" name="role" value="{r}" checked> '
                     f'<span class="role role-{r}">{r}</span></label>' for r in ROLES)
     families = "".join(f'<option value="{f}">{f}</option>' for f in ("sts", "mining", "retrieval"))
+    main_langs = sorted({c.lang for c in report.columns.get("main", []) if c.cells and c.lang != "all"})
     languages = "".join(f'<option value="{lang}">{lang}</option>' for lang in langs)
+    if main_langs and set(main_langs) != set(langs):  # the ablations add languages: show the main ones first
+        languages = (f'<option value="main" data-langs="{" ".join(main_langs)}">the main results\' languages'
+                     f'</option>{languages}')
     return (f'<div class="controls"><fieldset><legend>view</legend>{views}</fieldset>'
             f"<fieldset><legend>roles</legend>{roles}</fieldset>"
             f'<label>Family <select id="family-filter"><option value="any">all</option>{families}</select></label>'
-            f'<label>Language <select id="lang-filter"><option value="any">all</option>{languages}</select></label>'
+            f'<label>Language <select id="lang-filter">{_language_options(languages)}</select></label>'
             "</div>")
 
 

@@ -121,21 +121,27 @@ def test_tokenizer_coverage_warning_shows_rates(tiny_bert, tiny_root):
 
 # ---- 3. killed training ------------------------------------------------------------------------
 
-def train_args(tiny_bert, output):
-    return ["train", "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de", "--max-pairs", "80",
+def train_args(tiny_bert, output, trainer="distill"):
+    return ["train", "--trainer", trainer, "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de", "--max-pairs", "80",
             "--dev-pairs", "8", "--batch-size", "4", "--epochs", "2", "--checkpoint-every", "2", "--no-eval",
             "--no-progress", "--output", str(output)]
 
 
+# where each trainer reports the targets it reused: the teacher's (distill), the base's own (align-map)
+CACHE_COUNTS = {"distill": ("teacher_embeddings", "computed_this_run"),
+                "align-map": ("alignment", "own_embeddings_computed_this_run")}
+
+
 @pytest.mark.process
-def test_sigkill_during_training_resumes_and_matches(tiny_bert, data_env, tmp_path):
+@pytest.mark.parametrize("trainer", sorted(CACHE_COUNTS))
+def test_sigkill_during_training_resumes_and_matches(tiny_bert, data_env, tmp_path, trainer):
     from sentence_transformers import SentenceTransformer
 
-    reference = cli(*train_args(tiny_bert, tmp_path / "ref"), cwd=tmp_path / "..")
+    reference = cli(*train_args(tiny_bert, tmp_path / "ref", trainer), cwd=tmp_path / "..")
     assert reference.returncode == 0, reference.stderr[-2000:]
     work = tmp_path / "killed"
     work.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "harness", *train_args(tiny_bert, work / "m")], cwd=work,
+    proc = subprocess.Popen([sys.executable, "-m", "harness", *train_args(tiny_bert, work / "m", trainer)], cwd=work,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -144,11 +150,12 @@ def test_sigkill_during_training_resumes_and_matches(tiny_bert, data_env, tmp_pa
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (work / "m" / "training_summary.json").exists(), "training finished before the kill"
-    again = cli(*train_args(tiny_bert, work / "m"), cwd=work)
+    again = cli(*train_args(tiny_bert, work / "m", trainer), cwd=work)
     assert again.returncode == 0, again.stderr[-2000:]
     summary = json.loads((work / "m" / "training_summary.json").read_text())
     assert summary["resumed_from"] >= 6
-    assert summary["teacher_embeddings"]["computed_this_run"] == 0  # reused from the killed run's cache
+    section, count = CACHE_COUNTS[trainer]
+    assert summary[section][count] == 0  # the targets were reused from the killed run's cache
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
     ref = SentenceTransformer(str(tmp_path / "ref"), device="cpu").encode(texts)
     got = SentenceTransformer(str(work / "m"), device="cpu").encode(texts)

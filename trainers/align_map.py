@@ -78,7 +78,9 @@ class AlignMapTrainer:
         mapped = attach_head(model, targets.shape[1], are_unit_rows(targets[:256]), head=head, fit=(ours, targets))
         dev_targets = {lang: cache.embed([s for s, _ in pairs]) for lang, pairs in data.dev.items()}
         summary = summarise(self.name, teacher, data, config, aligned.result, mapped, started)
-        summary["alignment"] = {"own_embeddings": own.name, "dev": aligned.result.dev}
+        summary["alignment"] = {"own_embeddings": own.name, "dev": aligned.result.dev,
+                                "own_embeddings_cached": len(aligned.cache),
+                                "own_embeddings_computed_this_run": aligned.cache.computed}
         summary["dev"] = [{"step": aligned.result.steps, **dev_callback(data, dev_targets)(mapped)}]
         summary["map"] = {"head": head, "fitted_on_english_sentences": len(english),
                           "from_dim": embedding_dim(model), "to_dim": int(targets.shape[1]),

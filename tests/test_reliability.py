@@ -122,7 +122,8 @@ def test_tokenizer_coverage_warning_shows_rates(tiny_bert, tiny_root):
 # ---- 3. killed training ------------------------------------------------------------------------
 
 def train_args(tiny_bert, output, trainer="distill"):
-    return ["train", "--trainer", trainer, "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de", "--max-pairs", "80",
+    return ["train", "--trainer", trainer, "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de",
+            "--max-pairs", "80",
             "--dev-pairs", "8", "--batch-size", "4", "--epochs", "2", "--checkpoint-every", "2", "--no-eval",
             "--no-progress", "--output", str(output)]
 

@@ -215,3 +215,24 @@ def test_similarity_loss_is_zero_only_when_the_cosines_match():
     targets = torch.randn(8, 16)
     assert similarity_loss(targets, targets, targets).item() == pytest.approx(0.0, abs=1e-7)
     assert similarity_loss(targets, torch.randn(8, 16), targets).item() > 0.01
+
+
+def test_align_map_student_is_the_weighted_average_of_the_aligned_model_and_its_base(tiny_bert, tiny_data,
+                                                                                      tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    def transformer_weights(path):
+        state = SentenceTransformer(str(path), device="cpu")[0].auto_model.state_dict()
+        return {key: tensor.float().numpy() for key, tensor in state.items() if tensor.is_floating_point()}
+
+    trained = {share: TRAINERS.get("align-map")().train(
+        HashEncoder(dim=32), load_student(tiny_bert), tiny_data,
+        config_for(tmp_path / str(share), head="auto", epochs=1, aligned_share=share))
+        for share in (1.0, 0.25)}
+    base, aligned, averaged = (transformer_weights(p) for p in (tiny_bert, trained[1.0], trained[0.25]))
+    moved = [key for key in base if not np.allclose(base[key], aligned[key])]
+    assert moved, "the alignment changed no weight"
+    for key in base:
+        np.testing.assert_allclose(averaged[key], 0.25 * aligned[key] + 0.75 * base[key], atol=1e-5)
+    summary = json.loads((trained[0.25] / "training_summary.json").read_text())
+    assert summary["alignment"]["aligned_share"] == 0.25

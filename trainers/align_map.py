@@ -1,6 +1,11 @@
 """Align, then map: the base is distilled towards its own English embeddings (each translation moves next to
-its English source; English stays where the base has it), then a closed-form head, fitted on English
-sentences, maps the aligned space into the teacher's.
+its English source; English stays where the base has it), its weights are averaged with the base's, and a
+closed-form head, fitted on English sentences, maps that space into the teacher's.
+
+The weight average (`aligned_share`, 0.5 by default; weight-space ensembling as in WiSE-FT, Wortsman et
+al. 2022) keeps most of the cross-lingual gain of the alignment and half of its drift on the languages the
+student was not trained on: with the de,fr default, STS17 es-es went from 2.0 below the base (significant)
+to 0.8 below (not significant), with cross-lingual STSb at +3.0 to +3.4 instead of +4.6 to +4.9.
 
 With the default orthogonal head the map is a rotation: every cosine the aligned student computes is kept,
 so its scores are those of the aligned base, and its vectors live as close to the teacher's as a rotation
@@ -68,8 +73,10 @@ class AlignMapTrainer:
             return output
         started = time.perf_counter()
         own = OwnEmbeddings(student, config.student_name)
+        base_weights = {key: tensor.detach().clone() for key, tensor in student.state_dict().items()}
         aligned = distil(own, student, data, replace(config, head="none"), desc=f"{self.name}: align")
         model = aligned.model
+        average_with(model, base_weights, config.aligned_share)
         english = english_sentences(data, config.head_fit_pairs)
         cache = TeacherCache(config.cache_dir, teacher)
         targets = cache.embed(english)
@@ -79,6 +86,7 @@ class AlignMapTrainer:
         dev_targets = {lang: cache.embed([s for s, _ in pairs]) for lang, pairs in data.dev.items()}
         summary = summarise(self.name, teacher, data, config, aligned.result, mapped, started)
         summary["alignment"] = {"own_embeddings": own.name, "dev": aligned.result.dev,
+                                "aligned_share": config.aligned_share,
                                 "own_embeddings_cached": len(aligned.cache),
                                 "own_embeddings_computed_this_run": aligned.cache.computed}
         summary["dev"] = [{"step": aligned.result.steps, **dev_callback(data, dev_targets)(mapped)}]
@@ -88,6 +96,20 @@ class AlignMapTrainer:
         summary["teacher_embeddings"] = {"cached": len(cache), "computed_this_run": cache.computed}
         mapped.max_seq_length = aligned.inference_length
         return save_student(mapped, output, summary)
+
+
+def average_with(model, base_weights: dict, aligned_share: float) -> None:
+    """Replace each floating-point weight w of `model` by aligned_share * w + (1 - aligned_share) * base."""
+    if aligned_share == 1.0:
+        return
+    import torch
+
+    state = model.state_dict()
+    with torch.no_grad():
+        for key, tensor in state.items():
+            base = base_weights.get(key)
+            if base is not None and tensor.is_floating_point() and base.shape == tensor.shape:
+                tensor.mul_(aligned_share).add_(base.to(tensor.device), alpha=1.0 - aligned_share)
 
 
 def _mean_cosine(model, texts: list[str], targets: np.ndarray) -> float:

@@ -43,6 +43,9 @@ class TrainSettings:
     similarity_weight: float = setting(0.0, "distill: weight of a second term matching the student's cosines between "
                                             "a batch's sentences to the teacher's (0: the paper's MSE alone)",
                                        minimum=0.0)
+    aligned_share: float = setting(0.5, "align-map: share of the aligned weights in the student, the rest the "
+                                        "base's (1: the aligned model; 0.5: halfway back to the base)",
+                                   minimum=0.0, exclusive_minimum=True, maximum=1.0)
     seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
     eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)

@@ -104,6 +104,14 @@ def test_the_main_view_holds_the_students_their_teachers_bases_and_peers():
     assert build(records, [], "runs").views["main"] == ["t", "b", "s", "p"]  # other-t teaches only an ablation
 
 
+def test_the_main_view_shows_only_the_students_languages():
+    records = [mining("t", 0.5, role="teacher"), mining("t", 0.5, role="teacher", pair="ja-en"),
+               mining("s", 0.9, teacher="t"), mining("x", 0.9, role="ablation", pair="ja-en")]
+    columns = build(records, [], "runs").columns
+    assert {c.lang for c in columns["main"]} == {"de", "all"}  # the teacher's ja is no headline
+    assert {c.lang for c in columns["all"]} == {"de", "ja", "all"}
+
+
 def test_the_students_table_keeps_learning_rates_as_written():
     from harness.results.tables import to_markdown, training_table
 

@@ -28,10 +28,15 @@ def group_name(model: str) -> str:
     return SEED.sub("", model)
 
 
+def students_of(groups: dict[str, Group]) -> list[str]:
+    """The groups of role student: the headline results."""
+    return [name for name, group in groups.items() if group.role == "student"]
+
+
 def main_view(groups: dict[str, Group]) -> list[str]:
     """The headline: the students (role student), their teachers and bases, and the peers; when no group is a
     student (an evaluation-only results folder), every group that is not an ablation."""
-    students = [g for g in groups.values() if g.role == "student"]
+    students = [groups[name] for name in students_of(groups)]
     if not students:
         return [name for name, g in groups.items() if g.role != "ablation"]
     wanted = {g.name for g in students} | {g.meta.get(k) for g in students for k in ("teacher", "base")}
@@ -187,12 +192,17 @@ def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
         column.cells[name].tied = adjusted >= 1.0 - stats.LEVEL
 
 
-def view(groups: dict[str, Group], names: list[str]) -> list[Column]:
+def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = None) -> list[Column]:
     """The columns of a view of these groups: each averages, for every group that has the column at all,
-    only the pairs all of them have; the pairs some lack are named as left out."""
+    only the pairs all of them have; the pairs some lack are named as left out. With `focus`, only the
+    columns that one of those groups has (the headline shows the students' languages, not every language
+    a teacher was ever scored on)."""
     members = [groups[name] for name in names]
+    wanted = set(_keys_by_column([groups[name] for name in focus])) if focus else None
     columns = []
     for (family, lang), by_group in sorted(_keys_by_column(members).items(), key=lambda item: _column_order(item[0])):
+        if wanted is not None and (family, lang) not in wanted:
+            continue
         shared = sorted(set.intersection(*by_group.values()))
         everything = sorted(set.union(*by_group.values()))
         column = Column(family, lang, shared, [k for k in everything if k not in shared], {})

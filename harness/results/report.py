@@ -25,6 +25,7 @@ from harness.results.overview import (
     group_name,
     load_groups,
     main_view,
+    students_of,
     view,
 )
 from harness.results.plots import Figure, forest
@@ -70,7 +71,8 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Re
     main = set(main_view(groups))
     views = {"main": [n for n in ordered if n in main], "all": ordered}
     views = {name: members for name, members in views.items() if members}
-    columns = {name: view(groups, members) for name, members in views.items()}
+    focus = {"main": students_of(groups) or None}
+    columns = {name: view(groups, members, focus.get(name)) for name, members in views.items()}
     return Report(records, groups, views, columns, flags(groups), source, problems)
 
 

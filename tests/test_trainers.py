@@ -236,3 +236,39 @@ def test_align_map_student_is_the_weighted_average_of_the_aligned_model_and_its_
         np.testing.assert_allclose(averaged[key], 0.25 * aligned[key] + 0.75 * base[key], atol=1e-5)
     summary = json.loads((trained[0.25] / "training_summary.json").read_text())
     assert summary["alignment"]["aligned_share"] == 0.25
+
+
+def test_the_weight_average_visits_a_tied_weight_once_and_refuses_a_mismatch():
+    import torch
+
+    from trainers.align_map import average_with
+
+    class Tied(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.Linear(4, 4, bias=False)
+            self.decoder = torch.nn.Linear(4, 4, bias=False)
+            self.decoder.weight = self.encoder.weight  # one tensor, two names in the state dict
+
+    model = Tied()
+    base = {key: torch.zeros_like(tensor) for key, tensor in model.state_dict().items()}
+    before = model.encoder.weight.detach().clone()
+    average_with(model, base, 0.5)
+    torch.testing.assert_close(model.decoder.weight.detach(), 0.5 * before)  # not 0.25: averaged once
+    with pytest.raises(ValueError, match="cannot average encoder.weight"):
+        average_with(model, {"encoder.weight": torch.zeros(2, 2)}, 0.5)
+
+
+def test_an_align_map_student_from_before_the_average_is_not_reused_as_an_averaged_one(tmp_path):
+    from harness.core.errors import HarnessError
+    from trainers.save import finished
+
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]")
+    config = config_for(tmp_path)
+    stored = {key: value for key, value in config.to_dict().items() if key != "aligned_share"}
+    (folder / "training_summary.json").write_text(json.dumps({"config": stored, "trainer": "align-map"}))
+    with pytest.raises(HarnessError, match="aligned_share 1.0 -> 0.5"):
+        finished(folder, config, {"trainer": "align-map"}, legacy={"aligned_share": 1.0})
+    assert finished(folder, config, {"trainer": "align-map"})  # without the legacy value: not compared

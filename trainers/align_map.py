@@ -69,7 +69,8 @@ class AlignMapTrainer:
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data),
+                                                legacy={"aligned_share": 1.0}):
             return output
         started = time.perf_counter()
         own = OwnEmbeddings(student, config.student_name)
@@ -85,7 +86,7 @@ class AlignMapTrainer:
         mapped = attach_head(model, targets.shape[1], are_unit_rows(targets[:256]), head=head, fit=(ours, targets))
         dev_targets = {lang: cache.embed([s for s, _ in pairs]) for lang, pairs in data.dev.items()}
         summary = summarise(self.name, teacher, data, config, aligned.result, mapped, started)
-        summary["alignment"] = {"own_embeddings": own.name, "dev": aligned.result.dev,
+        summary["alignment"] = {"own_embeddings": own.name, "dev_before_average": aligned.result.dev,
                                 "aligned_share": config.aligned_share,
                                 "own_embeddings_cached": len(aligned.cache),
                                 "own_embeddings_computed_this_run": aligned.cache.computed}
@@ -99,17 +100,23 @@ class AlignMapTrainer:
 
 
 def average_with(model, base_weights: dict, aligned_share: float) -> None:
-    """Replace each floating-point weight w of `model` by aligned_share * w + (1 - aligned_share) * base."""
+    """Replace each floating-point weight w of `model` by aligned_share * w + (1 - aligned_share) * base.
+
+    Parameters and buffers are visited once each (a tied weight is averaged once, not once per name)."""
     if aligned_share == 1.0:
         return
     import torch
 
-    state = model.state_dict()
+    tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     with torch.no_grad():
-        for key, tensor in state.items():
+        for key, tensor in tensors.items():
+            if not tensor.is_floating_point():
+                continue
             base = base_weights.get(key)
-            if base is not None and tensor.is_floating_point() and base.shape == tensor.shape:
-                tensor.mul_(aligned_share).add_(base.to(tensor.device), alpha=1.0 - aligned_share)
+            if base is None or base.shape != tensor.shape:
+                raise ValueError(f"cannot average {key}: the base has {None if base is None else tuple(base.shape)}, "
+                                 f"the aligned model {tuple(tensor.shape)}")
+            tensor.mul_(aligned_share).add_(base.to(tensor.device, tensor.dtype), alpha=1.0 - aligned_share)
 
 
 def _mean_cosine(model, texts: list[str], targets: np.ndarray) -> float:

@@ -10,17 +10,22 @@ from harness.core.process import is_main_process
 from harness.core.training import INCIDENTAL
 from harness.encoders.card import changed_settings, is_complete, save_summary_and_card
 
+# settings only align-map reads: other trainers' students are not told apart by them
+ALIGN_ONLY = frozenset({"aligned_share"})
 
-def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
+
+def finished(output: Path, config=None, origin: dict[str, Any] | None = None, *,
+             unused: frozenset[str] = frozenset(), legacy: dict[str, Any] | None = None) -> bool:
     """True when `output` holds a completed training (its summary is written last).
 
     With `config` (and `origin`: trainer, teacher, data fingerprint), a completed training made otherwise is an
-    error rather than a silent reuse.
+    error rather than a silent reuse. `unused`: settings this trainer ignores, never compared. `legacy`: the
+    value a setting had in effect before it existed, compared against when an older summary lacks it.
     """
     if not is_complete(output):
         return False
     if config is not None:
-        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL)
+        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL | unused, legacy)
         if changed:
             diff = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
             raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "

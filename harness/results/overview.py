@@ -29,7 +29,7 @@ def group_name(model: str) -> str:
 
 
 def students_of(groups: dict[str, Group]) -> list[str]:
-    """The groups of role student: the headline results."""
+    """The names of the groups whose role is student: the headline results."""
     return [name for name, group in groups.items() if group.role == "student"]
 
 
@@ -195,10 +195,11 @@ def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
 def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = None) -> list[Column]:
     """The columns of a view of these groups: each averages, for every group that has the column at all,
     only the pairs all of them have; the pairs some lack are named as left out. With `focus`, only the
-    columns that one of those groups has (the headline shows the students' languages, not every language
+    columns that at least one `focus` group has (the headline shows the students' languages, not every language
     a teacher was ever scored on)."""
     members = [groups[name] for name in names]
     wanted = set(_keys_by_column([groups[name] for name in focus])) if focus else None
+    wanted = wanted or None  # students without scores yet: show everything rather than nothing
     columns = []
     for (family, lang), by_group in sorted(_keys_by_column(members).items(), key=lambda item: _column_order(item[0])):
         if wanted is not None and (family, lang) not in wanted:

@@ -141,7 +141,10 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "lr", "freeze_layers", "balanced", "max_seq_length",
-                     "tasks"]
+                     "aligned_share", "tasks"]
+
+
+ONLY_FOR = {"aligned_share": ("align-map",)}
 
 
 def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -154,7 +157,12 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", "")}
         defaults = {"freeze_layers": 0, "balanced": True}  # runs stored before these settings existed
+        if settings["trainer"] == "align-map":
+            defaults["aligned_share"] = 1.0  # before the weight average existed
         for key in TRAINING_SETTINGS[1:]:
+            if key in ONLY_FOR and settings["trainer"] not in ONLY_FOR[key]:
+                settings[key] = ""  # a setting this trainer does not read
+                continue
             value = run.get(key, defaults.get(key, ""))
             if isinstance(value, list):
                 value = ",".join(value)

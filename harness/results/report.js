@@ -100,6 +100,20 @@ function histogram(counts, edges) {
   return svg;
 }
 
+// Offer only the pairs the chosen model was scored on; keep the chosen pair when it has one.
+function syncExplorerPairs() {
+  const data = JSON.parse(document.getElementById("explorer-data").textContent);
+  const model = document.getElementById("ex-model").value;
+  const pairs = document.getElementById("ex-pair");
+  let first = null;
+  Array.from(pairs.options).forEach(function (option) {
+    const scored = ["fwd", "bwd"].some(function (dir) { return (model + "|" + option.value + "|" + dir) in data.entries; });
+    option.disabled = !scored;
+    if (scored && first === null) first = option.value;
+  });
+  if (pairs.selectedOptions.length && pairs.selectedOptions[0].disabled && first !== null) pairs.value = first;
+}
+
 function renderExplorer() {
   const data = JSON.parse(document.getElementById("explorer-data").textContent);
   const key = [document.getElementById("ex-model").value, document.getElementById("ex-pair").value,
@@ -148,10 +162,12 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   const select = document.getElementById("student-select");
   if (select) { select.addEventListener("change", showStudent); showStudent(); }
-  ["ex-model", "ex-pair", "ex-dir"].forEach(function (id) {
+  const exModel = document.getElementById("ex-model");
+  if (exModel) exModel.addEventListener("change", function () { syncExplorerPairs(); renderExplorer(); });
+  ["ex-pair", "ex-dir"].forEach(function (id) {
     const el = document.getElementById(id);
     if (el) el.addEventListener("change", renderExplorer);
   });
-  if (document.getElementById("explorer-data")) renderExplorer();
+  if (document.getElementById("explorer-data")) { syncExplorerPairs(); renderExplorer(); }
   applyFilters();
 });

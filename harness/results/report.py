@@ -163,8 +163,8 @@ def _overview_table(report: Report, name: str) -> str:
                      (f'<span class="flag" title="{_esc(flag_text(drops))}">&#9873; {len(drops)}</span>'
                       if drops else "") + "</td>")
         rows.append(f'<tr data-role="{group.role}">{"".join(cells)}</tr>')
-    return (f'<table id="overview-{name}" data-view="{name}"><thead><tr>{"".join(head)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return (f'<div class="scroll-x"><table id="overview-{name}" data-view="{name}"><thead><tr>{"".join(head)}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _shared_note(columns: list[Column]) -> str:
@@ -275,8 +275,8 @@ def _task_tables(report: Report) -> str:
             cells = "".join(f'<td data-value="{_sort_key(v)}">{_esc(v)}</td>' for v in row)
             body.append(f'<tr data-role="{_role_of(report, model)}"><td class="name">{_esc(model)}</td>{cells}</tr>')
         parts.append(f"<details><summary>{_esc(task)} ({_esc(subset[0]['task']['main_score'])}, "
-                     f"{len(table)} models)</summary><table><thead><tr>{head}</tr></thead>"
-                     f"<tbody>{''.join(body)}</tbody></table></details>")
+                     f"{len(table)} models)</summary><div class=\"scroll-x\"><table><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{''.join(body)}</tbody></table></div></details>")
     return "".join(parts)
 
 
@@ -321,7 +321,7 @@ def _sts17_section(report: Report) -> str:
     return ('<h2 id="sts17">STS17: the paper\'s benchmark</h2><p>SemEval-2017, 250 human-scored pairs per track; '
             "Spearman x100 with its 95% interval. es-en is track 4a (SNLI captions), en-es track 4b (news). "
             "The paper's goal for a student: cross-lingual STS of at least 0.95 times its teacher's en-en.</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            + _scrolling_table(head, rows))
 
 
 def _select(ident: str, values: list[str], label: str) -> str:
@@ -365,7 +365,12 @@ def _compat_section(report: Report) -> str:
             "English candidates with the teacher after it; the main score with its 95% interval. The last columns "
             "are mean cosines, on the Tatoeba pairs, of the model's vector for a translation and for the English "
             "sentence itself with the teacher's vector for that English sentence (1 = the teacher's own).</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            + _scrolling_table(head, rows))
+
+
+def _scrolling_table(head: str, rows: list[str]) -> str:
+    """A table that scrolls inside its own box when it is wider than the page."""
+    return f'<div class="scroll-x"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _explorer_section(report: Report) -> str:

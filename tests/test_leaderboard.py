@@ -153,3 +153,16 @@ def test_compare_two_models_pair_by_pair(results, capsys):
     assert out.count("| student-m vs base-m") == len(result.table)  # --show all prints every pair
     assert main(["compare", "--baseline", str(results), "--candidate", str(results), "--models", "base-m,nobody"]) == 2
     assert "holds no results for model 'nobody'" in capsys.readouterr().err
+
+
+def test_two_named_models_are_compared_on_the_pairs_both_have(results, tmp_path):
+    import shutil
+
+    candidate = tmp_path / "candidate"
+    shutil.copytree(results / "student-m", candidate / "student-m")
+    dropped = sorted((candidate / "student-m").glob("*/*.json"))[0]
+    dropped.unlink()  # the student was not scored on this pair: left out, not a regression
+    result = compare(results, candidate, tolerance=0.5, models=("base-m", "student-m"))
+    assert result.left_out == 1
+    assert "missing" not in set(result.table["status"])
+    assert len(result.table) == len(list((results / "base-m").glob("*/*.json"))) - 1

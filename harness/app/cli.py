@@ -187,7 +187,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     shown = result.table if args.show == "all" else result.table[result.table["status"] != "ok"]
     print(f"{len(result.table)} metrics compared, {result.tests} of them on the same items with a paired "
           f"bootstrap ({RESAMPLES} resamples, {LEVEL:.0%} intervals); p-values Holm-corrected over those "
-          f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)\n")
+          f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)"
+          + (f"; {result.left_out} pair(s) of {models[0]} that {models[1]} was not scored on left out"
+             if result.left_out else "") + "\n")
     print(to_markdown(comparison_table(shown), digits=2) if len(shown) else "no change beyond the tolerance")
     return result.exit_code
 

@@ -19,7 +19,8 @@ HEADS = ("auto", "none", "linear", "lstsq", "orthogonal")
 class TrainSettings:
     """How a student is trained: one declaration per setting, shared by `run`, `train` and TOML files."""
 
-    max_pairs: int | None = setting(1000, "training pairs per language, or 'all' (README, 'Student quality')",
+    max_pairs: int | None = setting(1000, "training pairs per language, or 'all' (README: 'How the default was "
+                                          "chosen')",
                                     kind="int", minimum=1, nullable="all")
     dev_pairs: int = setting(200, "pairs per language held out for the dev callback", minimum=0)
     epochs: int = setting(1, "passes over the training pairs", minimum=1)

@@ -41,6 +41,7 @@ class Comparison:
     table: pd.DataFrame
     tolerance: float
     fail_on_significant: bool = False
+    left_out: int = 0  # with two named models: the baseline model's pairs the candidate model was not scored on
 
     @property
     def tests(self) -> int:
@@ -130,15 +131,19 @@ def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, met
 
     metrics: 'main' (each task's main score) or 'all'. `models` = (baseline model, candidate model) compares
     two different models instead of each model with itself (a student against the one it replaces, or
-    against its base); the two folders may then be the same, and the rows are named 'NEW vs OLD'.
+    against its base); the two folders may then be the same, the rows are named 'NEW vs OLD', and only the
+    pairs both were scored on are compared (the others are counted in `left_out`).
     """
     old = _by_key(ResultStore(baseline_dir).records()[0], models[0] if models else None, baseline_dir)
     new = _by_key(ResultStore(candidate_dir).records()[0], models[1] if models else None, candidate_dir)
     if not old:
         raise HarnessError(f"baseline {baseline_dir} holds no results")
-    rows = []
+    rows, left_out = [], 0
     for (model, task, pair), record in sorted(old.items()):
         partner = new.get((models[1], task, pair) if models else (model, task, pair))
+        if models and partner is None:  # two models side by side: compare what both were scored on
+            left_out += 1
+            continue
         name = f"{models[1]} vs {models[0]}" if models else model
         names = [record["task"]["main_score"]] if metrics == "main" else sorted(record["metrics"])
         rows += [_row(name, record, partner, metric) for metric in names if metric in record["metrics"]]
@@ -149,4 +154,4 @@ def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, met
         table.loc[tested, "p_holm"] = stats.holm(table.loc[tested, "p"].astype(float).tolist())
     table["status"] = [_status(row, tolerance) for _, row in table.iterrows()]
     table = table.sort_values(KEY, kind="stable").reset_index(drop=True)
-    return Comparison(table, tolerance, fail_on_significant)
+    return Comparison(table, tolerance, fail_on_significant, left_out)

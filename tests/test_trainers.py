@@ -263,12 +263,13 @@ def test_an_align_map_student_from_before_the_average_is_not_reused_as_an_averag
     from harness.core.errors import HarnessError
     from trainers.save import finished
 
-    folder = tmp_path / "student"
-    folder.mkdir()
-    (folder / "modules.json").write_text("[]")
     config = config_for(tmp_path)
     stored = {key: value for key, value in config.to_dict().items() if key != "aligned_share"}
-    (folder / "training_summary.json").write_text(json.dumps({"config": stored, "trainer": "align-map"}))
+    for trainer in ("align-map", "distill"):
+        folder = tmp_path / trainer
+        folder.mkdir()
+        (folder / "modules.json").write_text("[]")
+        (folder / "training_summary.json").write_text(json.dumps({"config": stored, "trainer": trainer}))
     with pytest.raises(HarnessError, match="aligned_share 1.0 -> 0.5"):
-        finished(folder, config, {"trainer": "align-map"}, legacy={"aligned_share": 1.0})
-    assert finished(folder, config, {"trainer": "align-map"})  # without the legacy value: not compared
+        finished(tmp_path / "align-map", config, {"trainer": "align-map"})  # compared at its value before it existed
+    assert finished(tmp_path / "distill", config, {"trainer": "distill"})  # a setting distill does not read

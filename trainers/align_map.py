@@ -69,12 +69,12 @@ class AlignMapTrainer:
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data),
-                                                legacy={"aligned_share": 1.0}):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
         started = time.perf_counter()
         own = OwnEmbeddings(student, config.student_name)
-        base_weights = {key: tensor.detach().clone() for key, tensor in student.state_dict().items()}
+        base_weights = {key: tensor.detach().clone() for key, tensor in student.state_dict().items()} \
+            if config.aligned_share < 1.0 else {}  # a copy of the base only when it is averaged in
         aligned = distil(own, student, data, replace(config, head="none"), desc=f"{self.name}: align")
         model = aligned.model
         average_with(model, base_weights, config.aligned_share)

@@ -19,7 +19,7 @@ from trainers.distributed import pick_device
 from trainers.head import attach_head
 from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
-from trainers.save import ALIGN_ONLY, finished, origin, save_student
+from trainers.save import finished, origin, save_student
 from trainers.teacher_cache import TeacherCache
 
 
@@ -103,7 +103,7 @@ class DistillTrainer:
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data), unused=ALIGN_ONLY):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
         started = time.perf_counter()
         done = distil(teacher, student, data, config, self.name)

@@ -20,7 +20,7 @@ from trainers.distill import summarise
 from trainers.distributed import pick_device
 from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
-from trainers.save import ALIGN_ONLY, finished, origin, save_student
+from trainers.save import finished, origin, save_student
 
 NEAR_DUPLICATE = 0.95  # a candidate this close to the gold translation is likely a paraphrase, not a negative
 
@@ -49,7 +49,7 @@ class RankingTrainer:
     def _train(self, teacher, student, data, config, negatives) -> Path:
 
         output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data), unused=ALIGN_ONLY):
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
         started = time.perf_counter()
         model = student.to(pick_device(config))

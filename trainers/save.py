@@ -7,25 +7,23 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.process import is_main_process
-from harness.core.training import INCIDENTAL
+from harness.core.training import INCIDENTAL, legacy_values, unused_by
 from harness.encoders.card import changed_settings, is_complete, save_summary_and_card
 
-# settings only align-map reads: other trainers' students are not told apart by them
-ALIGN_ONLY = frozenset({"aligned_share"})
 
-
-def finished(output: Path, config=None, origin: dict[str, Any] | None = None, *,
-             unused: frozenset[str] = frozenset(), legacy: dict[str, Any] | None = None) -> bool:
+def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
     """True when `output` holds a completed training (its summary is written last).
 
     With `config` (and `origin`: trainer, teacher, data fingerprint), a completed training made otherwise is an
-    error rather than a silent reuse. `unused`: settings this trainer ignores, never compared. `legacy`: the
-    value a setting had in effect before it existed, compared against when an older summary lacks it.
+    error rather than a silent reuse. Settings the trainer does not read are not compared; one it reads that
+    an older summary lacks is compared at the value it had before it existed (`harness.core.training`).
     """
     if not is_complete(output):
         return False
     if config is not None:
-        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL | unused, legacy)
+        trainer = (origin or {}).get("trainer", "")
+        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL | unused_by(trainer),
+                                   legacy_values(trainer))
         if changed:
             diff = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
             raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "

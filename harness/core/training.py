@@ -76,6 +76,20 @@ INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "m
                         "overwrite", "device", "cache_dir", "student_name"})
 
 
+# settings only some trainers read: {setting: (the trainers that read it, its value before it existed)}
+TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0)}
+
+
+def unused_by(trainer: str) -> frozenset[str]:
+    """The settings `trainer` does not read: its students are not told apart by them."""
+    return frozenset(key for key, (readers, _) in TRAINER_ONLY.items() if trainer not in readers)
+
+
+def legacy_values(trainer: str) -> dict[str, Any]:
+    """What the settings `trainer` reads were in effect before they existed (older summaries lack them)."""
+    return {key: before for key, (readers, before) in TRAINER_ONLY.items() if trainer in readers}
+
+
 class Trainer(Protocol):
     """A plug-in trainer: (teacher encoder, student SentenceTransformer, parallel data, config) -> model folder."""
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core.training import legacy_values, unused_by
+
 MINING_DIRECTIONS = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]  # fwd = xx->en
 LONG_COLUMNS = ["model", "family", "task", "pair", "metric", "value", "higher_is_better", "main"]
 
@@ -144,9 +146,6 @@ TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "lr", "freeze_la
                      "aligned_share", "tasks"]
 
 
-ONLY_FOR = {"aligned_share": ("align-map",)}
-
-
 def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     """How each student was made, from the run configuration stored in its records (one row per student)."""
     rows = {}
@@ -156,11 +155,11 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
             continue
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", "")}
-        defaults = {"freeze_layers": 0, "balanced": True}  # runs stored before these settings existed
-        if settings["trainer"] == "align-map":
-            defaults["aligned_share"] = 1.0  # before the weight average existed
+        # runs stored before these settings existed
+        defaults = {"freeze_layers": 0, "balanced": True, **legacy_values(settings["trainer"])}
+        unused = unused_by(settings["trainer"])
         for key in TRAINING_SETTINGS[1:]:
-            if key in ONLY_FOR and settings["trainer"] not in ONLY_FOR[key]:
+            if key in unused:
                 settings[key] = ""  # a setting this trainer does not read
                 continue
             value = run.get(key, defaults.get(key, ""))

@@ -17,7 +17,7 @@ def brute_force(q, c, k):
     return np.take_along_axis(sims, ids, axis=1), ids
 
 
-@pytest.mark.parametrize("backend", ["faiss", "numpy"])
+@pytest.mark.parametrize("backend", ["faiss", "numpy", "torch"])
 def test_flat_search_matches_brute_force(vectors, backend):
     q, c = vectors
     scores, ids = search(q, c, 5, SearchConfig(backend=backend))
@@ -84,3 +84,28 @@ def test_both_ways_takes_read_only_cache_arrays_without_warnings(vectors, recwar
     (_, fwd_ids), _ = search_both_ways(src, tgt, 2)
     assert fwd_ids.shape == (300, 2)
     assert not [w for w in recwarn if "not writable" in str(w.message)]
+
+
+def test_the_torch_path_both_ways_in_small_blocks_matches_brute_force(vectors):
+    """The GPU path (torch blocks and a running column top-k), run on the CPU with blocks smaller than the data."""
+    from harness.search.knn import _torch_search_both_ways
+
+    src, tgt = (normalise(v) for v in vectors)
+    (fwd_scores, fwd_ids), (bwd_scores, bwd_ids) = _torch_search_both_ways(src, tgt, 4, 3, "cpu", rows=64)
+    ref_fwd_scores, ref_fwd_ids = brute_force(src, tgt, 4)
+    ref_bwd_scores, ref_bwd_ids = brute_force(tgt, src, 3)
+    np.testing.assert_allclose(fwd_scores, ref_fwd_scores, atol=1e-5)
+    np.testing.assert_allclose(bwd_scores, ref_bwd_scores, atol=1e-5)
+    assert (fwd_ids == ref_fwd_ids).mean() > 0.999 and (bwd_ids == ref_bwd_ids).mean() > 0.999
+
+
+def test_auto_search_takes_the_torch_gpu_only_when_faiss_has_none(monkeypatch):
+    import harness.search.knn as knn
+
+    monkeypatch.setattr(knn, "torch_gpu", lambda: "cuda")
+    monkeypatch.setattr(knn, "gpu_available", lambda: False)
+    assert knn.torch_device(SearchConfig()) == "cuda"
+    assert knn.torch_device(SearchConfig(use_gpu=False)) is None
+    assert knn.torch_device(SearchConfig(index="ivf")) is None  # approximate indexes stay with FAISS
+    monkeypatch.setattr(knn, "gpu_available", lambda: True)
+    assert knn.torch_device(SearchConfig()) is None  # FAISS's own GPU comes first

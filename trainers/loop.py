@@ -5,6 +5,7 @@ progress bar with loss, seeds, CUDA/bf16 and torchrun (DDP, gloo on CPU) support
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -107,6 +108,19 @@ def _load_checkpoint(path: Path, model, optimizer, scheduler) -> int:
     return int(json.loads((path / STATE).read_text())["step"])
 
 
+def autocast_plan(device, precision: str) -> tuple[str, bool]:
+    """(autocast device type, whether bf16 autocast is on) for a model on `device` at `precision`.
+
+    'auto' is bf16 on a GPU that supports it and fp32 elsewhere; 'bf16' asks for it on any device (the CPU
+    too, which is slow but lets the GPU path be checked without a GPU); 'fp32' never autocasts."""
+    import torch
+
+    device_type = "cuda" if device.type == "cuda" else "cpu"
+    if precision == "auto":
+        return device_type, device_type == "cuda" and torch.cuda.is_bf16_supported()
+    return device_type, precision == "bf16"
+
+
 def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: TrainConfig, workdir: Path,
                dev_fn: Callable | None = None, desc: str = "train") -> LoopResult:
     """Run `epochs` over `batches`; `loss_fn(model, items)` returns the loss of one (local) batch.
@@ -122,6 +136,8 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(_param_groups(model, config), weight_decay=config.weight_decay)
     total = len(batches) * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total, config.warmup))
     ckpt_dir = workdir / "checkpoints"
     latest = _latest_checkpoint(ckpt_dir)
@@ -129,7 +145,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     train_model = model
     if world > 1:
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-    use_bf16 = next(model.parameters()).is_cuda and torch.cuda.is_bf16_supported()
+    device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
@@ -137,10 +153,13 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     for epoch in range(start // len(batches), config.epochs):
         model.train()
         for items in batches.epoch(epoch, start=step - epoch * len(batches)):
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            if step >= total:
+                break
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=use_bf16):
                 loss = loss_fn(train_model, items[rank::world])
-            if not torch.isfinite(loss):
-                raise HarnessError(f"{desc}: loss became {loss.item()} at step {step}; lower --lr")
+            value = loss.item()  # the one host sync of a step
+            if not math.isfinite(value):
+                raise HarnessError(f"{desc}: loss became {value} at step {step}; lower --lr")
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -148,8 +167,8 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
             optimizer.zero_grad(set_to_none=True)
             step += 1
             result.samples += len(items)
-            ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-            result.losses.append(round(loss.item(), 6))
+            ema = value if ema is None else 0.95 * ema + 0.05 * value
+            result.losses.append(round(value, 6))
             bar.update(1)
             bar.set_postfix(loss=f"{ema:.4g}")
             if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:

@@ -45,9 +45,35 @@ def save_student(model, output: Path, summary: dict[str, Any]) -> Path:
     if is_main_process():
         output.mkdir(parents=True, exist_ok=True)
         model.save(str(output), safe_serialization=True)
+        dtype = summary.get("config", {}).get("save_dtype", "float32")
+        if dtype != "float32":
+            cast_weights(output, dtype)
         save_summary_and_card(output, summary)
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
     return output
+
+
+def cast_weights(folder: Path, dtype: str) -> None:
+    """Store every floating-point weight of a saved model folder as `dtype` (float16 halves it on disk).
+
+    The configs keep float32, so the model loads as float32 again, as the fp16-stored base does; checkpoints
+    and other files beside the model's own are left alone."""
+    import os
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from harness.encoders.specs import model_files
+
+    wanted = getattr(torch, dtype)
+    for path in model_files(folder):
+        if path.suffix != ".safetensors":
+            continue
+        tensors = {k: v.to(wanted) if v.is_floating_point() else v for k, v in load_file(path).items()}
+        tmp = path.with_name(path.name + ".tmp")
+        save_file(tensors, str(tmp), metadata={"format": "pt"})
+        os.chmod(tmp, path.stat().st_mode)
+        os.replace(tmp, path)

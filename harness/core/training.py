@@ -13,6 +13,8 @@ from harness.core.paths import TEACHER_CACHE_DIR
 from harness.core.settings import check_fields, setting
 
 HEADS = ("auto", "none", "linear", "lstsq", "orthogonal")
+PRECISIONS = ("auto", "fp32", "bf16")
+SAVE_DTYPES = ("float32", "float16")
 
 
 @dataclass
@@ -24,6 +26,9 @@ class TrainSettings:
                                     kind="int", minimum=1, nullable="all")
     dev_pairs: int = setting(200, "pairs per language held out for the dev callback", minimum=0)
     epochs: int = setting(1, "passes over the training pairs", minimum=1)
+    max_steps: int | None = setting(None, "stop after this many optimiser steps, the learning-rate schedule "
+                                          "shortened to match (all: every step of every epoch)",
+                                    kind="int", minimum=1, nullable="all")
     batch_size: int = setting(32, "training pairs per step", minimum=1)
     lr: float = setting(2e-5, "learning rate of the transformer", minimum=0.0, exclusive_minimum=True)
     head: str = setting("auto", "projection head: auto = closed-form least squares (none for --student "
@@ -47,6 +52,10 @@ class TrainSettings:
     aligned_share: float = setting(0.5, "align-map: share of the aligned weights in the student, the rest the "
                                         "base's (1: the aligned model; 0.5: halfway back to the base)",
                                    minimum=0.0, exclusive_minimum=True, maximum=1.0)
+    precision: str = setting("auto", "arithmetic of the training steps: auto = bf16 autocast on a GPU that has "
+                                     "it, else fp32", choices=PRECISIONS)
+    save_dtype: str = setting("float32", "weights of the saved student (float16 halves the folder; it loads as "
+                                         "float32)", choices=SAVE_DTYPES)
     seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
     eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)

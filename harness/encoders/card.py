@@ -70,10 +70,15 @@ def model_card(summary: dict[str, Any]) -> str:
 
 
 def trained_on(folder: Path) -> str:
-    """Where a student was trained, from its summary: the device and, on CPU, the core count."""
+    """Where a student was trained, from its summary: the device and, on CPU, the core count; on a GPU, its name
+    (e.g. 'cuda:0, NVIDIA H100 80GB HBM3')."""
     summary = read_summary(folder)
     device = str(summary.get("device", "?"))
-    return f"{device}, {summary['cpu_count']} cores" if device == "cpu" and "cpu_count" in summary else device
+    if device == "cpu" and "cpu_count" in summary:
+        return f"{device}, {summary['cpu_count']} cores"
+    if device.startswith("cuda") and summary.get("gpu"):
+        return f"{device}, {summary['gpu']}"
+    return device
 
 
 ORIGIN = ("trainer", "teacher", "data_fingerprint")  # how a student was made, beside its settings

@@ -1,4 +1,7 @@
-"""k-nearest-neighbour search by inner product: FAISS (GPU when present, flat/IVF/HNSW) or numpy.
+"""k-nearest-neighbour search by inner product: FAISS (GPU when present, flat/IVF/HNSW), torch or numpy.
+
+Exact search runs on a GPU either through a GPU build of FAISS or, when FAISS has no GPU (the PyPI
+`faiss-cpu` wheel) but torch has one, through torch: blocks of the similarity matrix and `torch.topk`.
 
 Inputs are L2-normalised first (harness.core.vectors), so inner product is cosine similarity. `search_both_ways` answers
 both directions of an exact search from a single similarity product (what mining needs).
@@ -23,7 +26,7 @@ class SearchConfig:
     """
 
     index: str = "flat"
-    backend: str = "auto"  # auto | faiss | numpy
+    backend: str = "auto"  # auto | faiss | torch | numpy (auto: FAISS on its GPU, else torch on a GPU, else CPU)
     nprobe: int = 16
     nlist: int | None = None  # IVF lists; None: about 4 * sqrt(n) for ivf, sqrt(n) for ivfpq
     train_per_list: int = 64  # IVF k-means sample size per list (faiss warns below 39)
@@ -31,7 +34,7 @@ class SearchConfig:
     refine_factor: int = 8  # ivfpq: candidates per wanted neighbour that are re-ranked exactly
     hnsw_m: int = 32
     ef_search: int = 128
-    use_gpu: bool | None = None  # None: use a GPU when faiss has one
+    use_gpu: bool | None = None  # None: use a GPU when faiss or torch has one
 
 
 DEFAULT_SEARCH = SearchConfig()
@@ -96,8 +99,30 @@ def build_index(corpus: np.ndarray, config: SearchConfig):
 
 
 def gpu_available() -> bool:
+    """True when FAISS has a GPU (its GPU build on a GPU machine)."""
     faiss = _faiss()
     return bool(faiss and hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0)
+
+
+def torch_gpu() -> str | None:
+    """'cuda' when torch sees a GPU, else None (torch is imported only to ask)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return None
+    return "cuda" if torch.cuda.is_available() else None
+
+
+def torch_device(config: SearchConfig) -> str | None:
+    """The torch device an exact search runs on, or None when FAISS or numpy does it."""
+    if config.index != "flat" or config.backend in ("faiss", "numpy"):
+        return None
+    if config.backend == "torch":
+        return "cpu" if config.use_gpu is False else (torch_gpu() or "cpu")
+    wants_gpu = config.use_gpu is not False
+    if wants_gpu and not gpu_available():  # FAISS on its GPU comes first; torch's GPU next
+        return torch_gpu()
+    return None
 
 
 def search(queries: np.ndarray, corpus: np.ndarray, k: int,
@@ -105,6 +130,9 @@ def search(queries: np.ndarray, corpus: np.ndarray, k: int,
     """Top-k (scores, ids) of each query among the corpus, best first, by cosine similarity."""
     queries, corpus = unit_rows(queries), unit_rows(corpus)
     k = min(k, len(corpus))
+    device = torch_device(config)
+    if device is not None:
+        return _torch_search_both_ways(queries, corpus, k, 0, device)[0]
     use_numpy = config.backend == "numpy" or (config.backend == "auto" and _faiss() is None)
     if use_numpy:
         if config.index != "flat":
@@ -122,11 +150,41 @@ def search_both_ways(src: np.ndarray, tgt: np.ndarray, k: int, config: SearchCon
     and by columns, which halves the dominant cost of two separate searches. Approximate indexes and
     GPUs go through FAISS, one search per direction.
     """
+    device = torch_device(config)
+    if device is not None:
+        return _torch_search_both_ways(unit_rows(src), unit_rows(tgt), min(k, len(tgt)), min(k, len(src)), device)
     use_gpu = config.use_gpu if config.use_gpu is not None else gpu_available()
     if config.index != "flat" or use_gpu or config.backend == "faiss":
         return search(src, tgt, k, config), search(tgt, src, k, config)
     src, tgt = unit_rows(src), unit_rows(tgt)
     return _one_product_search(src, tgt, min(k, len(tgt)), min(k, len(src)))
+
+
+def _torch_search_both_ways(src: np.ndarray, tgt: np.ndarray, k_fwd: int, k_bwd: int, device: str,
+                            rows: int = 4096):
+    """Exact top-k both ways with torch on `device` (a GPU): each block of the similarity matrix is read by
+    rows (the forward neighbours) and by columns (merged into a running top-k of every target).
+    k_bwd = 0 skips the backward direction."""
+    import torch
+
+    targets = _readonly_tensor(tgt).to(device)
+    fwd_scores = np.empty((len(src), k_fwd), dtype=np.float32)
+    fwd_ids = np.empty((len(src), k_fwd), dtype=np.int64)
+    col_scores = torch.full((len(tgt), k_bwd), -torch.inf, device=device)
+    col_ids = torch.zeros((len(tgt), k_bwd), dtype=torch.int64, device=device)
+    for start in range(0, len(src), rows):
+        queries = _readonly_tensor(src[start:start + rows]).to(device)
+        sims = queries @ targets.T
+        values, ids = torch.topk(sims, k_fwd, dim=1)
+        fwd_scores[start:start + len(queries)] = values.cpu().numpy()
+        fwd_ids[start:start + len(queries)] = ids.cpu().numpy()
+        if k_bwd:
+            block_ids = torch.arange(start, start + len(queries), device=device).expand(len(tgt), -1)
+            merged, at = torch.topk(torch.cat([col_scores, sims.T], dim=1), k_bwd, dim=1)
+            col_ids = torch.gather(torch.cat([col_ids, block_ids], dim=1), 1, at)
+            col_scores = merged
+    backward = (col_scores.cpu().numpy(), col_ids.cpu().numpy())
+    return (fwd_scores, fwd_ids), backward
 
 
 def _readonly_tensor(x: np.ndarray):

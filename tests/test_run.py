@@ -214,3 +214,36 @@ def test_a_student_made_from_another_teacher_is_not_reused(run_toml, data_env, t
     assert main(["run", "--config", str(run_toml), "--no-progress", "--compat-tasks", ""]) == 0
     assert main(["run", "--config", str(run_toml), "--teacher", "hash:16", "--no-progress", "--compat-tasks", ""]) == 2
     assert "holds a student trained with other settings (teacher 'hash:32' -> 'hash:16')" in capsys.readouterr().err
+
+
+def test_the_paper_scale_config_runs_as_a_dry_run(tmp_path, tiny_bert, monkeypatch, capsys):
+    """configs/paper-scale.toml, the GPU entry point, end to end on the CPU with --dry-run: two steps, STS17."""
+    import shutil
+    from pathlib import Path
+
+    from safetensors.numpy import load_file
+
+    from tests.fixtures import make_data_root
+
+    config = Path(__file__).resolve().parent.parent / "configs" / "paper-scale.toml"
+    paper = build(RunConfig, config_file=config)
+    root = make_data_root(tmp_path / "data")
+    for lang in paper.langs:  # every language gets the German pairs: what the text says does not matter here
+        if lang not in ("de", "fr"):
+            shutil.copy(root / "parallel" / "big" / "en-de.tsv.gz", root / "parallel" / "big" / f"en-{lang}.tsv.gz")
+    monkeypatch.setenv("HARNESS_DATA", str(root))
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(config), "--dry-run", "--teacher", "hash:32", "--student", str(tiny_bert),
+                 "--no-progress"]) == 0
+    dry = build(RunConfig, {"dry_run": True}, config)
+    assert (dry.max_steps, dry.max_pairs, dry.tasks, dry.results_dir) == (2, 32, ["sts17"], "results/dry-run/runs")
+    assert (dry.epochs, dry.save_dtype, dry.langs) == (paper.epochs, "float16", paper.langs)  # the rest is the file's
+    (student,) = (tmp_path / "models" / "dry-run").iterdir()
+    assert student.name.endswith("-14-languages-7100e8-paper-scale")
+    summary = json.loads((student / "training_summary.json").read_text())
+    assert summary["steps"] == 2 and summary["n_pairs"] == 14 * 32 and summary["langs"] == sorted(paper.langs)
+    assert {str(t.dtype) for t in load_file(str(student / "model.safetensors")).values()} == {"float16"}
+    records = sorted(p.relative_to(tmp_path / "results" / "dry-run" / "runs")
+                     for p in (tmp_path / "results" / "dry-run" / "runs").glob("*/*/*.json"))
+    assert {r.parts[1] for r in records} == {"sts17"} and len({r.parts[0] for r in records}) == 3  # teacher, base, it
+    assert "report: results/dry-run/leaderboard.html" in capsys.readouterr().out

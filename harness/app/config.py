@@ -97,6 +97,13 @@ QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "compat_tasks"
          "head_fit_pairs": 400,
          "results_dir": "results/quick/runs", "leaderboard_dir": "results/quick", "models_dir": "models/quick"}
 
+# `--dry-run`: the same run in miniature, to prove a config end to end before it runs for real (on a GPU, say):
+# two training steps on a few pairs per language, one small task, no peers. Unlike `quick` it overrides the
+# config file; flags still win.
+DRY_RUN = {"max_pairs": 32, "dev_pairs": 8, "max_steps": 2, "head_fit_pairs": 64, "checkpoint_every": 0,
+           "tasks": ["sts17"], "eval_langs": ["es"], "compat_tasks": [], "baselines": [],
+           "results_dir": "results/dry-run/runs", "leaderboard_dir": "results/dry-run", "models_dir": "models/dry-run"}
+
 
 @dataclass
 class RunConfig(TrainSettings):
@@ -126,6 +133,9 @@ class RunConfig(TrainSettings):
     models_dir: str = setting(MODELS_DIR, "where trained students are saved")
     quick: bool = setting(False, "a first try in a few minutes: 200 pairs per language, STS + Tatoeba, no "
                                  "baselines (explicit settings still win)")
+    dry_run: bool = setting(False, "the same run in miniature: 2 training steps on 32 pairs per language, STS17 "
+                                   "in Spanish only, no peers, under results/dry-run (overrides --config; flags "
+                                   "still win)")
     overwrite: bool = setting(False, "retrain the students and recompute every stored result")
     intervals: bool = setting(True, "bootstrap 95% intervals for every evidenced metric")
     device: str | None = _device()
@@ -177,6 +187,19 @@ def build(cls: type, flags: dict[str, Any] | None = None, config_file: str | Pat
     layers = []
     if config_file is not None:
         layers.append((str(config_file), read_toml(config_file)))
+    if cls is RunConfig and _asks_for_dry_run([*layers, (COMMAND_LINE, flags or {})]):
+        layers.append(("the dry-run preset", DRY_RUN))
     layers.append((COMMAND_LINE, flags or {}))
     presets = {"quick": QUICK} if cls is RunConfig else None
     return cls(**resolve_settings(cls, layers, presets))
+
+
+def _asks_for_dry_run(layers: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Whether the last layer that sets `dry_run` turns it on (checked and typed like any setting)."""
+    from harness.core.settings import coerce, specs
+
+    wanted = False
+    for source, values in layers:
+        if "dry_run" in values:
+            wanted = coerce("dry_run", specs(RunConfig)["dry_run"], values["dry_run"], source)
+    return wanted

@@ -82,9 +82,21 @@ def plan_eval(config: EvalConfig, supplied: set[str] | frozenset[str] = frozense
     return EvalPlan(config, tasks, models, ledger)
 
 
+MAX_NAMED_LANGS = 12  # beyond this, a name gives the number of languages and a digest of the list
+
+
+def languages_label(langs: list[str]) -> str:
+    """'de-fr' for a few languages; '14-languages-<digest>' for many, so the name stays readable and distinct."""
+    if len(langs) <= MAX_NAMED_LANGS:
+        return "-".join(langs)
+    import hashlib
+
+    return f"{len(langs)}-languages-{hashlib.sha256(','.join(langs).encode()).hexdigest()[:6]}"
+
+
 def student_name(trainer: str, student: str, langs: list[str], tag: str = "", seed: int = 0) -> str:
     """The name a run gives a student: trainer, base, languages, tag, and the seed when it is not 0."""
-    name = f"{trainer}-{Path(student).name}-{'-'.join(langs)}" + (f"-{tag}" if tag else "")
+    name = f"{trainer}-{Path(student).name}-{languages_label(langs)}" + (f"-{tag}" if tag else "")
     return safe_name(name + (f"-seed{seed}" if seed else ""))
 
 

@@ -96,7 +96,7 @@ def _write_xquad(path: Path, lang: str, n: int) -> None:
                     encoding="utf-8")
 
 
-def make_tiny_bert(folder: Path, hidden: int = 32, seed: int = 0) -> Path:
+def make_tiny_bert(folder: Path, hidden: int = 32, seed: int = 0, dropout: float = 0.1) -> Path:
     """A randomly initialised 2-layer BERT sentence-transformers folder with a vocabulary covering
     the fixture sentences. Built from a config: no download, a few hundred kilobytes."""
     import torch
@@ -114,7 +114,8 @@ def make_tiny_bert(folder: Path, hidden: int = 32, seed: int = 0) -> Path:
     BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True).save_pretrained(raw)
     torch.manual_seed(seed)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=2 * hidden, max_position_embeddings=64)
+                        intermediate_size=2 * hidden, max_position_embeddings=64,
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     BertModel(config).save_pretrained(raw)
     transformer = Transformer(str(raw), max_seq_length=32)
     model = SentenceTransformer(modules=[transformer, Pooling(hidden, "mean")], device="cpu")

@@ -51,7 +51,7 @@ def tiny(tmp_path_factory):
 
     root = make_data_root(tmp_path_factory.mktemp("data"))
     data = load_parallel(root, ["de", "fr"], max_pairs=24, dev_pairs=8)
-    return make_tiny_bert(tmp_path_factory.mktemp("bert")), data, tmp_path_factory.mktemp("runs")
+    return make_tiny_bert(tmp_path_factory.mktemp("bert"), dropout=0.0), data, tmp_path_factory.mktemp("runs")
 
 
 def train_once(name: str, tiny, device: str, precision: str) -> tuple[dict, np.ndarray]:

@@ -119,5 +119,9 @@ def test_the_students_table_keeps_learning_rates_as_written():
     record["run"] = {"langs": ["de", "fr"], "max_pairs": 1000, "epochs": 1, "lr": 2e-5, "max_seq_length": 64,
                      "tasks": ["sts", "mining"], "freeze_layers": 0, "balanced": True}
     row = training_table([record]).loc["s"]
-    assert (row["trainer"], row["langs"], row["max_pairs"], row["lr"]) == ("distill", "de,fr", 1000, "2e-05")
+    assert (row["trainer"], row["langs"], row["max_pairs"], row["lr"]) == ("distill", "de,fr", "1000", "2e-05")
     assert " 2e-05 |" in to_markdown(training_table([record]))  # not rounded to 0.0 by the Markdown writer
+    assert row["max_steps"] == "all"  # a run from before max_steps existed ran every step
+    record["run"].update(max_pairs=None, max_steps=3300)
+    row = training_table([record]).loc["s"]
+    assert (row["max_pairs"], row["max_steps"]) == ("all", "3300")  # None is shown as its setting's word

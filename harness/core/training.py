@@ -89,6 +89,21 @@ INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "m
 TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0)}
 
 
+def setting_text(name: str, value: Any) -> str:
+    """A training setting as tables print it: lists joined, floats short (2e-05), and None as the word the
+    setting's declaration gives it (max_pairs and max_steps: 'all')."""
+    from harness.core.settings import specs
+
+    if value is None:
+        spec = specs(TrainSettings).get(name)
+        return spec.nullable if spec is not None and spec.nullable else ""
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def unused_by(trainer: str) -> frozenset[str]:
     """The settings `trainer` does not read: its students are not told apart by them."""
     return frozenset(key for key, (readers, _) in TRAINER_ONLY.items() if trainer not in readers)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.training import setting_text
 from harness.results import stats
 from harness.results.explorer import explorer_data
 from harness.results.overview import (
@@ -215,14 +216,14 @@ def _difference_table(rows, against: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-SETTINGS_SHOWN = ["trainer", "teacher", "base", "langs", "max_pairs", "epochs", "batch_size", "lr", "head",
-                  "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on"]
+SETTINGS_SHOWN = ["trainer", "teacher", "base", "langs", "max_pairs", "epochs", "max_steps", "batch_size", "lr",
+                  "head", "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on"]
 
 
 def _student_panel(report: Report, name: str) -> str:
     group = report.groups[name]
     settings = {**group.run, **group.meta}
-    rows = "".join(f"<tr><th>{_esc(key)}</th><td class='name'>{_esc(_shown(settings.get(key)))}</td></tr>"
+    rows = "".join(f"<tr><th>{_esc(key)}</th><td class='name'>{_esc(setting_text(key, settings.get(key)))}</td></tr>"
                    for key in SETTINGS_SHOWN if key in settings)
     links = ", ".join(f'<a href="run_configs/{_esc(member)}.json">{_esc(member)}</a>'
                       for member in sorted(group.members))
@@ -241,14 +242,6 @@ def _student_panel(report: Report, name: str) -> str:
                   _difference_table(differences(group, other), label)]
     parts.append("</div>")
     return "".join(parts)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
 
 
 def _students_section(report: Report) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.core.training import legacy_values, unused_by
+from harness.core.training import legacy_values, setting_text, unused_by
 
 MINING_DIRECTIONS = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]  # fwd = xx->en
 LONG_COLUMNS = ["model", "family", "task", "pair", "metric", "value", "higher_is_better", "main"]
@@ -142,8 +142,8 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown.set_index(["model", "task", "pair", "metric"])[columns]
 
 
-TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "lr", "freeze_layers", "balanced", "max_seq_length",
-                     "aligned_share", "tasks"]
+TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "max_steps", "lr", "freeze_layers", "balanced",
+                     "max_seq_length", "aligned_share", "tasks"]
 
 
 def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -156,17 +156,12 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", "")}
         # runs stored before these settings existed
-        defaults = {"freeze_layers": 0, "balanced": True, **legacy_values(settings["trainer"])}
+        defaults = {"freeze_layers": 0, "balanced": True, "max_steps": None, **legacy_values(settings["trainer"])}
         unused = unused_by(settings["trainer"])
         for key in TRAINING_SETTINGS[1:]:
             if key in unused:
                 settings[key] = ""  # a setting this trainer does not read
                 continue
-            value = run.get(key, defaults.get(key, ""))
-            if isinstance(value, list):
-                value = ",".join(value)
-            elif isinstance(value, float):
-                value = f"{value:g}"  # learning rates: 2e-05, not a rounded 0.0
-            settings[key] = value
+            settings[key] = setting_text(key, run.get(key, defaults.get(key, "")))  # lr 2e-05, max_pairs all
         rows[model["name"]] = settings
     return pd.DataFrame.from_dict(rows, orient="index").sort_index()

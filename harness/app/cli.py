@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", default=None, help="TOML file with run settings (keys as the flags, underscores)")
         add_settings(p, RunConfig)
     _add_results_commands(sub)
+    _add_data_commands(sub)
     ls = sub.add_parser("ls", help="list tasks, trainers, models or languages")
     ls.add_argument("what", choices=["tasks", "trainers", "models", "languages"])
     return parser
@@ -101,6 +102,70 @@ def _add_results_commands(sub) -> None:
     ex.add_argument("--format", choices=["mteb"], default="mteb")
     ex.add_argument("--results-dir", default=RUNS_DIR)
     ex.add_argument("--out", default="results/mteb")
+
+
+def _add_data_commands(sub) -> None:
+    data = sub.add_parser("data", help="the evaluation sets: list them, fetch them from their pinned sources, "
+                                       "verify a data root", description="Every evaluation set with its source (a "
+                                       "public repository at a pinned commit), licence and the sha256 of every "
+                                       "file as this project measured it.")
+    verbs = data.add_subparsers(dest="verb", required=True)
+    verbs.add_parser("list", help="each set: family, languages, size, licence, source and its state here")
+    fetch = verbs.add_parser("fetch", help="download sets from their pinned sources, checked against the manifest",
+                             description="Download evaluation sets, resumably; each file is verified (sha256) "
+                                         "before it is put in place, atomically. Exit 2 on any failure, naming it.")
+    fetch.add_argument("sets", nargs="*", metavar="SET", help="set names (`harness data list`), or --all")
+    fetch.add_argument("--all", action="store_true", help="every set")
+    fetch.add_argument("--langs", default=None, help="only the files these languages need (English always)")
+    fetch.add_argument("--to", default=None, help="the data root to fill (default: the data root in use, see "
+                                                   "`harness data list`)")
+    fetch.add_argument("--mirror", default=None, metavar="URL",
+                       help="fetch from URL/OWNER/REPO/COMMIT/PATH instead of https://raw.githubusercontent.com")
+    fetch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    verify = verbs.add_parser("verify", help="recompute every file's sha256; exit 1 if any is missing or changed")
+    verify.add_argument("root", nargs="?", default=None, metavar="DIR", help="a data root (default: the one in use)")
+    verify.add_argument("--sets", default=None, help="only these sets, comma-separated")
+    verify.add_argument("--langs", default=None, help="only the files these languages need (English always)")
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from harness.core.languages import parse_langs
+    from harness.core.paths import data_root
+    from harness.data import fetch as data_fetch
+    from harness.data.manifest import load, pick
+
+    sets = load()
+    langs = parse_langs(args.langs) if getattr(args, "langs", None) else None
+    if args.verb == "list":
+        root = data_root()
+        print(f"data root: {root}\n")
+        rows = [[d.name, d.source.task, d.source.family, len(d.languages), len(d.files), f"{d.bytes / 1e6:.1f} MB",
+                 d.source.licence, data_fetch.state(d, root)] for d in sets.values()]
+        from tabulate import tabulate
+
+        print(tabulate(rows, headers=["set", "task", "family", "languages", "files", "size", "licence", "state"]))
+        print("\nsources, each at the commit the files were measured at:")
+        for d in sets.values():
+            print(f"  {d.name:18} https://github.com/{d.source.repo}/tree/{d.source.commit}/{d.source.folder_in_repo}")
+        print("\nparallel/ (training pairs) is not fetched: give your own with --parallel (README, 'Training').")
+        return 0
+    if args.verb == "fetch":
+        if not args.sets and not args.all:
+            raise HarnessError("data fetch: name the sets (`harness data list`) or give --all")
+        chosen = list(sets.values()) if args.all else pick(sets, args.sets)
+        root = Path(args.to).expanduser() if args.to else data_root()
+        report = data_fetch.fetch(chosen, root, langs=langs, mirror=args.mirror, progress=args.progress)
+        print(f"{root}: {len(report.fetched)} file(s) fetched, {len(report.present)} already present and verified"
+              + (f", {len(report.replaced)} changed file(s) fetched again" if report.replaced else ""))
+        return 0
+    root = Path(args.root).expanduser() if args.root else data_root()
+    chosen = pick(sets, split_list(args.sets)) if args.sets else list(sets.values())
+    checked, problems = data_fetch.verify(chosen, root, langs)
+    for problem in problems:
+        print(f"{problem.what}: {root / problem.path}")
+    print(f"{root}: {checked} file(s) checked, {len(problems)} missing or changed"
+          + ("" if problems else ": every file is the one this project measured"))
+    return 1 if problems else 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -230,7 +295,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
-            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls}
+            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls, "data": cmd_data}
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

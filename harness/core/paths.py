@@ -34,23 +34,39 @@ def shared_root() -> Path:
 
 
 def data_root() -> Path:
-    """The data root: env HARNESS_DATA, else ../shared/data beside the project root."""
+    """The data root, the first of: env HARNESS_DATA (which must exist); ../shared/data beside the source
+    checkout the harness runs from, when there is one; the user's data folder (platformdirs), where
+    `python -m harness data fetch` puts the evaluation sets by default."""
     raw = os.environ.get(DATA_ENV)
-    root = Path(raw).expanduser() if raw else shared_root() / "data"
-    if not root.is_dir():
-        how = f"{DATA_ENV}={raw!r}" if raw else f"default {root} (set {DATA_ENV} to override)"
-        raise HarnessError(
-            f"data root not found: {how}; point {DATA_ENV} at the folder holding parallel/ and eval/"
-        )
-    return root
+    if raw:
+        root = Path(raw).expanduser()
+        if not root.is_dir():
+            raise HarnessError(f"data root not found: {DATA_ENV}={raw!r}; point {DATA_ENV} at the folder holding "
+                               f"parallel/ and eval/, or unset it to use {user_data_root()}")
+        return root
+    beside = _SOURCE_ROOT.parent / "shared" / "data"
+    if (_SOURCE_ROOT / "pyproject.toml").is_file() and beside.is_dir():
+        return beside
+    return user_data_root()
+
+
+def user_data_root() -> Path:
+    """The user's data folder for this harness, e.g. ~/.local/share/distill-harness/data on Linux."""
+    import platformdirs
+
+    return platformdirs.user_data_path("distill-harness") / "data"
 
 
 def dataset_folder(root: Path, *parts: str) -> Path:
-    """A dataset's folder under the data root; an error names the root and the folder that is missing."""
+    """A dataset's folder under the data root; an error names the root, the missing folder and how to get it."""
     folder = root.joinpath(*parts)
     if not folder.is_dir():
-        raise HarnessError(f"data root {root} has no {'/'.join(parts)}/ folder; "
-                           f"is {DATA_ENV} pointing at the right place?")
+        if parts[0] == "eval":
+            how = f"`python -m harness data fetch {parts[-1]}` downloads it"
+        else:
+            how = "give training pairs with --parallel FILE, FOLDER or hf:NAME"
+        raise HarnessError(f"data root {root} has no {'/'.join(parts)}/ folder: {how} "
+                           f"(or point {DATA_ENV} at a data root that has it)")
     return folder
 
 

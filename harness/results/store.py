@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.atomic import write_text_atomic
 from harness.core.paths import RUNS_DIR
 from harness.results.schema import RecordError, upgrade
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-FILE_MODE = 0o644
 
 
 def safe_name(name: str, max_length: int = 80) -> str:
@@ -35,28 +33,6 @@ def safe_name(name: str, max_length: int = 80) -> str:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temp file beside `path`, fsync, then rename over it: readers never see half a file."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text via a temp file, fsync and rename (then fsync the folder)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, FILE_MODE)  # mkstemp makes files private (0600); results are for everyone to read
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 @dataclass(frozen=True)

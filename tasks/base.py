@@ -39,6 +39,10 @@ class Task(ABC):
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         """Encode and score one language pair."""
 
+    @abstractmethod
+    def sentences(self, pair: LangPair) -> list[str]:
+        """Every text this pair's evaluation encodes (the leak filter keeps them out of training)."""
+
     def data(self, pair: LangPair) -> Any:
         """`load_pair`, read once per task instance; the files it read give the pair's fingerprint."""
         cache = self.__dict__.setdefault("_data_cache", {})

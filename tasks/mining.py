@@ -122,6 +122,10 @@ class BitextMiningTask(Task):
 
     search_config = SearchConfig()
 
+    def sentences(self, pair: LangPair) -> list[str]:
+        src_texts, tgt_texts = self.data(pair)
+        return [*src_texts, *tgt_texts]
+
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         src_texts, tgt_texts = self.data(pair)
         src = unit_rows(encode_side(encoder, src_texts, "queries", batch_size=batch_size))

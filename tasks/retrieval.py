@@ -42,6 +42,10 @@ class RetrievalTask(Task):
 
     search_config = SearchConfig()
 
+    def sentences(self, pair: LangPair) -> list[str]:
+        data = self.data(pair)
+        return [*data.queries, *data.candidates]
+
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         data = self.data(pair)
         queries = encode_side(encoder, data.queries, "queries", batch_size=batch_size)

@@ -32,6 +32,9 @@ def sts_metrics(predicted: np.ndarray, gold: np.ndarray) -> dict[str, Metric]:
 class STSTask(Task):
     """Base for STS tasks: subclasses return the scored pairs for a language pair."""
 
+    def sentences(self, pair: LangPair) -> list[str]:
+        return [text for item in self.data(pair) for text in (item.s1, item.s2)]
+
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         items = self.data(pair)
         first = encoder.encode([item.s1 for item in items], batch_size=batch_size)

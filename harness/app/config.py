@@ -50,6 +50,12 @@ def _trust_remote_code() -> Any:
     return setting(False, "allow model code from the model folder or hub")
 
 
+def _parallel() -> Any:
+    return setting([], "training pairs, comma-separated: FILE[@LANG] or FOLDER (TSV, TSV.gz, JSONL), "
+                       "hf:NAME[:SUBSET][@REVISION] (a Hugging Face dataset), data-root (the data root's parallel/); "
+                       "none: the data root's parallel/ (README, 'Training')", kind="list")
+
+
 def _progress() -> Any:
     return setting(True, "show progress bars", flag="--no-progress")
 
@@ -114,6 +120,7 @@ class RunConfig(TrainSettings):
     student: str = setting(DEFAULT_STUDENT, "the model students start from, or 'teacher' for a copy of the teacher")
     langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
     trainers: list[str] = setting(["align-map"], "trainers, comma-separated (`harness ls trainers`)")
+    parallel: list[str] = _parallel()
     tasks: list[str] = setting(DEFAULT_TASKS, TASKS_HELP)
     baselines: list[str] = setting(["use-multilingual"], "peers scored beside the students ('' for none)")
     compat_tasks: list[str] = setting(["tatoeba", "xquad-r"], "teacher compatibility: tasks on which each student's "
@@ -168,6 +175,7 @@ class TrainCommand(TrainSettings):
     student: str = setting(DEFAULT_STUDENT, "the model the student starts from, or 'teacher' for a copy of it")
     langs: list[str] = setting(DEFAULT_LANGS, "training languages", item=parse_langs)
     trainer: str = setting("align-map", "the trainer (`harness ls trainers`)")
+    parallel: list[str] = _parallel()
     output: str | None = setting(None, "model folder (default models/<trainer>-<student>-<langs>)", kind="str",
                                  nullable="auto")
     evaluate: bool = setting(True, "score the trained student", flag="--no-eval")

@@ -12,11 +12,12 @@ from typing import Any
 from harness.app.config import EvalConfig, RunConfig, TrainCommand
 from harness.core.data import FileLedger, reading_once
 from harness.core.errors import HarnessError
-from harness.core.parallel import ParallelData
+from harness.core.parallel import ParallelData, leak_key
 from harness.core.paths import MODELS_DIR, data_root
 from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 from harness.core.task import Task
 from harness.core.training import TrainSettings
+from harness.data.sources import training_data
 from harness.encoders.specs import ModelSpec, resolve
 from harness.results.store import safe_name
 
@@ -112,6 +113,15 @@ class StudentPlan:
     settings: dict[str, Any]  # the shared training settings, with this student's seed
 
 
+def leak_report(data: ParallelData) -> str:
+    """One line on what the leak filter dropped, per source."""
+    if not data.dropped:
+        return "leak filter: no training pair is an evaluation sentence of the run"
+    per_source = ", ".join(f"{name} {s['dropped_as_evaluation']}" for name, s in data.sources.items()
+                           if s["dropped_as_evaluation"])
+    return f"leak filter: dropped {data.dropped} pairs that meet the run's evaluation sentences ({per_source})"
+
+
 @dataclass
 class RunPlan:
     """What `run` will do: the students to train, then the evaluation of teacher, base, students, peers."""
@@ -127,7 +137,7 @@ class RunPlan:
         """A short report of what was checked (the `validate` command prints it)."""
         tasks = self.evaluation.tasks
         data = {id(s.data): s.data for s in self.students}.values()
-        training = ", ".join(f"{d.n_pairs} pairs in {len(d.train)} datasets" for d in data)
+        training = ", ".join(f"{d.n_pairs} pairs in {len(d.train)} datasets; {leak_report(d)}" for d in data)
         return [f"tasks: {', '.join(t.metadata.name for t in tasks)} ({self.evaluation.n_pairs} language pairs, "
                 f"data read and valid)",
                 f"training data: {training}" if self.students else "training: none",
@@ -135,9 +145,13 @@ class RunPlan:
                 f"models: {', '.join(f'{s.spec} ({s.kind})' for s in (self.teacher, self.base))}", "ok"]
 
 
+def evaluation_keys(tasks: list[Task], langs: list[str]) -> frozenset[str]:
+    """The leak keys of every sentence the run evaluates on: training pairs that meet one are dropped."""
+    return frozenset(leak_key(text) for task in tasks for pair in task.pairs(langs) for text in task.sentences(pair))
+
+
 def plan_run(config: RunConfig) -> RunPlan:
     """Check a run before any model loads: trainers, tasks and their data, training data per seed, models."""
-    from harness.core.parallel import load_parallel
 
     for name in config.trainers:
         TRAINERS.get(name)
@@ -158,8 +172,9 @@ def plan_run(config: RunConfig) -> RunPlan:
                                    f"compatibility searches an index, so it takes mining and retrieval tasks")
         for task in [*tasks, *compat_tasks]:
             task.validate(config.evaluation_langs)
-        data = {seed: load_parallel(data_root(), config.langs, max_pairs=config.max_pairs,
-                                    dev_pairs=config.dev_pairs, seed=seed)
+        exclude = evaluation_keys([*tasks, *compat_tasks], config.evaluation_langs) if config.trainers else frozenset()
+        data = {seed: training_data(config.parallel, config.langs, data_root(), max_pairs=config.max_pairs,
+                                    dev_pairs=config.dev_pairs, seed=seed, exclude=exclude)
                 for seed in (config.seeds if config.trainers else [])}
     students = []
     for trainer in config.trainers:
@@ -178,15 +193,15 @@ def plan_run(config: RunConfig) -> RunPlan:
 
 def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     """Check a `train` command: its trainer, training data and (when it scores the student) its tasks."""
-    from harness.core.parallel import load_parallel
 
     TRAINERS.get(command.trainer)
     with reading_once() as ledger:
-        data = load_parallel(data_root(), command.langs, max_pairs=command.max_pairs, dev_pairs=command.dev_pairs,
-                             seed=command.seed)
         tasks = resolve_tasks(command.eval_tasks) if command.evaluate else []
         for task in tasks:
             task.validate(command.langs)
+        data = training_data(command.parallel, command.langs, data_root(), max_pairs=command.max_pairs,
+                             dev_pairs=command.dev_pairs, seed=command.seed,
+                             exclude=evaluation_keys(tasks, command.langs))
     name = student_name(command.trainer, command.student, command.langs, seed=command.seed)
     output = Path(command.output) if command.output else Path(MODELS_DIR) / name
     settings = {name: getattr(command, name) for name in TRAIN_FIELDS}

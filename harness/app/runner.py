@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.app.config import EvalConfig, RunConfig, TrainCommand
-from harness.app.plan import EvalPlan, StudentPlan, plan_eval, plan_run, plan_train, with_models
+from harness.app.plan import EvalPlan, StudentPlan, leak_report, plan_eval, plan_run, plan_train, with_models
 from harness.core.encoder import CachedEncoder
 from harness.core.paths import RUN_CONFIGS_DIR
 from harness.core.plugins import TRAINERS
@@ -169,7 +169,7 @@ def train_student(student: StudentPlan, teacher_spec: str, base_spec: str, *, de
         if warning:
             log(warning)
     log(f"training {student.trainer}: {student.data.n_pairs} pairs in {len(student.data.train)} datasets "
-        f"-> {student.output}")
+        f"-> {student.output}; {leak_report(student.data)}")
     return trainer.train(teacher, model, student.data, config)
 
 

@@ -161,6 +161,31 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     return [(f[0], f[1]) for _, f in read_tsv(path, 2)]
 
 
+def read_jsonl_pairs(path: str | Path) -> list[tuple[str, str]]:
+    """Parallel pairs as JSON lines: {"english": ..., "non_english": ...} (sentence-transformers' parallel
+    sentences) or a two-item array [english, translation]; blank lines are skipped, as in TSV files."""
+    pairs = []
+    for number, text in iter_lines(path):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise DataError(path, f"invalid JSON: {err.msg}", number) from None
+        if isinstance(row, dict) and {"english", "non_english"} <= row.keys():
+            pair = (row["english"], row["non_english"])
+        elif isinstance(row, list) and len(row) == 2:
+            pair = (row[0], row[1])
+        else:
+            raise DataError(path, 'expected {"english": ..., "non_english": ...} or [english, translation]', number)
+        if not all(isinstance(side, str) and side.strip() for side in pair):
+            raise DataError(path, "a side is empty or not a string", number)
+        pairs.append(pair)
+    if not pairs:
+        raise DataError(path, "empty dataset: no rows")
+    return pairs
+
+
 @dataclass(frozen=True)
 class ScoredPair:
     """One STS item: two sentences and a gold similarity score."""

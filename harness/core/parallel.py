@@ -1,10 +1,12 @@
-"""Parallel training data: one dataset per (source, language) file `parallel/<source>/en-<lang>.tsv.gz`,
-with dev pairs held out per language and a cap per language split evenly over its sources."""
+"""Parallel training data: one dataset per source (a file `parallel/<source>/en-<lang>.tsv.gz` of the data root,
+a user's file, a hub dataset), with dev pairs held out per language and a cap per language split evenly over
+its sources. Pairs that meet the run's evaluation sentences are dropped first (the leak filter)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,11 +17,21 @@ from harness.core.paths import dataset_folder
 
 @dataclass
 class ParallelDataset:
-    """The pairs (english, translation) of one source file, e.g. 'newstest/en-de'."""
+    """The pairs (english, translation) of one source, e.g. 'newstest/en-de'."""
 
     name: str
     lang: str
     pairs: list[tuple[str, str]]
+
+
+@dataclass
+class SourcePairs:
+    """A source's pairs as read, before the leak filter, the dev hold-out and the cap."""
+
+    name: str
+    lang: str
+    pairs: list[tuple[str, str]]
+    revision: str | None = None  # a hub dataset's commit, a local dataset's content hash
 
 
 @dataclass
@@ -29,65 +41,102 @@ class ParallelData:
     train: list[ParallelDataset]
     dev: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     fingerprint: str = ""  # of the files the pairs came from (with the settings, it identifies the sample)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> pairs read, dropped, revision
 
     @property
     def n_pairs(self) -> int:
         return sum(len(d.pairs) for d in self.train)
 
+    @property
+    def dropped(self) -> int:
+        """Pairs the leak filter dropped, over all sources."""
+        return sum(s["dropped_as_evaluation"] for s in self.sources.values())
+
     def describe(self) -> dict[str, int]:
         return {d.name: len(d.pairs) for d in self.train}
+
+
+def leak_key(text: str) -> str:
+    """A sentence as the leak filter compares it: case-folded, whitespace collapsed (as ../shared/data was
+    cleaned)."""
+    return " ".join(text.casefold().split())
 
 
 def source_files(root: Path, lang: str) -> list[Path]:
     return sorted((root / "parallel").glob(f"*/en-{lang}.tsv.gz"))
 
 
-def load_parallel(root: Path, langs: list[str], *, max_pairs: int | None = None, dev_pairs: int = 200,
-                  seed: int = 0, sources: list[str] | None = None) -> ParallelData:
-    """Read every source for each language, hold out `dev_pairs` per language, cap the rest.
-
-    `max_pairs` caps each language's training pairs, split evenly over its sources (a source smaller
-    than its share gives the rest to the others), so that balanced batching still sees every domain.
-    """
-    with recording_reads() as used:
-        data = _load(root, langs, max_pairs, dev_pairs, seed, sources)
-    data.fingerprint = fingerprint(used)
-    return data
-
-
-def _load(root: Path, langs: list[str], max_pairs: int | None, dev_pairs: int, seed: int,
-          sources: list[str] | None) -> ParallelData:
-    train: list[ParallelDataset] = []
-    dev: dict[str, list[tuple[str, str]]] = {}
+def root_sources(root: Path, langs: list[str], sources: list[str] | None = None) -> list[SourcePairs]:
+    """The data root's parallel/ files of `langs`, one source per file."""
+    read = []
     for lang in langs:
         dataset_folder(root, "parallel")
         files = [f for f in source_files(root, lang) if sources is None or f.parent.name in sources]
         if not files:
-            raise HarnessError(f"no parallel data for '{lang}' under {root / 'parallel'} (expected */en-{lang}.tsv.gz)")
+            raise HarnessError(f"no parallel data for '{lang}' under {root / 'parallel'} (expected "
+                               f"*/en-{lang}.tsv.gz); give other training pairs with --parallel")
+        read += [SourcePairs(f"{path.parent.name}/en-{lang}", lang, read_pairs(path)) for path in files]
+    return read
+
+
+def load_parallel(root: Path, langs: list[str], *, max_pairs: int | None = None, dev_pairs: int = 200,
+                  seed: int = 0, sources: list[str] | None = None,
+                  exclude: frozenset[str] = frozenset()) -> ParallelData:
+    """Read every source of the data root for each language, then `assemble` them."""
+    with recording_reads() as used:
+        read = root_sources(root, langs, sources)
+    return assemble(read, langs, used, max_pairs=max_pairs, dev_pairs=dev_pairs, seed=seed, exclude=exclude)
+
+
+def assemble(read: list[SourcePairs], langs: list[str], used: dict[Path, str], *, max_pairs: int | None = None,
+             dev_pairs: int = 200, seed: int = 0, exclude: frozenset[str] = frozenset()) -> ParallelData:
+    """Drop the pairs that meet `exclude` (leak keys of the run's evaluation sentences), hold out `dev_pairs`
+    per language and cap the rest at `max_pairs` per language, split evenly over its sources so that balanced
+    batching still sees every domain. `used` ({file: digest} of what was read) gives the fingerprint."""
+    train: list[ParallelDataset] = []
+    dev: dict[str, list[tuple[str, str]]] = {}
+    report: dict[str, dict[str, Any]] = {}
+    dropped_keys = []
+    for lang in langs:
+        mine = [source for source in read if source.lang == lang]
+        if not mine:
+            raise HarnessError(f"no training pairs for '{lang}' in the sources given")
         rng = np.random.default_rng([seed, len(lang), *lang.encode()])
         per_source = []
-        for path in files:
-            pairs = read_pairs(path)
-            per_source.append([pairs[i] for i in rng.permutation(len(pairs))])
-        # dev pairs come round-robin from every source so the dev set spans the domains, and never
-        # more than a fifth of the language's pairs
-        wanted = min(dev_pairs, sum(len(p) for p in per_source) // 5)
-        dev[lang] = []
-        cursor = [0] * len(per_source)
-        while len(dev[lang]) < wanted and any(c < len(p) - 1 for c, p in zip(cursor, per_source)):
-            for i, pairs in enumerate(per_source):
-                if len(dev[lang]) < wanted and cursor[i] < len(pairs) - 1:
-                    dev[lang].append(pairs[cursor[i]])
-                    cursor[i] += 1
+        for source in mine:
+            kept = [p for p in source.pairs if leak_key(p[0]) not in exclude and leak_key(p[1]) not in exclude]
+            dropped = len(source.pairs) - len(kept)
+            if dropped:
+                dropped_keys.append(f"{source.name}:{dropped}")
+            report[source.name] = {"read": len(source.pairs), "dropped_as_evaluation": dropped,
+                                   **({"revision": source.revision} if source.revision else {})}
+            per_source.append([kept[i] for i in rng.permutation(len(kept))])
+        dev[lang], cursor = _hold_out(per_source, dev_pairs)
         held_out = set(dev[lang])  # a dev pair repeated in another source must not leak into training
         remaining = [[p for p in pairs[c:] if p not in held_out] for c, pairs in zip(cursor, per_source)]
         caps = _split_cap(max_pairs, [len(r) for r in remaining])
-        for path, pairs, cap in zip(files, remaining, caps):
+        for source, pairs, cap in zip(mine, remaining, caps):
             if cap < 1:
-                raise HarnessError(f"{path}: no training pairs left after holding out {len(dev[lang])} dev pairs "
-                                   f"and capping {lang} at {max_pairs}; raise --max-pairs")
-            train.append(ParallelDataset(f"{path.parent.name}/en-{lang}", lang, pairs[:cap]))
-    return ParallelData(train, dev)
+                raise HarnessError(f"{source.name}: no training pairs left after holding out {len(dev[lang])} dev "
+                                   f"pairs and capping {lang} at {max_pairs}; raise --max-pairs")
+            train.append(ParallelDataset(source.name, lang, pairs[:cap]))
+    if dropped_keys:  # the same files, filtered against other evaluation sets, are another sample
+        used = {**used, Path("leak-filter") / "dropped": ",".join(dropped_keys)}
+    return ParallelData(train, dev, fingerprint(used), report)
+
+
+def _hold_out(per_source: list[list[tuple[str, str]]], dev_pairs: int) -> tuple[list[tuple[str, str]], list[int]]:
+    """Dev pairs round-robin from every source, so the dev set spans the domains, and never more than a fifth
+    of the language's pairs; each source keeps at least one pair. Also how many each source gave."""
+    wanted = min(dev_pairs, sum(len(p) for p in per_source) // 5)
+    dev: list[tuple[str, str]] = []
+    cursor = [0] * len(per_source)
+    while len(dev) < wanted and any(c < len(p) - 1 for c, p in zip(cursor, per_source)):
+        for i, pairs in enumerate(per_source):
+            if len(dev) < wanted and cursor[i] < len(pairs) - 1:
+                dev.append(pairs[cursor[i]])
+                cursor[i] += 1
+    return dev, cursor
 
 
 def _split_cap(total: int | None, sizes: list[int]) -> list[int]:

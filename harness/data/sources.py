@@ -1,0 +1,159 @@
+"""Training pairs from anywhere (`--parallel SPEC`, repeatable, or `parallel = [...]` in TOML):
+
+- nothing given: the data root's parallel/ folder, one dataset per `<source>/en-<lang>.tsv.gz` (the offline
+  default);
+- `FILE[@LANG]`: a TSV (`english<TAB>translation`), TSV.gz, JSONL or JSONL.gz file; the language is read from a
+  name like `en-de.tsv.gz` or `talks.de-en.jsonl`, or given after `@`;
+- `FOLDER[@LANG]`: every such file under the folder, each its own dataset;
+- `hf:NAME[:SUBSET][@REVISION]`: a Hugging Face dataset through the `datasets` library, e.g.
+  `hf:sentence-transformers/parallel-sentences-talks:en-de` (columns `english` and `non_english`, or the first
+  two text columns); the language comes from the subset (`en-de`), its commit goes into the training summary
+  and, with a hash of its pairs, into the student's reuse key. NAME may be a local folder of parquet files
+  (`NAME/SUBSET/*.parquet`), which is how it is tested offline;
+- `data-root`: the data root's parallel/ folder beside the others.
+
+Every source is its own dataset for the balanced batches, and every pair whose English or foreign side is an
+evaluation sentence of the run is dropped (the leak filter; `harness.core.parallel.assemble`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from harness.core.data import fingerprint, read_jsonl_pairs, read_pairs, recording_reads
+from harness.core.errors import HarnessError
+from harness.core.languages import normalise
+from harness.core.parallel import ParallelData, SourcePairs, assemble, root_sources
+
+DATA_ROOT = "data-root"
+SUFFIXES = (".tsv", ".tsv.gz", ".jsonl", ".jsonl.gz")
+_PAIR_IN_NAME = re.compile(r"(?:^|[._-])(?:en-([a-z]{2,3}(?:_[a-z]{4})?)|([a-z]{2,3}(?:_[a-z]{4})?)-en)(?:[._-]|$)")
+
+
+def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: int | None, dev_pairs: int,
+                  seed: int, exclude: frozenset[str] = frozenset()) -> ParallelData:
+    """Read every source `specs` names (none: the data root's parallel/), keep the run's languages, drop the
+    pairs that meet `exclude`, hold out dev pairs and cap: the data a student trains on."""
+    with recording_reads() as used:
+        read: list[SourcePairs] = []
+        for spec in specs or [DATA_ROOT]:
+            if spec == DATA_ROOT:
+                read += root_sources(root, langs)
+            elif spec.startswith("hf:"):
+                source = hub_source(spec)
+                used[Path("hf") / source.name] = f"{source.revision}:{pairs_digest(source.pairs)}"
+                read.append(source)
+            else:
+                read += file_sources(spec)
+    read = [source for source in read if source.lang in langs]
+    missing = [lang for lang in langs if not any(s.lang == lang for s in read)]
+    if missing:
+        raise HarnessError(f"no training pairs for {', '.join(missing)} in {', '.join(specs or [DATA_ROOT])}; "
+                           f"the sources give {', '.join(sorted({s.lang for s in read})) or 'none of the run'}")
+    return assemble(read, langs, used, max_pairs=max_pairs, dev_pairs=dev_pairs, seed=seed, exclude=exclude)
+
+
+def pairs_digest(pairs: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256()
+    for english, other in pairs:
+        digest.update(f"{english}\t{other}\n".encode())
+    return digest.hexdigest()
+
+
+def language_of(name: str) -> str | None:
+    """'en-de.tsv.gz', 'talks.de-en.jsonl', 'en-de' -> 'de'; None when the name does not say."""
+    found = _PAIR_IN_NAME.search(name.lower())
+    return normalise(found.group(1) or found.group(2)) if found else None
+
+
+def file_sources(spec: str) -> list[SourcePairs]:
+    """The sources of a FILE[@LANG] or FOLDER[@LANG] spec, one per file."""
+    path_text, at, lang_text = spec.rpartition("@")
+    if not at or "/" in lang_text:
+        path_text, lang_text = spec, ""
+    path = Path(path_text).expanduser()
+    if not path.exists():
+        raise HarnessError(f"--parallel {spec}: no such file or folder")
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)) if path.is_dir() \
+        else [path]
+    if not files:
+        raise HarnessError(f"--parallel {spec}: no {', '.join(SUFFIXES)} files in the folder")
+    sources = []
+    for file in files:
+        if not file.name.endswith(SUFFIXES):
+            raise HarnessError(f"{file}: not a parallel file; expected one of {', '.join(SUFFIXES)}")
+        lang = normalise(lang_text) if lang_text else language_of(file.name)
+        if lang is None:
+            raise HarnessError(f"{file}: its name does not say the language (name it like en-de.tsv.gz, or give "
+                               f"--parallel {path_text}@LANG)")
+        reader = read_jsonl_pairs if ".jsonl" in file.name else read_pairs
+        name = file.relative_to(path).as_posix() if path.is_dir() else file.name
+        sources.append(SourcePairs(name, lang, reader(file)))
+    return sources
+
+
+def hub_source(spec: str) -> SourcePairs:
+    """A Hugging Face dataset (or a local folder of parquet files of the same shape) as one source."""
+    body, _, revision = spec[len("hf:"):].partition("@")
+    name, _, subset = body.partition(":")
+    lang = language_of(subset) if subset else None
+    if lang is None:
+        raise HarnessError(f"--parallel {spec}: name the language pair as the subset, e.g. hf:{name}:en-de")
+    dataset, resolved = _load_hub_dataset(spec, name, subset, revision or None)
+    columns = _text_columns(spec, dataset)
+    pairs = [(str(a), str(b)) for a, b in zip(dataset[columns[0]], dataset[columns[1]])]
+    bad = next((i for i, (a, b) in enumerate(pairs) if not a.strip() or not b.strip()), None)
+    if bad is not None:
+        raise HarnessError(f"{spec}: row {bad + 1} has an empty side")
+    if not pairs:
+        raise HarnessError(f"{spec}: empty dataset: no rows")
+    return SourcePairs(f"hf:{name}:{subset}", lang, pairs, resolved)
+
+
+def _load_hub_dataset(spec: str, name: str, subset: str, revision: str | None):
+    """(the train split, the revision it was read at): a commit for the hub, a content hash for a folder."""
+    try:
+        import datasets
+    except ImportError:
+        raise HarnessError(f"--parallel {spec}: needs the `datasets` library (python -m pip install datasets)") \
+            from None
+    folder = Path(name).expanduser()
+    try:
+        if folder.is_dir():
+            files = sorted(str(p) for p in (folder / subset).glob("*.parquet")) or \
+                sorted(str(p) for p in folder.glob(f"{subset}*.parquet"))
+            if not files:
+                raise HarnessError(f"--parallel {spec}: no parquet files under {folder / subset}")
+            hashed = {Path(f): hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files}
+            loaded = datasets.load_dataset("parquet", data_files=files, split="train")
+            return loaded, f"local:{fingerprint(hashed)}"
+        loaded = datasets.load_dataset(name, subset, split="train", revision=revision)
+    except HarnessError:
+        raise
+    except Exception as err:  # the datasets library raises many kinds; the user needs the first line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise HarnessError(f"--parallel {spec}: cannot load the dataset: {first}") from None
+    return loaded, revision or _hub_commit(name, revision) or "unknown"
+
+
+def _hub_commit(name: str, revision: str | None) -> str | None:
+    """The commit a hub dataset resolves to, when the hub answers (offline, from the cache: unknown)."""
+    try:
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(name, revision=revision, timeout=10).sha
+    except Exception:  # offline or unknown: the pairs' own hash still keys the student
+        return None
+
+
+def _text_columns(spec: str, dataset) -> tuple[str, str]:
+    names = list(dataset.column_names)
+    if {"english", "non_english"} <= set(names):
+        return "english", "non_english"
+    text = [c for c in names if getattr(dataset.features[c], "dtype", "") in ("string", "large_string")]
+    if len(text) < 2:
+        raise HarnessError(f"--parallel {spec}: expected columns english and non_english (or two text columns); "
+                           f"it has {', '.join(names)}")
+    return text[0], text[1]

@@ -247,3 +247,20 @@ def test_the_paper_scale_config_runs_as_a_dry_run(tmp_path, tiny_bert, monkeypat
                      for p in (tmp_path / "results" / "dry-run" / "runs").glob("*/*/*.json"))
     assert {r.parts[1] for r in records} == {"sts17"} and len({r.parts[0] for r in records}) == 3  # teacher, base, it
     assert "report: results/dry-run/leaderboard.html" in capsys.readouterr().out
+
+
+def test_a_teacher_of_another_dimension_runs_to_the_end(tmp_path, tiny_bert, data_env, monkeypatch, capsys):
+    """A 48-d teacher and a 32-d base (as all-mpnet-base-v2 and e5-small): the student gets a head to 48 and is
+    checked against the teacher's index; the base cannot be, and is skipped with one line, not a traceback."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--teacher", "hash:48", "--student", str(tiny_bert), "--langs", "de", "--trainers", "align-map",
+                 "--tasks", "tatoeba", "--compat-tasks", "tatoeba", "--baselines", "", "--max-pairs", "40",
+                 "--dev-pairs", "8", "--batch-size", "8", "--head-fit-pairs", "40",
+                 "--results-dir", str(tmp_path / "runs"), "--leaderboard-dir", str(tmp_path / "lb"),
+                 "--models-dir", str(tmp_path / "models"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    skipped = [line for line in err.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 1 and "32-dimensional" in skipped[0] and "48-dimensional" in skipped[0]
+    compat = sorted(p.name for p in (tmp_path / "runs").iterdir() if "_hash_48-" in p.name)
+    assert len(compat) == 1 and compat[0].startswith("align-map-")  # the student's, not the base's
+    assert (tmp_path / "lb" / "leaderboard.html").is_file()

@@ -63,8 +63,9 @@ def test_bad_flags_have_the_same_message_shape(capsys, data_env, args, message):
 def test_an_empty_data_root_names_the_root_and_the_missing_dataset(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HARNESS_DATA", str(tmp_path))
     assert main(["eval", "--model", "hash", "--tasks", "sts", "--results-dir", str(tmp_path / "r")]) == 2
-    assert one_error_line(capsys) == f"error: data root {tmp_path} has no eval/stsb-multi-mt/ folder; " \
-                                     f"is HARNESS_DATA pointing at the right place?"
+    assert one_error_line(capsys) == f"error: data root {tmp_path} has no eval/stsb-multi-mt/ folder: " \
+                                     f"`python -m harness data fetch stsb-multi-mt` downloads it (or point " \
+                                     f"HARNESS_DATA at a data root that has it)"
 
 
 def test_an_explicit_setting_wins_over_the_quick_preset(tmp_path):

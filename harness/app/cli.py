@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_commands(sub)
     ls = sub.add_parser("ls", help="list tasks, trainers, models or languages")
     ls.add_argument("what", choices=["tasks", "trainers", "models", "languages"])
+    ls.add_argument("--mteb", action="store_true", help="with tasks: the mteb tasks `--tasks mteb:NAME` can run "
+                                                         "(STS, BitextMining, Retrieval)")
     return parser
 
 
@@ -270,12 +272,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_ls(args: argparse.Namespace) -> int:
     from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 
-    if args.what == "tasks":
+    if args.what == "tasks" and args.mteb:
+        found = FILE_TASKS.get("mteb").catalogue()
+        for name, family, subsets in found:
+            print(f"mteb:{name:45} {family:10} {subsets:4} subset(s)")
+        print(f"\n{len(found)} mteb tasks; `--tasks mteb:NAME` scores one (data from the hub, or a local cache)")
+    elif args.what == "tasks":
         for name in TASKS:
             meta = TASKS.get(name).metadata
             print(f"{name:15} {meta.family:10} {meta.dataset:28} {meta.description}")
         print("\nfamilies: " + "; ".join(f"{f} = {', '.join(n)}" for f, n in FAMILY_DEFAULTS.items()))
-        print("your own files: " + "; ".join(FILE_TASKS.get(kind).usage for kind in FILE_TASKS))
+        print("your own files and mteb's tasks: " + "; ".join(FILE_TASKS.get(kind).usage for kind in FILE_TASKS))
     elif args.what == "trainers":
         for name in TRAINERS:
             doc = (TRAINERS.get(name).__doc__ or "").strip().splitlines()

@@ -31,6 +31,7 @@ class EvalReport:
     written: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # comparisons that cannot be made (vectors of two sizes)
     encoded: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -104,6 +105,12 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
             continue
         inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
                                          show_progress=config.progress)
+        if hasattr(inner, "dimensions") and len(set(inner.dimensions())) > 1:
+            query, candidate = inner.dimensions()
+            log(f"skipped {name}: {inner.query.name} gives {query}-dimensional vectors and {inner.candidate.name} "
+                f"{candidate}-dimensional ones, so its queries cannot search that index")
+            report.skipped.append(name)
+            continue
         # a two-sided encoder caches each side itself; any other gets the encode-once cache here
         encoder = inner if hasattr(inner, "encode_candidates") else CachedEncoder(inner)
         model_info = {**meta, "name": encoder.name, "revision": encoder.revision}
@@ -326,6 +333,7 @@ def _merge(report: EvalReport, more: EvalReport) -> None:
     report.written += more.written
     report.reused += more.reused
     report.failed += more.failed
+    report.skipped += more.skipped
     report.encoded.update(more.encoded)
 
 

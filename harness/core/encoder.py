@@ -111,6 +111,11 @@ class TwoSidedEncoder:
     def encode_candidates(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         return self.candidate.encode(texts, batch_size=batch_size)
 
+    def dimensions(self) -> tuple[int, int]:
+        """(query, candidate) vector sizes: a query can search the other side's index only when they agree."""
+        probe = ["dimension probe"]
+        return self.query.encode(probe).shape[1], self.candidate.encode(probe).shape[1]
+
 
 def encode_side(encoder: Encoder, texts: list[str], side: str, *, batch_size: int = 64) -> np.ndarray:
     """`texts` encoded as queries or as candidates: the same for a plain encoder, two models for a two-sided one."""

@@ -22,6 +22,7 @@ FILE_TASKS: Registry = Registry("file task", "distill_harness.file_tasks")
 FILE_TASKS.register("sts-file", "tasks.files:STSFile")
 FILE_TASKS.register("mining-file", "tasks.files:MiningFile")
 FILE_TASKS.register("retrieval-file", "tasks.files:RetrievalFile")
+FILE_TASKS.register("mteb", "tasks.from_mteb:MtebTask")  # `mteb:NAME`: any mteb STS, BitextMining or Retrieval task
 
 # what a family name (`--tasks sts`) stands for
 FAMILY_DEFAULTS: dict[str, list[str]] = {

@@ -87,3 +87,25 @@ def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])
     assert done.value.code == 0 and "usage: harness" in capsys.readouterr().out
+
+
+def test_no_parser_takes_an_abbreviated_option(capsys):
+    """A misspelled option is an error, never a prefix of a real one (`--max-pair 10` once started a real run)."""
+    import argparse
+
+    from harness.app.cli import build_parser
+
+    def parsers(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from parsers(child)
+
+    found = list(parsers(build_parser()))
+    assert len(found) >= 12 and all(not p.allow_abbrev for p in found)
+    for argv in (["run", "--max-pair", "10"], ["eval", "--mod", "hash"], ["run", "--lan", "de"],
+                 ["data", "fetch", "--mirr", "x", "tatoeba"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err

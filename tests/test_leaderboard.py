@@ -136,6 +136,12 @@ def test_baseline_can_be_a_git_ref(results, tmp_path, monkeypatch):
     monkeypatch.chdir(repo)
     assert main(["compare", "--baseline", "HEAD", "--candidate", str(results)]) == 0
     assert main(["compare", "--baseline", "no-such-ref", "--candidate", str(results)]) == 2
+    # a value that git would read as an option is a missing ref, and overwrites nothing (issue 22, item 3)
+    victim = repo / "results" / "runs" / "teacher-m" / "flores" / "fr-en.json"
+    before = victim.read_bytes()
+    assert main(["compare", f"--baseline=--output={victim.relative_to(repo)}", "--candidate", str(results)]) == 2
+    assert main(["compare", "--baseline", "HEAD --output=x", "--candidate", str(results)]) == 2
+    assert victim.read_bytes() == before and not (repo / "x").exists()
 
 
 def test_compare_two_models_pair_by_pair(results, capsys):

@@ -61,11 +61,10 @@ def cast_weights(folder: Path, dtype: str) -> None:
 
     The configs keep float32, so the model loads as float32 again, as the fp16-stored base does; checkpoints
     and other files beside the model's own are left alone."""
-    import os
-
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file, save
 
+    from harness.core.atomic import write_bytes_atomic
     from harness.encoders.specs import model_files
 
     wanted = getattr(torch, dtype)
@@ -73,7 +72,4 @@ def cast_weights(folder: Path, dtype: str) -> None:
         if path.suffix != ".safetensors":
             continue
         tensors = {k: v.to(wanted) if v.is_floating_point() else v for k, v in load_file(path).items()}
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(tmp), metadata={"format": "pt"})
-        os.chmod(tmp, path.stat().st_mode)
-        os.replace(tmp, path)
+        write_bytes_atomic(path, save(tensors, metadata={"format": "pt"}))

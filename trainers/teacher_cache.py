@@ -6,12 +6,12 @@ already saved.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import numpy as np
 
+from harness.core.atomic import write_bytes_atomic
 from harness.core.encoder import Encoder, text_key
 
 SHARD_ROWS = 4096
@@ -49,11 +49,8 @@ class TeacherCache:
         return np.stack([self._index[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
 
     def _save_shard(self, keys: list[bytes], vectors: np.ndarray) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            keys_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
-            np.savez(handle, keys=keys_array, vectors=vectors)
-            handle.flush()
-            os.fsync(handle.fileno())
+        buffer = io.BytesIO()
+        keys_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
+        np.savez(buffer, keys=keys_array, vectors=vectors)
         digest = hashlib.sha256(b"".join(keys)).hexdigest()[:16]
-        os.replace(tmp, self.folder / f"shard-{digest}.npz")
+        write_bytes_atomic(self.folder / f"shard-{digest}.npz", buffer.getvalue())

@@ -55,26 +55,31 @@ def _settings_of(args: argparse.Namespace, cls: type) -> dict:
     return {name: value for name, value in vars(args).items() if name in specs(cls)}
 
 
+def _command(parent, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand's parser; like every parser here it takes no abbreviations (--max-pair is not --max-pairs)."""
+    return parent.add_parser(name, allow_abbrev=False, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("eval", help="evaluate models on STS, bitext mining and retrieval",
+    p = _command(sub, "eval", help="evaluate models on STS, bitext mining and retrieval",
                        description="Evaluate one or more models; results go to --results-dir, one JSON per pair.")
     add_settings(p, EvalConfig)
-    p = sub.add_parser("train", help="train a multilingual student from a teacher on the parallel data",
+    p = _command(sub, "train", help="train a multilingual student from a teacher on the parallel data",
                        description="Train a student, save it as a sentence-transformers folder with a model card, "
                                    "then score it.")
     add_settings(p, TrainCommand)
     for command, text in (("run", "train students, evaluate teacher, base, students and peers, rebuild the "
                                   "leaderboard"),
                           ("validate", "check a run's settings, data, tasks and models without loading a model")):
-        p = sub.add_parser(command, help=text, description=f"{text[0].upper()}{text[1:]}. Flags override --config "
+        p = _command(sub, command, help=text, description=f"{text[0].upper()}{text[1:]}. Flags override --config "
                                                             "(a TOML file whose keys are the flags' names).")
         p.add_argument("--config", default=None, help="TOML file with run settings (keys as the flags, underscores)")
         add_settings(p, RunConfig)
     _add_results_commands(sub)
     _add_data_commands(sub)
-    ls = sub.add_parser("ls", help="list tasks, trainers, models or languages")
+    ls = _command(sub, "ls", help="list tasks, trainers, models or languages")
     ls.add_argument("what", choices=["tasks", "trainers", "models", "languages"])
     ls.add_argument("--mteb", action="store_true", help="with tasks: the mteb tasks `--tasks mteb:NAME` can run "
                                                          "(STS, BitextMining, Retrieval)")
@@ -82,10 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_results_commands(sub) -> None:
-    lb = sub.add_parser("leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
+    lb = _command(sub, "leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
     lb.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
     lb.add_argument("--out", default=RESULTS_DIR, help=f"folder for the leaderboard files (default: {RESULTS_DIR})")
-    cmp = sub.add_parser("compare", help="regression gate: exit 1 on a significant drop larger than the tolerance",
+    cmp = _command(sub, "compare", help="regression gate: exit 1 on a significant drop larger than the tolerance",
                          description="Exit codes: 0 pass; 1 a metric dropped by more than --tolerance and the drop "
                                      "is significant after Holm's correction (or is missing, or its record is "
                                      "inconsistent); 2 bad input.")
@@ -100,20 +105,20 @@ def _add_results_commands(sub) -> None:
                      help="print only the metrics whose status is not ok (default), or every metric")
     cmp.add_argument("--fail-on-significant", action="store_true",
                      help="also fail on a significant drop smaller than the tolerance")
-    ex = sub.add_parser("export", help="export stored results in another format")
+    ex = _command(sub, "export", help="export stored results in another format")
     ex.add_argument("--format", choices=["mteb"], default="mteb")
     ex.add_argument("--results-dir", default=RUNS_DIR)
     ex.add_argument("--out", default="results/mteb")
 
 
 def _add_data_commands(sub) -> None:
-    data = sub.add_parser("data", help="the evaluation sets: list them, fetch them from their pinned sources, "
+    data = _command(sub, "data", help="the evaluation sets: list them, fetch them from their pinned sources, "
                                        "verify a data root", description="Every evaluation set with its source (a "
                                        "public repository at a pinned commit), licence and the sha256 of every "
                                        "file as this project measured it.")
     verbs = data.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("list", help="each set: family, languages, size, licence, source and its state here")
-    fetch = verbs.add_parser("fetch", help="download sets from their pinned sources, checked against the manifest",
+    _command(verbs, "list", help="each set: family, languages, size, licence, source and its state here")
+    fetch = _command(verbs, "fetch", help="download sets from their pinned sources, checked against the manifest",
                              description="Download evaluation sets, resumably; each file is verified (sha256) "
                                          "before it is put in place, atomically. Exit 2 on any failure, naming it.")
     fetch.add_argument("sets", nargs="*", metavar="SET", help="set names (`harness data list`), or --all")
@@ -124,7 +129,7 @@ def _add_data_commands(sub) -> None:
     fetch.add_argument("--mirror", default=None, metavar="URL",
                        help="fetch from URL/OWNER/REPO/COMMIT/PATH instead of https://raw.githubusercontent.com")
     fetch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    verify = verbs.add_parser("verify", help="recompute every file's sha256; exit 1 if any is missing or changed")
+    verify = _command(verbs, "verify", help="recompute every file's sha256; exit 1 if any is missing or changed")
     verify.add_argument("root", nargs="?", default=None, metavar="DIR", help="a data root (default: the one in use)")
     verify.add_argument("--sets", default=None, help="only these sets, comma-separated")
     verify.add_argument("--langs", default=None, help="only the files these languages need (English always)")

@@ -63,9 +63,10 @@ def materialise_baseline(spec: str, results_subdir: str = RUNS_DIR
     path = Path(spec)
     if path.is_dir():
         return path, None
+    commit = _git_commit(spec, results_subdir)  # nothing the user typed reaches git as an option
     tmp = tempfile.TemporaryDirectory(prefix="harness-baseline-")
     try:
-        archive = subprocess.run(["git", "archive", "--format=tar", spec, results_subdir],
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, "--", results_subdir],
                                  capture_output=True, check=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError) as err:
         tmp.cleanup()
@@ -75,6 +76,22 @@ def materialise_baseline(spec: str, results_subdir: str = RUNS_DIR
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp.name, filter="data")
     return Path(tmp.name) / results_subdir, tmp
+
+
+def _git_commit(spec: str, results_subdir: str) -> str:
+    """The commit a git ref names, resolved with --end-of-options so that a value like '--output=FILE' is read
+    as a (missing) ref, never as an option of git."""
+    not_found = f"baseline '{spec}' is neither a folder nor a git ref with {results_subdir}"
+    if not spec or spec.startswith("-"):
+        raise HarnessError(not_found)
+    try:
+        resolved = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}"],
+                                  capture_output=True, text=True)
+    except FileNotFoundError:
+        raise HarnessError(f"{not_found} (git is not installed)") from None
+    if resolved.returncode != 0 or not resolved.stdout.strip():
+        raise HarnessError(not_found)
+    return resolved.stdout.strip()
 
 
 def _by_key(records: list[dict], model: str | None, where: Path) -> dict[tuple[str, str, str], dict]:

@@ -68,11 +68,12 @@ def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: 
                for task in plan.tasks for pair in task.pairs(plan.config.langs) if _applies(encoder, pair))
 
 
-def _refresh(store: ResultStore, record: dict[str, Any], model: dict[str, Any], run: dict[str, Any]) -> None:
-    """A reused record takes this run's description of the model (role, teacher, seed) and its settings: the
-    scores stay, the labels follow the run that reused them."""
-    if record["model"] != model or record.get("run") != run:
-        store.write({**record, "model": model, "run": run})
+def _refresh(store: ResultStore, record: dict[str, Any], model: dict[str, Any]) -> None:
+    """A reused record takes this run's description of the model (role, teacher, seed) when it changed; its
+    scores and its `run` block, the settings of the run that computed them, stay. So a run that recomputes
+    nothing leaves the results folder as it found it (each run's own settings go to run_configs/)."""
+    if record["model"] != model:
+        store.write({**record, "model": model})
 
 
 def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
@@ -100,7 +101,7 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
                 for pair in task.pairs(config.langs):
                     record = store.read(name, task.metadata.name, pair.key) if _applies(supplied, pair) else None
                     if record is not None:
-                        _refresh(store, record, {**meta, "name": name, "revision": revision}, run)
+                        _refresh(store, record, {**meta, "name": name, "revision": revision})
                         report.reused.append(f"{name} {task.metadata.name} {pair.key}")
             continue
         inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
@@ -116,7 +117,7 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
         model_info = {**meta, "name": encoder.name, "revision": encoder.revision}
         bar = tqdm(total=plan.n_pairs, desc=encoder.name, unit="pair", disable=not config.progress, file=sys.stderr)
         for task in plan.tasks:
-            def skip(pair, task=task, encoder=encoder, bar=bar, model_info=model_info, run=run):
+            def skip(pair, task=task, encoder=encoder, bar=bar, model_info=model_info):
                 if not _applies(encoder, pair):
                     bar.update(1)
                     return True
@@ -124,7 +125,7 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
                     encoder.name, encoder.revision, task.metadata.to_dict(), pair.key, task.fingerprint(pair),
                     config.intervals)
                 if stored is not None:
-                    _refresh(store, stored, model_info, run)
+                    _refresh(store, stored, model_info)
                     report.reused.append(f"{encoder.name} {task.metadata.name} {pair.key}")
                     bar.update(1)
                 return stored is not None

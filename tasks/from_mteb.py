@@ -10,7 +10,9 @@ What is scored as what:
 - BitextMining: `sentence1` and `sentence2`, or the two language columns of a parallel subset;
 - Retrieval: every query with exactly one relevant document, against the whole corpus (our retrieval
   metrics score one relevant item per query; a task with more is refused, naming how many).
-The split is the task's last evaluation split (mteb's `test` where it has one). mteb's own mock tasks
+The split is `test` where the task has one, else its last evaluation split. A subset whose languages repeat
+another's (script variants such as FLORES' arb_Arab and arb_Latn) or are not natural languages (code) is left
+out and listed in `left_out`; the first subset of each language pair is scored. mteb's own mock tasks
 (`mteb.mocks`) can be named too, which is how this bridge is tested offline.
 """
 
@@ -67,7 +69,10 @@ class MtebTask:
     @staticmethod
     def catalogue() -> list[tuple[str, str, int]]:
         """(name, family, number of subsets) of every mteb task the bridge can score, by family and name."""
-        import mteb
+        try:
+            import mteb
+        except ImportError:
+            raise HarnessError("listing mteb's tasks needs the mteb library (python -m pip install mteb)") from None
 
         rows = []
         for task in mteb.get_tasks(task_types=list(FAMILIES)):
@@ -83,7 +88,8 @@ class MtebTask:
 
     def __init__(self, task: Any):
         meta = task.metadata
-        self.mteb_task, self.split = task, meta.eval_splits[-1]
+        self.mteb_task = task
+        self.split = "test" if "test" in meta.eval_splits else meta.eval_splits[-1]
         family = FAMILIES[meta.type]
         self.metadata = TaskMetadata(
             name=f"mteb-{meta.name}", family=family, dataset=str(meta.dataset.get("path", meta.name)),
@@ -91,8 +97,20 @@ class MtebTask:
             reference=meta.reference or "", version=f"mteb-{meta.dataset.get('revision', 'unknown')}")
         scripts = meta.eval_langs if isinstance(meta.eval_langs, dict) else {"default": meta.eval_langs}
         self.subsets: dict[LangPair, str] = {}
+        self.left_out: dict[str, str] = {}  # subset -> why it is not scored
         for subset, langs in scripts.items():
-            self.subsets.setdefault(LangPair(*langs_of(langs)), subset)
+            try:
+                pair = LangPair(*langs_of(langs))
+            except HarnessError:
+                self.left_out[subset] = f"languages {', '.join(langs)} are not natural languages the harness knows"
+                continue
+            if pair in self.subsets:
+                self.left_out[subset] = f"{pair.key} again (as {self.subsets[pair]}): the first one is scored"
+                continue
+            self.subsets[pair] = subset
+        if not self.subsets:
+            raise HarnessError(f"mteb:{meta.name}: none of its subsets is a language pair the harness knows "
+                               f"({', '.join(scripts)})")
         self._loaded = False
 
     def languages(self) -> list[str]:

@@ -248,3 +248,73 @@ class socket_closed:
 def test_fetch_works_without_the_cli(upstream, tmp_path):
     report = fetch([load()["sts17"]], tmp_path, mirror=upstream.url, progress=False)
     assert len(report.fetched) == 16 and not report.present
+
+
+def _serve(handler_body):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            handler_body(self)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/f"
+
+
+def test_a_connection_that_closes_early_keeps_the_part_and_a_rerun_completes_it(tmp_path):
+    from harness.core.errors import HarnessError
+
+    payload = bytes(range(256)) * 400
+    state = {"calls": 0}
+
+    def body(handler):
+        state["calls"] += 1
+        start = int(re.match(r"bytes=(\d+)-", handler.headers.get("Range", "bytes=0-")).group(1))
+        handler.send_response(206 if start else 200)
+        handler.send_header("Content-Length", str(len(payload) - start))
+        handler.end_headers()
+        end = len(payload) // 3 if state["calls"] == 1 else len(payload)  # the first answer stops a third in
+        handler.wfile.write(payload[start:end])
+        handler.close_connection = True
+
+    server, url = _serve(body)
+    target = tmp_path / "file.bin"
+    digest = hashlib.sha256(payload).hexdigest()
+    try:
+        with pytest.raises(HarnessError, match=r"closed after|IncompleteRead|kept: a rerun resumes it"):
+            download(url, target, digest, len(payload))
+        part = target.with_name("file.bin.part")
+        assert part.exists() and 0 < part.stat().st_size < len(payload) and not target.exists()
+        download(url, target, digest, len(payload))
+    finally:
+        server.shutdown()
+    assert target.read_bytes() == payload and not part.exists()
+
+
+def test_a_part_that_is_already_whole_is_checked_and_put_in_place(tmp_path):
+    """416 (range not satisfiable): the part holds the whole file already; it is verified, not fetched again."""
+    payload = b"all of it\n" * 50
+
+    def body(handler):
+        handler.send_response(416)
+        handler.end_headers()
+
+    server, url = _serve(body)
+    target = tmp_path / "file.txt"
+    target.with_name("file.txt.part").write_bytes(payload)
+    try:
+        download(url, target, hashlib.sha256(payload).hexdigest(), len(payload))
+    finally:
+        server.shutdown()
+    assert target.read_bytes() == payload
+
+
+def test_asking_for_english_adds_no_language_pair_and_a_bad_mirror_is_one_line(tmp_path, capsys):
+    tatoeba = load()["tatoeba"]
+    assert len(tatoeba.for_langs(["de", "en"])) == len(tatoeba.for_langs(["de"])) == 2
+    assert main(["data", "fetch", "sts17", "--to", str(tmp_path), "--mirror", "mirror.example/raw",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a --mirror is a URL" in err

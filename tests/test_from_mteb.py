@@ -89,3 +89,12 @@ def test_the_bridge_is_a_registered_file_task():
     from harness.core.plugins import FILE_TASKS
 
     assert FILE_TASKS.get("mteb") is MtebTask
+
+
+def test_the_test_split_is_preferred_and_subsets_left_out_are_named():
+    from tasks.from_mteb import find
+
+    assert bridge(find("RuSTSBenchmarkSTS")).split == "test"  # its splits are test, validation
+    flores = bridge(find("FloresBitextMining"))
+    assert flores.left_out and all("the first one is scored" in why for why in flores.left_out.values())
+    assert len(flores.subsets) + len(flores.left_out) == len(find("FloresBitextMining").metadata.eval_langs)

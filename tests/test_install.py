@@ -7,6 +7,7 @@ The environment borrows the heavy dependencies (torch, sentence-transformers, ..
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,9 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the files git knows (tracked, or new and not ignored), so that a stale
+    build/ folder or egg-info in this checkout cannot add to it, and the build writes nothing here."""
+    source = tmp_path_factory.mktemp("source")
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file() and not name.startswith("results/"):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True)
+                    str(source)], check=True, capture_output=True)
     return next(out.glob("distill_harness-*.whl"))
 
 

@@ -39,7 +39,7 @@ def test_files_folders_and_jsonl_are_each_a_dataset(tmp_path):
     write_tsv(tmp_path / "other.tsv", [(a, b.replace("Der", "Le")) for a, b in clean_pairs(20)])
     data = training_data([str(tmp_path / "mine"), f"{tmp_path / 'other.tsv'}@fr"], ["de", "fr"], tmp_path,
                          max_pairs=None, dev_pairs=4, seed=0)
-    assert data.describe().keys() == {"news/en-de.tsv", "talks.de-en.jsonl", "other.tsv"}
+    assert data.describe().keys() == {"mine/news/en-de.tsv", "mine/talks.de-en.jsonl", "other.tsv"}
     assert {d.lang for d in data.train} == {"de", "fr"} and data.n_pairs == 30 + 30 + 20 - 8
     assert data.fingerprint and data.dropped == 0
 
@@ -118,3 +118,52 @@ def test_the_leak_filter_drops_evaluation_sentences_from_a_users_file(tmp_path, 
     data = training_data([str(user)], ["de"], tmp_path, max_pairs=None, dev_pairs=10, seed=0,
                          exclude=frozenset())
     assert data.dropped == 0 and data.n_pairs == 210 - 10  # without evaluation sets nothing is dropped
+
+
+def test_the_order_of_the_sources_does_not_change_the_sample(tmp_path):
+    a = write_tsv(tmp_path / "a" / "en-de.tsv", clean_pairs(40))
+    b = write_tsv(tmp_path / "b" / "wmt-en-de.tsv", [(x + "!", y + "!") for x, y in clean_pairs(40)])
+    one = training_data([str(a), str(b)], ["de"], tmp_path, max_pairs=30, dev_pairs=5, seed=0)
+    other = training_data([str(b), str(a)], ["de"], tmp_path, max_pairs=30, dev_pairs=5, seed=0)
+    assert one.fingerprint == other.fingerprint and one.dev == other.dev
+    assert [d.pairs for d in one.train] == [d.pairs for d in other.train]
+    with pytest.raises(HarnessError, match="two sources are both called en-de.tsv"):
+        training_data([str(a), str(write_tsv(tmp_path / "c" / "en-de.tsv", clean_pairs(9)))], ["de"], tmp_path,
+                      max_pairs=None, dev_pairs=0, seed=0)
+
+
+def test_a_folder_gives_only_the_runs_languages_and_the_data_root_joins_other_sources(tmp_path, tiny_root):
+    folder = tmp_path / "mine"
+    write_tsv(folder / "en-de.tsv", clean_pairs(30))
+    write_tsv(folder / "en-it.tsv", [(a, "Italiano " + b) for a, b in clean_pairs(30)])
+    (folder / "en-it.tsv").write_bytes(b"\xff not UTF-8: a file of another language is not even read\n")
+    data = training_data([str(folder)], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    assert list(data.describe()) == ["mine/en-de.tsv"]
+    # the data root has de and fr; a file adds es, which the data root lacks
+    es = write_tsv(tmp_path / "en-es.tsv", [(a, "Español " + b) for a, b in clean_pairs(30)])
+    mixed = training_data(["data-root", str(es)], ["de", "es"], tiny_root, max_pairs=None, dev_pairs=0, seed=0)
+    assert {d.lang for d in mixed.train} == {"de", "es"} and "en-es.tsv" in mixed.describe()
+
+
+def test_a_hub_datasets_key_is_its_pairs_not_whether_the_hub_answered(tmp_path, monkeypatch):
+    import harness.data.sources as sources
+
+    folder = local_hub_dataset(tmp_path / "talks", clean_pairs(20))
+    first = training_data([f"hf:{folder}:en-de"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    real = sources._load_hub_dataset
+    monkeypatch.setattr(sources, "_load_hub_dataset", lambda *args: (real(*args)[0], "0123abcd"))  # a hub commit
+    second = training_data([f"hf:{folder}:en-de"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    assert second.sources[f"hf:{folder}:en-de"]["revision"] == "0123abcd"
+    assert first.fingerprint == second.fingerprint
+
+
+def test_another_filter_is_another_sample_even_when_it_drops_as_many(tmp_path):
+    from harness.core.parallel import leak_key
+
+    user = write_tsv(tmp_path / "en-de.tsv", clean_pairs(40))
+    first = training_data([str(user)], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0,
+                          exclude=frozenset({leak_key(clean_pairs(40)[3][0])}))
+    second = training_data([str(user)], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0,
+                           exclude=frozenset({leak_key(clean_pairs(40)[7][0])}))
+    assert first.dropped == second.dropped == 1 and first.fingerprint != second.fingerprint
+    assert first.checked_against == 1

@@ -273,3 +273,19 @@ def test_an_align_map_student_from_before_the_average_is_not_reused_as_an_averag
     with pytest.raises(HarnessError, match="aligned_share 1.0 -> 0.5"):
         finished(tmp_path / "align-map", config, {"trainer": "align-map"})  # compared at its value before it existed
     assert finished(tmp_path / "distill", config, {"trainer": "distill"})  # a setting distill does not read
+
+
+def test_max_steps_stops_early_and_bf16_runs_on_the_cpu(tiny_bert, tiny_data, tmp_path):
+    """max_steps shortens training (the summary counts the steps taken); precision bf16 is honoured on the CPU
+    too (autocast), which is how the GPU path's precision switch is exercised without a GPU."""
+    import torch
+
+    from trainers.loop import autocast_plan
+
+    assert autocast_plan(torch.device("cpu"), "auto") == ("cpu", False)
+    assert autocast_plan(torch.device("cpu"), "bf16") == ("cpu", True)
+    assert autocast_plan(torch.device("cpu"), "fp32") == ("cpu", False)
+    config = config_for(tmp_path, max_steps=2, precision="bf16", epochs=3)
+    path = TRAINERS.get("distill")().train(HashEncoder(dim=48), load_student(tiny_bert), tiny_data, config)
+    summary = json.loads((path / "training_summary.json").read_text())
+    assert summary["steps"] == 2 and len(summary["loss_first"]) == 2 and summary["config"]["precision"] == "bf16"

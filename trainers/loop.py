@@ -177,6 +177,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 result.dev.append({"step": step, **dev_fn(model)})
                 model.train()
     bar.close()
+    result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
     result.seconds = time.perf_counter() - began
     if dev_fn and rank == 0:
         result.dev.append({"step": step, **dev_fn(model)})

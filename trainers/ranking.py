@@ -89,7 +89,8 @@ class HardNegativeRankingTrainer(RankingTrainer):
         from sentence_transformers import SentenceTransformer
 
         stage1_dir = Path(config.output) / "stage1"
-        RankingTrainer().train(teacher, student, data, replace(config, output=str(stage1_dir)))
+        # stage 1 is stored in float32 whatever the student's save_dtype: stage 2 starts from its exact weights
+        RankingTrainer().train(teacher, student, data, replace(config, output=str(stage1_dir), save_dtype="float32"))
         stage1 = SentenceTransformer(str(stage1_dir), device=pick_device(config))
         negatives = []
         for dataset in data.train:

@@ -115,8 +115,10 @@ class StudentPlan:
 
 def leak_report(data: ParallelData) -> str:
     """One line on what the leak filter dropped, per source."""
+    if not data.checked_against:
+        return "leak filter: off (no evaluation sentences to check the pairs against)"
     if not data.dropped:
-        return "leak filter: no training pair is an evaluation sentence of the run"
+        return f"leak filter: no training pair is one of the run's {data.checked_against} evaluation sentences"
     per_source = ", ".join(f"{name} {s['dropped_as_evaluation']}" for name, s in data.sources.items()
                            if s["dropped_as_evaluation"])
     return f"leak filter: dropped {data.dropped} pairs that meet the run's evaluation sentences ({per_source})"
@@ -191,6 +193,20 @@ def plan_run(config: RunConfig) -> RunPlan:
     return RunPlan(config, students, evaluation, teacher, base, compat)
 
 
+def _present(specs: list[str], langs: list[str]) -> list[Task]:
+    """The tasks of `specs` whose data is under the data root (the others are left out, not an error)."""
+    present = []
+    for spec in specs:
+        try:
+            tasks = resolve_tasks([spec])
+            for task in tasks:
+                task.validate(langs)
+        except HarnessError:
+            continue
+        present += tasks
+    return present
+
+
 def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     """Check a `train` command: its trainer, training data and (when it scores the student) its tasks."""
 
@@ -199,9 +215,12 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
         tasks = resolve_tasks(command.eval_tasks) if command.evaluate else []
         for task in tasks:
             task.validate(command.langs)
+        # without scoring, the leak filter still keeps out the sentences of the tasks it would score, when their
+        # data is here (a student trained on them could not be scored on them later)
+        guarded = tasks if command.evaluate else _present(command.eval_tasks, command.langs)
         data = training_data(command.parallel, command.langs, data_root(), max_pairs=command.max_pairs,
                              dev_pairs=command.dev_pairs, seed=command.seed,
-                             exclude=evaluation_keys(tasks, command.langs))
+                             exclude=evaluation_keys(guarded, command.langs))
     name = student_name(command.trainer, command.student, command.langs, seed=command.seed)
     output = Path(command.output) if command.output else Path(MODELS_DIR) / name
     settings = {name: getattr(command, name) for name in TRAIN_FIELDS}

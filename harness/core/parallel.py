@@ -4,6 +4,7 @@ its sources. Pairs that meet the run's evaluation sentences are dropped first (t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class ParallelData:
     dev: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     fingerprint: str = ""  # of the files the pairs came from (with the settings, it identifies the sample)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> pairs read, dropped, revision
+    checked_against: int = 0  # distinct evaluation sentences the leak filter compared every pair with
 
     @property
     def n_pairs(self) -> int:
@@ -66,12 +68,16 @@ def source_files(root: Path, lang: str) -> list[Path]:
     return sorted((root / "parallel").glob(f"*/en-{lang}.tsv.gz"))
 
 
-def root_sources(root: Path, langs: list[str], sources: list[str] | None = None) -> list[SourcePairs]:
-    """The data root's parallel/ files of `langs`, one source per file."""
+def root_sources(root: Path, langs: list[str], sources: list[str] | None = None,
+                 strict: bool = True) -> list[SourcePairs]:
+    """The data root's parallel/ files of `langs`, one source per file; a language without one is an error
+    unless not `strict` (other sources may have it)."""
     read = []
     for lang in langs:
         dataset_folder(root, "parallel")
         files = [f for f in source_files(root, lang) if sources is None or f.parent.name in sources]
+        if not files and not strict:
+            continue
         if not files:
             raise HarnessError(f"no parallel data for '{lang}' under {root / 'parallel'} (expected "
                                f"*/en-{lang}.tsv.gz); give other training pairs with --parallel")
@@ -96,7 +102,8 @@ def assemble(read: list[SourcePairs], langs: list[str], used: dict[Path, str], *
     train: list[ParallelDataset] = []
     dev: dict[str, list[tuple[str, str]]] = {}
     report: dict[str, dict[str, Any]] = {}
-    dropped_keys = []
+    dropped = hashlib.sha256()  # which pairs were dropped, so that another filter is another sample
+    read = sorted(read, key=lambda source: source.name)  # the order sources were named in does not matter
     for lang in langs:
         mine = [source for source in read if source.lang == lang]
         if not mine:
@@ -104,11 +111,14 @@ def assemble(read: list[SourcePairs], langs: list[str], used: dict[Path, str], *
         rng = np.random.default_rng([seed, len(lang), *lang.encode()])
         per_source = []
         for source in mine:
-            kept = [p for p in source.pairs if leak_key(p[0]) not in exclude and leak_key(p[1]) not in exclude]
-            dropped = len(source.pairs) - len(kept)
-            if dropped:
-                dropped_keys.append(f"{source.name}:{dropped}")
-            report[source.name] = {"read": len(source.pairs), "dropped_as_evaluation": dropped,
+            kept, gone = [], 0
+            for pair in source.pairs:
+                if leak_key(pair[0]) in exclude or leak_key(pair[1]) in exclude:
+                    dropped.update(f"{source.name}\t{pair[0]}\t{pair[1]}\n".encode())
+                    gone += 1
+                else:
+                    kept.append(pair)
+            report[source.name] = {"read": len(source.pairs), "dropped_as_evaluation": gone,
                                    **({"revision": source.revision} if source.revision else {})}
             per_source.append([kept[i] for i in rng.permutation(len(kept))])
         dev[lang], cursor = _hold_out(per_source, dev_pairs)
@@ -120,9 +130,9 @@ def assemble(read: list[SourcePairs], langs: list[str], used: dict[Path, str], *
                 raise HarnessError(f"{source.name}: no training pairs left after holding out {len(dev[lang])} dev "
                                    f"pairs and capping {lang} at {max_pairs}; raise --max-pairs")
             train.append(ParallelDataset(source.name, lang, pairs[:cap]))
-    if dropped_keys:  # the same files, filtered against other evaluation sets, are another sample
-        used = {**used, Path("leak-filter") / "dropped": ",".join(dropped_keys)}
-    return ParallelData(train, dev, fingerprint(used), report)
+    if any(source["dropped_as_evaluation"] for source in report.values()):
+        used = {**used, Path("leak-filter") / "dropped": dropped.hexdigest()}
+    return ParallelData(train, dev, fingerprint(used), report, len(exclude))
 
 
 def _hold_out(per_source: list[list[tuple[str, str]]], dev_pairs: int) -> tuple[list[tuple[str, str]], list[int]]:

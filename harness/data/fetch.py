@@ -9,6 +9,7 @@ that does not hash to the manifest's value is deleted, not kept.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import sys
@@ -41,8 +42,12 @@ class Problem:
 
 
 def _open(url: str, start: int):
-    request = urllib.request.Request(url, headers={"User-Agent": "distill-harness",
-                                                   **({"Range": f"bytes={start}-"} if start else {})})
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "distill-harness",
+                                                       **({"Range": f"bytes={start}-"} if start else {})})
+    except ValueError as err:  # not a URL: a --mirror without http:// or https://
+        raise HarnessError(f"cannot download {url}: {err} (a --mirror is a URL such as https://mirror.example)") \
+            from None
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310 (https or the user's mirror)
     except urllib.error.HTTPError as err:
@@ -54,9 +59,11 @@ def _open(url: str, start: int):
         raise HarnessError(f"cannot download {url}: {reason} (offline? --mirror URL fetches from a mirror)") from None
 
 
-def download(url: str, target: Path, sha256: str, advance: Callable[[int], None] = lambda n: None) -> None:
+def download(url: str, target: Path, sha256: str, size: int | None = None,
+             advance: Callable[[int], None] = lambda n: None) -> None:
     """Download `url` to `target`, resuming `target.part`; the part becomes `target` only once it hashes to
-    `sha256`. A wrong hash deletes the part and raises, naming the file and both hashes."""
+    `sha256`. A part shorter than `size` is kept for a rerun to resume (a connection that closed early); a
+    wrong hash deletes the part and raises, naming the file and both hashes."""
     part = target.with_name(target.name + ".part")
     start = part.stat().st_size if part.exists() else 0
     response = _open(url, start)
@@ -74,7 +81,7 @@ def download(url: str, target: Path, sha256: str, advance: Callable[[int], None]
                         handle = open(part, "ab" if resumed else "wb")
                     handle.write(block)
                     advance(len(block))
-            except OSError as err:
+            except (OSError, http.client.HTTPException) as err:
                 raise HarnessError(f"cannot download {url}: {err} ({part} kept: a rerun resumes it)") from None
             finally:
                 if handle is not None:
@@ -83,6 +90,9 @@ def download(url: str, target: Path, sha256: str, advance: Callable[[int], None]
                     handle.close()
     if not part.exists():
         raise HarnessError(f"cannot download {url}: the server sent nothing")
+    if size is not None and part.stat().st_size < size:
+        raise HarnessError(f"cannot download {url}: the connection closed after {part.stat().st_size} of {size} "
+                           f"bytes ({part} kept: a rerun resumes it)")
     got = sha256_of(part)
     if got != sha256:
         part.unlink()
@@ -114,7 +124,7 @@ def fetch(sets: list[DataSet], root: Path, *, langs: list[str] | None = None, mi
             for files in todo.values():
                 url = files[0].url(dataset.source, base)
                 if files[0].member is None:
-                    download(url, root / files[0].path, files[0].sha256, bar.update)
+                    download(url, root / files[0].path, files[0].sha256, files[0].bytes, bar.update)
                 else:
                     _from_zip(url, files, root)
                 report.fetched += [f.path for f in files]

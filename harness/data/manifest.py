@@ -101,7 +101,8 @@ class DataSet:
         """The files a run in `langs` needs: those of these languages, English, and the ones of no language."""
         if not langs or self.source.whole:
             return list(self.files)
-        return [f for f in self.files if not set(f.langs) - {"en"} or set(f.langs) & set(langs)]
+        wanted = set(langs) - {"en"}  # English comes with every pair; asking for it adds no pair
+        return [f for f in self.files if not set(f.langs) - {"en"} or (set(f.langs) - {"en"}) & wanted]
 
 
 def file_langs(source: Source, relpath: str) -> tuple[str, ...]:

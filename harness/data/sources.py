@@ -4,12 +4,13 @@
   default);
 - `FILE[@LANG]`: a TSV (`english<TAB>translation`), TSV.gz, JSONL or JSONL.gz file; the language is read from a
   name like `en-de.tsv.gz` or `talks.de-en.jsonl`, or given after `@`;
-- `FOLDER[@LANG]`: every such file under the folder, each its own dataset;
+- `FOLDER[@LANG]`: every such file of the run's languages under the folder, each its own dataset (named
+  FOLDER/RELATIVE-PATH);
 - `hf:NAME[:SUBSET][@REVISION]`: a Hugging Face dataset through the `datasets` library, e.g.
   `hf:sentence-transformers/parallel-sentences-talks:en-de` (columns `english` and `non_english`, or the first
   two text columns); the language comes from the subset (`en-de`), its commit goes into the training summary
-  and, with a hash of its pairs, into the student's reuse key. NAME may be a local folder of parquet files
-  (`NAME/SUBSET/*.parquet`), which is how it is tested offline;
+  and a hash of its pairs into the student's reuse key (the same data, whether the hub answers or not). NAME
+  may be a local folder of parquet files (`NAME/SUBSET/*.parquet`), which is how it is tested offline;
 - `data-root`: the data root's parallel/ folder beside the others.
 
 Every source is its own dataset for the balanced batches, and every pair whose English or foreign side is an
@@ -24,12 +25,14 @@ from pathlib import Path
 
 from harness.core.data import fingerprint, read_jsonl_pairs, read_pairs, recording_reads
 from harness.core.errors import HarnessError
-from harness.core.languages import normalise
+from harness.core.languages import LANGUAGES, normalise
 from harness.core.parallel import ParallelData, SourcePairs, assemble, root_sources
 
 DATA_ROOT = "data-root"
 SUFFIXES = (".tsv", ".tsv.gz", ".jsonl", ".jsonl.gz")
-_PAIR_IN_NAME = re.compile(r"(?:^|[._-])(?:en-([a-z]{2,3}(?:_[a-z]{4})?)|([a-z]{2,3}(?:_[a-z]{4})?)-en)(?:[._-]|$)")
+_CODE = r"[a-z]{2,3}(?:_[a-z]{4})?"
+_EN_FIRST = re.compile(rf"(?:^|[._-])en-({_CODE})(?=[._-]|$)")  # en-de, wmt-en-de: the usual spelling, tried first
+_EN_LAST = re.compile(rf"(?:^|[._-])({_CODE})-en(?=[._-]|$)")  # de-en
 
 
 def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: int | None, dev_pairs: int,
@@ -40,13 +43,19 @@ def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: 
         read: list[SourcePairs] = []
         for spec in specs or [DATA_ROOT]:
             if spec == DATA_ROOT:
-                read += root_sources(root, langs)
+                read += root_sources(root, langs, strict=len(specs) <= 1)
             elif spec.startswith("hf:"):
                 source = hub_source(spec)
-                used[Path("hf") / source.name] = f"{source.revision}:{pairs_digest(source.pairs)}"
+                # the pairs themselves key the student: the same data offline (revision unknown) and online
+                used[Path("hf") / source.name] = pairs_digest(source.pairs)
                 read.append(source)
             else:
-                read += file_sources(spec)
+                read += file_sources(spec, langs)
+    names = [source.name for source in read]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise HarnessError(f"--parallel: two sources are both called {', '.join(twice)}; give each a distinct "
+                           f"file name (the name identifies a dataset in batches, summaries and the leak report)")
     read = [source for source in read if source.lang in langs]
     missing = [lang for lang in langs if not any(s.lang == lang for s in read)]
     if missing:
@@ -63,13 +72,26 @@ def pairs_digest(pairs: list[tuple[str, str]]) -> str:
 
 
 def language_of(name: str) -> str | None:
-    """'en-de.tsv.gz', 'talks.de-en.jsonl', 'en-de' -> 'de'; None when the name does not say."""
-    found = _PAIR_IN_NAME.search(name.lower())
-    return normalise(found.group(1) or found.group(2)) if found else None
+    """'en-de.tsv.gz', 'wmt-en-de.tsv', 'talks.de-en.jsonl', 'en-de' -> 'de'; None when the name does not say
+    (only languages the harness knows count, so 'ted-en.tsv' is not a language called 'ted')."""
+    for pattern in (_EN_FIRST, _EN_LAST):
+        for found in pattern.finditer(name.lower()):
+            code = found.group(1)
+            if _known(code):
+                return normalise(code)
+    return None
 
 
-def file_sources(spec: str) -> list[SourcePairs]:
-    """The sources of a FILE[@LANG] or FOLDER[@LANG] spec, one per file."""
+def _known(code: str) -> bool:
+    try:
+        return normalise(code) in LANGUAGES
+    except HarnessError:
+        return False
+
+
+def file_sources(spec: str, langs: list[str] | None = None) -> list[SourcePairs]:
+    """The sources of a FILE[@LANG] or FOLDER[@LANG] spec, one per file; in a folder, only the files of `langs`
+    are read."""
     path_text, at, lang_text = spec.rpartition("@")
     if not at or "/" in lang_text:
         path_text, lang_text = spec, ""
@@ -88,8 +110,10 @@ def file_sources(spec: str) -> list[SourcePairs]:
         if lang is None:
             raise HarnessError(f"{file}: its name does not say the language (name it like en-de.tsv.gz, or give "
                                f"--parallel {path_text}@LANG)")
+        if path.is_dir() and langs is not None and lang not in langs:
+            continue  # another language of the folder: not read, not in the student's key
         reader = read_jsonl_pairs if ".jsonl" in file.name else read_pairs
-        name = file.relative_to(path).as_posix() if path.is_dir() else file.name
+        name = f"{path.name}/{file.relative_to(path).as_posix()}" if path.is_dir() else file.name
         sources.append(SourcePairs(name, lang, reader(file)))
     return sources
 

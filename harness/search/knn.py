@@ -160,13 +160,19 @@ def search_both_ways(src: np.ndarray, tgt: np.ndarray, k: int, config: SearchCon
     return _one_product_search(src, tgt, min(k, len(tgt)), min(k, len(src)))
 
 
+BLOCK_BYTES = 1 << 30  # a block of the similarity matrix, and its copy for the column merge, stay under 1 GiB
+
+
 def _torch_search_both_ways(src: np.ndarray, tgt: np.ndarray, k_fwd: int, k_bwd: int, device: str,
-                            rows: int = 4096):
+                            rows: int | None = None):
     """Exact top-k both ways with torch on `device` (a GPU): each block of the similarity matrix is read by
-    rows (the forward neighbours) and by columns (merged into a running top-k of every target).
-    k_bwd = 0 skips the backward direction."""
+    rows (the forward neighbours) and by columns (merged into a running top-k of every target). Blocks hold
+    as many rows as fit BLOCK_BYTES (1M targets: 134 rows), at most 4,096. k_bwd = 0 skips the backward
+    direction."""
     import torch
 
+    if rows is None:
+        rows = max(1, min(4096, BLOCK_BYTES // (2 * 4 * max(1, len(tgt)))))
     targets = _readonly_tensor(tgt).to(device)
     fwd_scores = np.empty((len(src), k_fwd), dtype=np.float32)
     fwd_ids = np.empty((len(src), k_fwd), dtype=np.int64)

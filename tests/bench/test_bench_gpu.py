@@ -13,6 +13,8 @@ each against the same work on the same machine's CPU in the same run. Skips wher
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 
@@ -108,9 +110,9 @@ def _train_rate(benchmark, model, flores, batch: int, micro: int, steps: int, tm
         results.append(train_loop(model, loss_fn, batches, config, tmp))
 
     benchmark.pedantic(one_round, rounds=2, iterations=1, warmup_rounds=1)
-    rates = [r.samples / r.seconds for r in results[1:]]
+    rates = [r.samples / r.seconds for r in results[1:]]  # after the warm-up round
     benchmark.extra_info.update(pairs_per_step=batch, texts_per_forward=micro or 2 * batch, steps=steps,
-                                pairs_per_second=round(sorted(rates)[len(rates) // 2], 1),
+                                pairs_per_second=round(statistics.median(rates), 1),
                                 precision="bf16 autocast" if device.type == "cuda" else "fp32")
 
 

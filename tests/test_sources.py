@@ -167,3 +167,16 @@ def test_another_filter_is_another_sample_even_when_it_drops_as_many(tmp_path):
                            exclude=frozenset({leak_key(clean_pairs(40)[7][0])}))
     assert first.dropped == second.dropped == 1 and first.fingerprint != second.fingerprint
     assert first.checked_against == 1
+
+
+def test_parallel_is_repeatable_on_the_command_line_and_a_list_in_toml(tmp_path, data_env, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a = write_tsv(tmp_path / "en-de.tsv", clean_pairs(40))
+    b = write_tsv(tmp_path / "more" / "wmt-en-de.tsv", [(x + "!", y + "!") for x, y in clean_pairs(40)])
+    common = ["--langs", "de", "--tasks", "tatoeba", "--compat-tasks", "", "--max-pairs", "all"]
+    assert main(["validate", "--parallel", str(a), "--parallel", str(b), *common]) == 0
+    assert "in 2 datasets" in capsys.readouterr().out
+    toml = tmp_path / "run.toml"
+    toml.write_text(f'parallel = ["{a}", "{b}"]\n', encoding="utf-8")
+    assert main(["validate", "--config", str(toml), *common]) == 0
+    assert "in 2 datasets" in capsys.readouterr().out

@@ -39,7 +39,9 @@ def add_settings(parser: argparse.ArgumentParser, cls: type) -> None:
                                help=help_text)
         else:
             flag = spec.flag or f"--{name.replace('_', '-')}"
-            group.add_argument(flag, dest=name, default=argparse.SUPPRESS, metavar=name.upper(), help=help_text)
+            # a list may be given comma-separated, or by repeating its flag (--parallel A --parallel B)
+            group.add_argument(flag, dest=name, default=argparse.SUPPRESS, metavar=name.upper(), help=help_text,
+                               action="append" if spec.kind == "list" else "store")
 
 
 def _help(spec: Spec, default) -> str:
@@ -52,7 +54,9 @@ def _help(spec: Spec, default) -> str:
 
 
 def _settings_of(args: argparse.Namespace, cls: type) -> dict:
-    return {name: value for name, value in vars(args).items() if name in specs(cls)}
+    declared = specs(cls)
+    return {name: ",".join(value) if declared[name].kind == "list" else value
+            for name, value in vars(args).items() if name in declared}
 
 
 def _command(parent, name: str, **kwargs) -> argparse.ArgumentParser:

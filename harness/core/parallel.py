@@ -18,16 +18,8 @@ from harness.core.paths import dataset_folder
 
 @dataclass
 class ParallelDataset:
-    """The pairs (english, translation) of one source, e.g. 'newstest/en-de'."""
-
-    name: str
-    lang: str
-    pairs: list[tuple[str, str]]
-
-
-@dataclass
-class SourcePairs:
-    """A source's pairs as read, before the leak filter, the dev hold-out and the cap."""
+    """The pairs (english, translation) of one source, e.g. 'newstest/en-de': as read (before the leak filter,
+    the dev hold-out and the cap), or as trained on."""
 
     name: str
     lang: str
@@ -69,19 +61,19 @@ def source_files(root: Path, lang: str) -> list[Path]:
 
 
 def root_sources(root: Path, langs: list[str], sources: list[str] | None = None,
-                 strict: bool = True) -> list[SourcePairs]:
+                 strict: bool = True) -> list[ParallelDataset]:
     """The data root's parallel/ files of `langs`, one source per file; a language without one is an error
     unless not `strict` (other sources may have it)."""
+    dataset_folder(root, "parallel")
     read = []
     for lang in langs:
-        dataset_folder(root, "parallel")
         files = [f for f in source_files(root, lang) if sources is None or f.parent.name in sources]
         if not files and not strict:
             continue
         if not files:
             raise HarnessError(f"no parallel data for '{lang}' under {root / 'parallel'} (expected "
                                f"*/en-{lang}.tsv.gz); give other training pairs with --parallel")
-        read += [SourcePairs(f"{path.parent.name}/en-{lang}", lang, read_pairs(path)) for path in files]
+        read += [ParallelDataset(f"{path.parent.name}/en-{lang}", lang, read_pairs(path)) for path in files]
     return read
 
 
@@ -94,7 +86,7 @@ def load_parallel(root: Path, langs: list[str], *, max_pairs: int | None = None,
     return assemble(read, langs, used, max_pairs=max_pairs, dev_pairs=dev_pairs, seed=seed, exclude=exclude)
 
 
-def assemble(read: list[SourcePairs], langs: list[str], used: dict[Path, str], *, max_pairs: int | None = None,
+def assemble(read: list[ParallelDataset], langs: list[str], used: dict[Path, str], *, max_pairs: int | None = None,
              dev_pairs: int = 200, seed: int = 0, exclude: frozenset[str] = frozenset()) -> ParallelData:
     """Drop the pairs that meet `exclude` (leak keys of the run's evaluation sentences), hold out `dev_pairs`
     per language and cap the rest at `max_pairs` per language, split evenly over its sources so that balanced

@@ -26,7 +26,7 @@ from pathlib import Path
 from harness.core.data import fingerprint, read_jsonl_pairs, read_pairs, recording_reads
 from harness.core.errors import HarnessError
 from harness.core.languages import LANGUAGES, normalise
-from harness.core.parallel import ParallelData, SourcePairs, assemble, root_sources
+from harness.core.parallel import ParallelData, ParallelDataset, assemble, root_sources
 
 DATA_ROOT = "data-root"
 SUFFIXES = (".tsv", ".tsv.gz", ".jsonl", ".jsonl.gz")
@@ -40,7 +40,7 @@ def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: 
     """Read every source `specs` names (none: the data root's parallel/), keep the run's languages, drop the
     pairs that meet `exclude`, hold out dev pairs and cap: the data a student trains on."""
     with recording_reads() as used:
-        read: list[SourcePairs] = []
+        read: list[ParallelDataset] = []
         for spec in specs or [DATA_ROOT]:
             if spec == DATA_ROOT:
                 read += root_sources(root, langs, strict=len(specs) <= 1)
@@ -89,7 +89,7 @@ def _known(code: str) -> bool:
         return False
 
 
-def file_sources(spec: str, langs: list[str] | None = None) -> list[SourcePairs]:
+def file_sources(spec: str, langs: list[str] | None = None) -> list[ParallelDataset]:
     """The sources of a FILE[@LANG] or FOLDER[@LANG] spec, one per file; in a folder, only the files of `langs`
     are read."""
     path_text, at, lang_text = spec.rpartition("@")
@@ -114,11 +114,11 @@ def file_sources(spec: str, langs: list[str] | None = None) -> list[SourcePairs]
             continue  # another language of the folder: not read, not in the student's key
         reader = read_jsonl_pairs if ".jsonl" in file.name else read_pairs
         name = f"{path.name}/{file.relative_to(path).as_posix()}" if path.is_dir() else file.name
-        sources.append(SourcePairs(name, lang, reader(file)))
+        sources.append(ParallelDataset(name, lang, reader(file)))
     return sources
 
 
-def hub_source(spec: str) -> SourcePairs:
+def hub_source(spec: str) -> ParallelDataset:
     """A Hugging Face dataset (or a local folder of parquet files of the same shape) as one source."""
     body, _, revision = spec[len("hf:"):].partition("@")
     name, _, subset = body.partition(":")
@@ -133,7 +133,7 @@ def hub_source(spec: str) -> SourcePairs:
         raise HarnessError(f"{spec}: row {bad + 1} has an empty side")
     if not pairs:
         raise HarnessError(f"{spec}: empty dataset: no rows")
-    return SourcePairs(f"hf:{name}:{subset}", lang, pairs, resolved)
+    return ParallelDataset(f"hf:{name}:{subset}", lang, pairs, resolved)
 
 
 def _load_hub_dataset(spec: str, name: str, subset: str, revision: str | None):

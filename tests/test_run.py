@@ -239,7 +239,7 @@ def test_the_paper_scale_config_runs_as_a_dry_run(tmp_path, tiny_bert, monkeypat
     assert (dry.max_steps, dry.max_pairs, dry.tasks, dry.results_dir) == (2, 32, ["sts17"], "results/dry-run/runs")
     assert (dry.epochs, dry.save_dtype, dry.langs) == (paper.epochs, "float16", paper.langs)  # the rest is the file's
     (student,) = (tmp_path / "models" / "dry-run").iterdir()
-    assert student.name.endswith("-14-languages-7100e8-paper-scale")
+    assert student.name.endswith(f"-14-languages-7100e8-{paper.tag}")
     summary = json.loads((student / "training_summary.json").read_text())
     assert summary["steps"] == 2 and summary["n_pairs"] == 14 * 32 and summary["langs"] == sorted(paper.langs)
     assert {str(t.dtype) for t in load_file(str(student / "model.safetensors")).values()} == {"float16"}

@@ -56,6 +56,30 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
     assert "holds a student trained with other settings (batch_size 8 -> 4)" in capsys.readouterr().err
 
 
+def test_a_used_name_never_takes_a_student_made_another_way(run_toml, data_env, tmp_path, capsys, monkeypatch):
+    """A fresh clone has the committed students' records but not their folders: a run with other settings
+    must not train a new student under their name and overwrite them (issue 22, item 1)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(run_toml), "--no-progress"]) == 0
+    runs = tmp_path / "results" / "runs"
+    student = next(p for p in (tmp_path / "models").iterdir())
+    before = {p: p.read_bytes() for p in runs.rglob("*.json")}
+    import shutil
+
+    shutil.rmtree(student)  # as in a fresh clone: records, no folder
+    capsys.readouterr()
+    assert main(["run", "--config", str(run_toml), "--max-pairs", "10", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"results stored under {student.name} were made with other settings" in err
+    assert "(max_pairs 24 -> 10)" in err and "--tag" in err and str(runs / student.name) in err
+    assert not student.exists() and {p: p.read_bytes() for p in runs.rglob("*.json")} == before
+    assert main(["validate", "--config", str(run_toml), "--max-pairs", "10", "--tag", "small"]) == 0
+    assert main(["validate", "--config", str(run_toml), "--max-pairs", "10", "--overwrite"]) == 0
+    # the same recipe again retrains the same student, and the records it recomputes are left as they were
+    assert main(["run", "--config", str(run_toml), "--no-progress"]) == 0
+    assert student.is_dir() and {p: p.read_bytes() for p in runs.rglob("*.json")} == before
+
+
 def test_unknown_config_key_names_file_and_suggests(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('techer = "x"\n')
@@ -213,7 +237,7 @@ def test_a_student_made_from_another_teacher_is_not_reused(run_toml, data_env, t
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--config", str(run_toml), "--no-progress", "--compat-tasks", ""]) == 0
     assert main(["run", "--config", str(run_toml), "--teacher", "hash:16", "--no-progress", "--compat-tasks", ""]) == 2
-    assert "holds a student trained with other settings (teacher 'hash:32' -> 'hash:16')" in capsys.readouterr().err
+    assert "holds a student trained with other settings (teacher hash:32 -> hash:16)" in capsys.readouterr().err
 
 
 def test_the_paper_scale_config_runs_as_a_dry_run(tmp_path, tiny_bert, monkeypatch, capsys):

@@ -78,3 +78,15 @@ def test_write_is_rename_based(tmp_path, monkeypatch):
 def test_result_files_are_readable_by_others(tmp_path):
     path = ResultStore(tmp_path).write(record())
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_recomputed_record_that_says_the_same_leaves_the_file_alone(tmp_path):
+    store = ResultStore(tmp_path)
+    path = store.write(record())
+    first = path.read_bytes()
+    again = record()
+    again["created_at"], again["timing"] = "2099-01-01T00:00:00+00:00", {"seconds": 9.9}
+    store.write(again)
+    assert path.read_bytes() == first  # when and how long aside, nothing changed: no rewrite, no git diff
+    store.write(record(value=51.0))
+    assert store.read("m", "t", "de-en")["metrics"]["spearman"]["value"] == 51.0

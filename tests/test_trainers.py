@@ -270,9 +270,17 @@ def test_an_align_map_student_from_before_the_average_is_not_reused_as_an_averag
         folder.mkdir()
         (folder / "modules.json").write_text("[]")
         (folder / "training_summary.json").write_text(json.dumps({"config": stored, "trainer": trainer}))
-    with pytest.raises(HarnessError, match="aligned_share 1.0 -> 0.5"):
+    with pytest.raises(HarnessError, match="aligned_share 1 -> 0.5"):
         finished(tmp_path / "align-map", config, {"trainer": "align-map"})  # compared at its value before it existed
     assert finished(tmp_path / "distill", config, {"trainer": "distill"})  # a setting distill does not read
+    # the runner and the plan ask the same function, so they cannot disagree with the trainers
+    from harness.core.training import recipe_differences
+    from harness.encoders.card import stored_recipe
+
+    wanted = {**config.to_dict(), "trainer": "align-map"}
+    changed = recipe_differences(stored_recipe(tmp_path / "align-map"), wanted, "align-map")
+    assert changed == {"aligned_share": (1.0, 0.5)}
+    assert recipe_differences(stored_recipe(tmp_path / "distill"), {**wanted, "trainer": "distill"}, "distill") == {}
 
 
 def test_max_steps_stops_early_and_bf16_runs_on_the_cpu(tiny_bert, tiny_data, tmp_path):

@@ -7,8 +7,8 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.process import is_main_process
-from harness.core.training import INCIDENTAL, legacy_values, unused_by
-from harness.encoders.card import changed_settings, is_complete, save_summary_and_card
+from harness.core.training import differences_text, recipe_differences
+from harness.encoders.card import is_complete, save_summary_and_card, stored_recipe
 
 
 def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
@@ -21,12 +21,10 @@ def finished(output: Path, config=None, origin: dict[str, Any] | None = None) ->
     if not is_complete(output):
         return False
     if config is not None:
-        trainer = (origin or {}).get("trainer", "")
-        changed = changed_settings(output, {**config.to_dict(), **(origin or {})}, INCIDENTAL | unused_by(trainer),
-                                   legacy_values(trainer))
+        changed = recipe_differences(stored_recipe(output), {**config.to_dict(), **(origin or {})},
+                                     (origin or {}).get("trainer", ""))
         if changed:
-            diff = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            raise HarnessError(f"{output} holds a student trained with other settings ({diff}); "
+            raise HarnessError(f"{output} holds a student trained with other settings ({differences_text(changed)}); "
                                f"delete it, or train into another folder (train: --output or --overwrite; "
                                f"run: a tag)")
     return True

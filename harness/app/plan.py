@@ -16,10 +16,11 @@ from harness.core.parallel import ParallelData, leak_key
 from harness.core.paths import MODELS_DIR, data_root
 from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 from harness.core.task import Task
-from harness.core.training import TrainSettings
+from harness.core.training import TrainSettings, differences_text, recipe_differences
 from harness.data.sources import training_data
+from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, resolve
-from harness.results.store import safe_name
+from harness.results.store import ResultStore, safe_name
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
 COMPAT_FAMILIES = ("mining", "retrieval")  # a query searches candidates encoded by the teacher
@@ -182,8 +183,9 @@ def plan_run(config: RunConfig) -> RunPlan:
     for trainer in config.trainers:
         for seed in config.seeds:
             name = student_name(trainer, config.student, config.langs, config.tag, seed)
-            settings = {**{name: getattr(config, name) for name in TRAIN_FIELDS}, "seed": seed}
+            settings = student_settings(config, config.student, seed)
             students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, data[seed], settings))
+            check_recipe(students[-1], config.teacher, config.results_dir, config.overwrite)
     teacher, base = resolve(config.teacher), resolve(config.base_model)
     for baseline in config.baselines:
         resolve(baseline)
@@ -191,6 +193,49 @@ def plan_run(config: RunConfig) -> RunPlan:
     compat = EvalPlan(eval_config, list(dict.fromkeys(compat_tasks)), {}, ledger) \
         if compat_tasks and config.teacher != config.base_model else None
     return RunPlan(config, students, evaluation, teacher, base, compat)
+
+
+def student_settings(config, base_spec: str, seed: int) -> dict[str, Any]:
+    """A student's training settings, as its summary will record them."""
+    settings = {**{name: getattr(config, name) for name in TRAIN_FIELDS}, "seed": seed}
+    return {**settings, "head": effective_head(settings["head"], base_spec)}
+
+
+def effective_head(head: str, base_spec: str) -> str:
+    """The head a student gets: none for a copy of the teacher, which already lives in the teacher's space."""
+    return "none" if base_spec == "teacher" and head == "auto" else head
+
+
+def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool) -> None:
+    """Refuse, before anything is trained, to put a student made another way under a name already in use: a
+    finished student in its folder, or stored records under its name (the committed students have records but
+    no folder in a fresh clone), that were made with other settings, trainer or teacher. `--overwrite` allows
+    it; a tag gives the new student its own name."""
+    if overwrite:
+        return
+    wanted = {**student.settings, "trainer": student.trainer, "teacher": teacher,
+              "data_fingerprint": student.data.fingerprint}
+    hint = "give a --tag for a new student, or --overwrite to replace it"
+    if is_complete(student.output):
+        changed = recipe_differences(stored_recipe(student.output), wanted, student.trainer)
+        if changed:
+            raise HarnessError(f"{student.output} holds a student trained with other settings "
+                               f"({differences_text(changed)}); {hint}")
+    if results_dir is None:
+        return
+    for path, record in ResultStore(results_dir).scan(student.name):
+        if isinstance(record, dict) and record.get("run"):
+            run = record["run"]
+            stored = {key: run[key] for key in (*TRAIN_FIELDS, "teacher") if key in run}
+            if "head" in stored:
+                stored["head"] = effective_head(stored["head"], run.get("student", ""))
+            if student.trainer not in run.get("trainers", [student.trainer]):
+                stored["trainer"] = ",".join(run["trainers"])
+            changed = recipe_differences(stored, wanted, student.trainer)
+            if changed:
+                raise HarnessError(f"{path}: the results stored under {student.name} were made with other "
+                                   f"settings ({differences_text(changed)}); {hint}")
+            return  # one record of a run says how all of that run's records were made
 
 
 def _present(specs: list[str], langs: list[str]) -> list[Task]:
@@ -223,8 +268,10 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
                              exclude=evaluation_keys(guarded, command.langs))
     name = student_name(command.trainer, command.student, command.langs, seed=command.seed)
     output = Path(command.output) if command.output else Path(MODELS_DIR) / name
-    settings = {name: getattr(command, name) for name in TRAIN_FIELDS}
+    settings = student_settings(command, command.student, command.seed)
     student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
+    check_recipe(student_plan, command.teacher, command.results_dir if command.evaluate else None,
+                 command.overwrite)
     if not command.evaluate:
         return student_plan, None
     eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,

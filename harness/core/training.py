@@ -114,6 +114,23 @@ def legacy_values(trainer: str) -> dict[str, Any]:
     return {key: before for key, (readers, before) in TRAINER_ONLY.items() if trainer in readers}
 
 
+def recipe_differences(stored: dict[str, Any], wanted: dict[str, Any], trainer: str) -> dict[str, tuple]:
+    """How a stored recipe (a finished student's settings and origin, or the run block of its records) differs
+    from `wanted`: {name: (stored, wanted)}. The one reuse check: the runner, the trainers and the plan use it.
+
+    Incidental settings and those `trainer` does not read are not compared; one it reads that `stored` lacks
+    (an older student) is compared at the value it had before it existed; other keys `stored` lacks are not
+    compared at all."""
+    stored = {**legacy_values(trainer), **stored}
+    ignore = INCIDENTAL | unused_by(trainer)
+    return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
+
+
+def differences_text(differences: dict[str, tuple]) -> str:
+    """`max_pairs 1000 -> 10, lr 2e-05 -> 0.0001`: a recipe's differences for a one-line error."""
+    return ", ".join(f"{k} {setting_text(k, old)} -> {setting_text(k, new)}" for k, (old, new) in differences.items())
+
+
 class Trainer(Protocol):
     """A plug-in trainer: (teacher encoder, student SentenceTransformer, parallel data, config) -> model folder."""
 

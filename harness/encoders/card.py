@@ -84,16 +84,11 @@ def trained_on(folder: Path) -> str:
 ORIGIN = ("trainer", "teacher", "data_fingerprint")  # how a student was made, beside its settings
 
 
-def changed_settings(folder: Path, wanted: dict[str, Any], ignore: frozenset[str] = frozenset(),
-                     legacy: dict[str, Any] | None = None) -> dict[str, tuple]:
-    """What a finished student was made with that differs from `wanted`: {name: (stored, wanted)}, over its
-    settings and its origin (trainer, teacher, training-data fingerprint). Keys in `ignore` are not compared;
-    keys the summary does not hold (older students) are compared against their `legacy` value when one is
-    given, and otherwise not at all."""
+def stored_recipe(folder: Path) -> dict[str, Any]:
+    """What a finished student was made with: its settings and its origin (trainer, teacher, training-data
+    fingerprint), as its summary records them (compare with `harness.core.training.recipe_differences`)."""
     summary = read_summary(folder)
-    stored = {**(legacy or {}), **summary.get("config", {}),
-              **{key: summary[key] for key in ORIGIN if key in summary}}
-    return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
+    return {**summary.get("config", {}), **{key: summary[key] for key in ORIGIN if key in summary}}
 
 
 def is_complete(folder: Path) -> bool:

@@ -35,6 +35,13 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+VOLATILE = ("created_at", "timing")  # what a recomputation changes although the result is the same
+
+
+def _content(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in VOLATILE}
+
+
 @dataclass(frozen=True)
 class Problem:
     """A results file that could not be read, and why."""
@@ -57,8 +64,12 @@ class ResultStore:
         return path
 
     def write(self, record: dict[str, Any]) -> Path:
+        """Store a record, unless the stored one says the same (when, and how long it took, aside): a rerun
+        that recomputes what is already there leaves the file, and `git status`, as they were."""
         path = self.path_for(record["model"]["name"], record["task"]["name"], record["pair"])
-        write_json_atomic(path, record)
+        stored = self.read(record["model"]["name"], record["task"]["name"], record["pair"])
+        if stored is None or _content(stored) != _content(json.loads(json.dumps(record))):
+            write_json_atomic(path, record)
         return path
 
     def read(self, model: str, task: str, pair: str) -> dict[str, Any] | None:
@@ -92,9 +103,11 @@ class ResultStore:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise RecordError(f"corrupt JSON: {err}") from None
 
-    def scan(self) -> Iterator[tuple[Path, dict[str, Any] | Problem]]:
-        """Every record file in a stable order, as a record or as a Problem (never raising)."""
-        for path in sorted(self.root.rglob("*.json")):
+    def scan(self, model: str | None = None) -> Iterator[tuple[Path, dict[str, Any] | Problem]]:
+        """Every record file (of one model, if given) in a stable order, as a record or as a Problem (never
+        raising)."""
+        root = self.root / safe_name(model) if model is not None else self.root
+        for path in sorted(root.rglob("*.json")):
             try:
                 yield path, self.load(path)
             except (RecordError, OSError) as err:

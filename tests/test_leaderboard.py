@@ -54,14 +54,28 @@ def test_leaderboard_content(results, tmp_path):
     assert len(csv) == 1 + 3 * 22  # every main score of the three models
 
 
-def test_corrupt_result_is_reported_and_skipped(results, tmp_path):
+def test_a_record_that_cannot_be_trusted_is_named_and_fails_the_rebuild(results, tmp_path, capsys):
+    """Truncated or impossible records are left out, each named on stderr and in LEADERBOARD.md, and the
+    rebuild exits 1 unless --skip-invalid (issue 22, item 6): the averages change, so it must not be silent."""
     broken = tmp_path / "runs"
     shutil.copytree(results, broken)
     (broken / "base-m" / "tatoeba" / "de-en.json").write_text('{"schema_version": 1, "mod')
-    assert main(["leaderboard", "--results-dir", str(broken), "--out", str(tmp_path / "lb")]) == 0
+    huge = broken / "teacher-m" / "tatoeba" / "fr-en.json"
+    record = json.loads(huge.read_text())
+    record["metrics"][record["task"]["main_score"]]["value"] = 1e9  # would be the best cell
+    huge.write_text(json.dumps(record))
+    assert main(["leaderboard", "--results-dir", str(broken), "--out", str(tmp_path / "lb")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err[:2]] == [f"skipped {broken / 'base-m/tatoeba/de-en.json'}",
+                                                        f"skipped {huge}"]
+    assert "corrupt JSON" in err[0] and "= 1000000000.0 is outside its range [0, 100]" in err[1]
+    assert err[2].startswith("error: 2 record(s) unreadable or invalid") and "--skip-invalid" in err[2]
     md = (tmp_path / "lb" / "LEADERBOARD.md").read_text()
-    assert "base-m/tatoeba/de-en.json: corrupt JSON" in md
+    assert "base-m/tatoeba/de-en.json: corrupt JSON" in md and "1e+09" not in md
+    assert md.count("1000000000") == 1  # in the list of what was left out, in no table
     assert "| base-m" in md  # the model's other results still appear
+    assert main(["leaderboard", "--results-dir", str(broken), "--out", str(tmp_path / "lb"), "--skip-invalid"]) == 0
+    assert len(capsys.readouterr().err.splitlines()) == 2  # still named
 
 
 def record_path(folder, model, task, pair):
@@ -88,7 +102,7 @@ def test_compare_fails_on_a_degraded_candidate(results, tmp_path, capsys):
     capsys.readouterr()
     assert main(["compare", "--baseline", str(results), "--candidate", str(candidate), "--tolerance", "0.5"]) == 1
     out = capsys.readouterr().out
-    assert "student-m tatoeba de-en acc_margin_mean" in out and "| worse" in out
+    assert "model: student-m\n" in out and "| tatoeba de-en acc_margin_mean" in out and "| worse" in out
     assert "1 regression(s)" in out and "Holm-corrected" in out
 
 
@@ -156,19 +170,66 @@ def test_compare_two_models_pair_by_pair(results, capsys):
     assert main(["compare", "--baseline", str(results), "--candidate", str(results), "--models", "base-m,student-m",
                  "--show", "all"]) == result.exit_code
     out = capsys.readouterr().out
-    assert out.count("| student-m vs base-m") == len(result.table)  # --show all prints every pair
+    assert "model: student-m vs base-m" in out  # named once, above the table
+    assert out.count("\n| ") == len(result.table) + 1  # --show all prints every pair, under one header row
+    assert max(len(line) for line in out.splitlines()) <= 120  # fits a terminal
     assert main(["compare", "--baseline", str(results), "--candidate", str(results), "--models", "base-m,nobody"]) == 2
     assert "holds no results for model 'nobody'" in capsys.readouterr().err
 
 
-def test_two_named_models_are_compared_on_the_pairs_both_have(results, tmp_path):
+def test_a_pair_the_candidate_lacks_fails_unless_missing_pairs_are_allowed(results, tmp_path):
     import shutil
 
     candidate = tmp_path / "candidate"
     shutil.copytree(results / "student-m", candidate / "student-m")
     dropped = sorted((candidate / "student-m").glob("*/*.json"))[0]
-    dropped.unlink()  # the student was not scored on this pair: left out, not a regression
-    result = compare(results, candidate, tolerance=0.5, models=("base-m", "student-m"))
-    assert result.left_out == 1
-    assert "missing" not in set(result.table["status"])
-    assert len(result.table) == len(list((results / "base-m").glob("*/*.json"))) - 1
+    dropped.unlink()
+    strict = compare(results, candidate, tolerance=0.5, models=("base-m", "student-m"))
+    assert strict.exit_code == 1 and list(strict.table["status"]).count("missing") == 1
+    lenient = compare(results, candidate, tolerance=0.5, models=("base-m", "student-m"), allow_missing=True)
+    assert lenient.left_out == 1 and "missing" not in set(lenient.table["status"])
+    assert len(lenient.table) == len(list((results / "base-m").glob("*/*.json"))) - 1
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('{"schema_version": 2, "mod', "corrupt JSON"),
+    ("{}", "missing field(s)"),
+    ("METRICS_LIST", "metrics is a list"),
+    ("HUGE", "outside its range"),
+])
+def test_the_gate_fails_closed_on_a_record_it_cannot_trust(results, tmp_path, capsys, content, reason):
+    """A truncated, empty, malformed or impossible candidate record stops the gate (exit 2, the file named);
+    it is never a pair quietly dropped (issue 22, item 2)."""
+    import shutil
+
+    candidate = tmp_path / "candidate"
+    shutil.copytree(results, candidate)
+    victim = candidate / "student-m" / "tatoeba" / "de-en.json"
+    record = json.loads(victim.read_text())
+    if content == "METRICS_LIST":
+        content = json.dumps({**record, "metrics": list(record["metrics"].values())})
+    elif content == "HUGE":
+        main_score = record["task"]["main_score"]
+        record["metrics"][main_score]["value"] = 1e9
+        content = json.dumps(record)
+    victim.write_text(content)
+    for models in (["--models", "base-m,student-m"], []):
+        assert main(["compare", "--baseline", str(results), "--candidate", str(candidate), *models]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(victim) in err and reason in err
+
+
+def test_a_failed_candidate_record_fails_the_gate_and_a_nan_tolerance_is_refused(results, tmp_path, capsys):
+    import shutil
+
+    candidate = tmp_path / "candidate"
+    shutil.copytree(results, candidate)
+    victim = candidate / "student-m" / "tatoeba" / "de-en.json"
+    record = json.loads(victim.read_text())
+    victim.write_text(json.dumps({**record, "status": "failed", "error": "boom", "metrics": {}}))
+    result = compare(results, candidate)
+    assert result.exit_code == 1 and list(result.regressions["status"]) == ["failed"]
+    for tolerance in ("nan", "-1", "inf"):
+        assert main(["compare", "--baseline", str(results), "--candidate", str(results),
+                     f"--tolerance={tolerance}"]) == 2
+        assert "--tolerance must be a finite number" in capsys.readouterr().err

@@ -94,6 +94,9 @@ def _add_results_commands(sub) -> None:
     lb = _command(sub, "leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
     lb.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
     lb.add_argument("--out", default=RESULTS_DIR, help=f"folder for the leaderboard files (default: {RESULTS_DIR})")
+    lb.add_argument("--skip-invalid", action="store_true",
+                    help="exit 0 although some records were unreadable or invalid and left out (each is still "
+                         "named on stderr)")
     cmp = _command(sub, "compare", help="regression gate: exit 1 on a significant drop larger than the tolerance",
                          description="Exit codes: 0 pass; 1 a metric dropped by more than --tolerance and the drop "
                                      "is significant after Holm's correction (or is missing, or its record is "
@@ -109,6 +112,9 @@ def _add_results_commands(sub) -> None:
                      help="print only the metrics whose status is not ok (default), or every metric")
     cmp.add_argument("--fail-on-significant", action="store_true",
                      help="also fail on a significant drop smaller than the tolerance")
+    cmp.add_argument("--allow-missing", action="store_true",
+                     help="leave out, and count, the baseline's pairs the candidate was not scored on (by default "
+                          "each fails as missing)")
     ex = _command(sub, "export", help="export stored results in another format")
     ex.add_argument("--format", choices=["mteb"], default="mteb")
     ex.add_argument("--results-dir", default=RUNS_DIR)
@@ -240,8 +246,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.results.report import write_leaderboard
 
-    for path in write_leaderboard(args.results_dir, args.out):
+    skipped: list[str] = []
+    for path in write_leaderboard(args.results_dir, args.out, warn=skipped.append):
         print(path)
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    if skipped and not args.skip_invalid:
+        print(f"error: {len(skipped)} record(s) unreadable or invalid, left out of the leaderboard (listed above "
+              f"and at the end of LEADERBOARD.md); mend or remove them, or pass --skip-invalid", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -256,16 +269,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     baseline, tmp = materialise_baseline(args.baseline)
     try:
         result = compare(baseline, Path(args.candidate), args.tolerance, args.metrics,
-                         tuple(models) if models else None, args.fail_on_significant)
+                         tuple(models) if models else None, args.fail_on_significant, args.allow_missing)
     finally:
         if tmp:
             tmp.cleanup()
     shown = result.table if args.show == "all" else result.table[result.table["status"] != "ok"]
-    print(f"{len(result.table)} metrics compared, {result.tests} of them on the same items with a paired "
-          f"bootstrap ({RESAMPLES} resamples, {LEVEL:.0%} intervals); p-values Holm-corrected over those "
-          f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)"
-          + (f"; {result.left_out} pair(s) of {models[0]} that {models[1]} was not scored on left out"
-             if result.left_out else "") + "\n")
+    import textwrap
+
+    summary = (f"{len(result.table)} metrics compared, {result.tests} of them on the same items with a paired "
+               f"bootstrap ({RESAMPLES} resamples, {LEVEL:.0%} intervals); p-values Holm-corrected over those "
+               f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)"
+               + (f" ({missing} of them pairs the candidate was not scored on: --allow-missing leaves those out)"
+                  if (missing := int((result.table["status"] == "missing").sum())) else "")
+               + (f"; {result.left_out} pair(s) the candidate was not scored on left out (--allow-missing)"
+                  if result.left_out else ""))
+    print(textwrap.fill(summary, 120) + "\n")
+    if len(shown) and shown["model"].nunique() == 1:
+        print(f"model: {shown['model'].iloc[0]}\n")
     print(to_markdown(comparison_table(shown), digits=2) if len(shown) else "no change beyond the tolerance")
     return result.exit_code
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from harness.core.task import PairResult, Task
 from harness.core.training import TrainConfig, recipe_differences
 from harness.encoders.card import is_complete, read_summary, save_summary_and_card, stored_recipe, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
-from harness.results.schema import make_record
+from harness.results.schema import invalid_metric, make_record
 from harness.results.store import ResultStore, safe_name, write_json_atomic
 
 
@@ -43,6 +43,9 @@ def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[s
               intervals: bool = True) -> dict[str, Any]:
     """A result record, with each evidenced metric's interval and the main score's replicates."""
     metrics = {name: metric.to_dict() for name, metric in result.metrics.items()}
+    error = result.error or (invalid_metric(metrics) if result.ok else None)
+    if error and not result.error:  # e.g. a correlation with constant gold scores: undefined, so the pair fails
+        result, metrics = replace(result, error=f"{error}: the pair cannot be scored"), {}
     section = None
     if result.evidence is not None and result.ok and intervals:
         section = bootstrap(result.evidence, task.metadata.name, result.pair.key, task.metadata.main_score, metrics)
@@ -132,10 +135,11 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
 
             for result in task.evaluate(encoder, config.langs, batch_size=config.batch_size, skip=skip):
                 label = f"{encoder.name} {task.metadata.name} {result.pair.key}"
-                store.write(record_of(result, task, model_info, run, config.intervals))
-                (report.failed if result.error else report.written).append(label)
-                if result.error:
-                    log(f"FAILED {label}: {result.error}")
+                record = record_of(result, task, model_info, run, config.intervals)
+                store.write(record)
+                (report.failed if record["error"] else report.written).append(label)
+                if record["error"]:
+                    log(f"FAILED {label}: {record['error']}")
                 bar.update(1)
         bar.close()
         report.encoded[encoder.name] = encoder.encoded
@@ -271,7 +275,8 @@ def run(config: RunConfig, log=print) -> RunReport:
                                                                                "seed": student.seed})
     if not students:
         write_json_atomic(run_settings_path(config.leaderboard_dir, [], models), config.to_dict())
-    pages = write_leaderboard(config.results_dir, config.leaderboard_dir)
+    pages = write_leaderboard(config.results_dir, config.leaderboard_dir,
+                              warn=lambda line: log(f"leaderboard: skipped {line}"))
     return RunReport(students, evaluation, pages, time.perf_counter() - began, models)
 
 

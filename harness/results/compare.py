@@ -6,10 +6,14 @@ bootstrap over items (harness.results.stats); the p-values of all the rows compa
 together. A row fails the gate when its drop is larger than the tolerance **and** significant after the
 correction. A larger drop that is not significant is reported as such, with its interval; a significant
 drop within the tolerance is reported and fails only with `fail_on_significant`. Rows without evidence
-(records from before schema 2) fall back to the tolerance alone. A missing row, or a record whose
-evidence does not reproduce its score, fails.
+(records from before schema 2) fall back to the tolerance alone. The gate fails closed: a pair the baseline
+has and the candidate lacks fails as missing (unless missing pairs are allowed), one whose candidate record
+is a failed evaluation fails, and so does a record whose evidence does not reproduce its score. A record
+that cannot be read, or whose values are not finite or outside their metric's range, on either side, is bad
+input: the gate stops and names the file.
 
-Exit codes: 0 the candidate passes; 1 it fails; 2 bad input (a missing folder, an unknown git ref).
+Exit codes: 0 the candidate passes; 1 it fails; 2 bad input (a missing folder, an unknown git ref, an
+unreadable or invalid record).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from harness.results.evidence import consistent, paired_difference
 from harness.results.store import ResultStore
 
 KEY = ["model", "task", "pair", "metric"]
-FAILING = ("worse", "worse (no evidence)", "missing", "inconsistent")
+FAILING = ("worse", "worse (no evidence)", "missing", "failed", "inconsistent")
 
 
 @dataclass
@@ -41,7 +45,7 @@ class Comparison:
     table: pd.DataFrame
     tolerance: float
     fail_on_significant: bool = False
-    left_out: int = 0  # with two named models: the baseline model's pairs the candidate model was not scored on
+    left_out: int = 0  # pairs of the baseline the candidate was not scored on, left out by allow_missing
 
     @property
     def tests(self) -> int:
@@ -94,10 +98,21 @@ def _git_commit(spec: str, results_subdir: str) -> str:
     return resolved.stdout.strip()
 
 
+def _readable(folder: Path, side: str) -> list[dict]:
+    """Every record of a results folder; one that cannot be read or is invalid stops the gate (fail closed)."""
+    records, problems = ResultStore(folder).records()
+    if problems:
+        shown = "; ".join(f"{p.path}: {p.reason}" for p in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise HarnessError(f"{side} {folder}: {len(problems)} unreadable or invalid record(s), so nothing is "
+                           f"compared: {shown}{more}")
+    return records
+
+
 def _by_key(records: list[dict], model: str | None, where: Path) -> dict[tuple[str, str, str], dict]:
     chosen = {}
     for record in records:
-        if record["status"] == "ok" and (model is None or record["model"]["name"] == model):
+        if model is None or record["model"]["name"] == model:
             chosen[(record["model"]["name"], record["task"]["name"], record["pair"])] = record
     if model is not None and not chosen:
         known = ", ".join(sorted({r["model"]["name"] for r in records})) or "none"
@@ -111,6 +126,9 @@ def _row(name: str, old: dict, new: dict | None, metric: str) -> dict:
     row = {"model": name, "task": old["task"]["name"], "pair": old["pair"], "metric": metric,
            "value_baseline": entry["value"], "value_candidate": None, "change": None, "ci_low": None,
            "ci_high": None, "p": None, "status": "missing"}
+    if new is not None and new["status"] != "ok":
+        row["status"] = "failed"
+        return row
     if new is None or metric not in new["metrics"]:
         return row
     row["value_candidate"] = new["metrics"][metric]["value"]
@@ -127,7 +145,7 @@ def _row(name: str, old: dict, new: dict | None, metric: str) -> dict:
 
 
 def _status(row: pd.Series, tolerance: float) -> str:
-    if row["status"] in ("missing", "inconsistent"):
+    if row["status"] in ("missing", "failed", "inconsistent"):
         return row["status"]
     change = row["change"]
     if row["status"] == "no evidence":
@@ -143,22 +161,27 @@ def _status(row: pd.Series, tolerance: float) -> str:
 
 
 def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, metrics: str = "main",
-            models: tuple[str, str] | None = None, fail_on_significant: bool = False) -> Comparison:
+            models: tuple[str, str] | None = None, fail_on_significant: bool = False,
+            allow_missing: bool = False) -> Comparison:
     """Pair up the two result sets on (model, task, pair, metric) and test each change on the same items.
 
     metrics: 'main' (each task's main score) or 'all'. `models` = (baseline model, candidate model) compares
     two different models instead of each model with itself (a student against the one it replaces, or
-    against its base); the two folders may then be the same, the rows are named 'NEW vs OLD', and only the
-    pairs both were scored on are compared (the others are counted in `left_out`).
+    against its base); the two folders may then be the same and the rows are named 'NEW vs OLD'.
+    A baseline pair the candidate lacks is a failing 'missing' row, or with `allow_missing` is left out and
+    counted in `left_out`. A baseline record that is itself a failed evaluation has nothing to compare.
     """
-    old = _by_key(ResultStore(baseline_dir).records()[0], models[0] if models else None, baseline_dir)
-    new = _by_key(ResultStore(candidate_dir).records()[0], models[1] if models else None, candidate_dir)
+    if not (tolerance >= 0 and tolerance != float("inf")):
+        raise HarnessError(f"--tolerance must be a finite number of points, 0 or more; got {tolerance}")
+    old = _by_key(_readable(baseline_dir, "baseline"), models[0] if models else None, baseline_dir)
+    new = _by_key(_readable(candidate_dir, "candidate"), models[1] if models else None, candidate_dir)
+    old = {key: record for key, record in old.items() if record["status"] == "ok"}
     if not old:
         raise HarnessError(f"baseline {baseline_dir} holds no results")
     rows, left_out = [], 0
     for (model, task, pair), record in sorted(old.items()):
         partner = new.get((models[1], task, pair) if models else (model, task, pair))
-        if models and partner is None:  # two models side by side: compare what both were scored on
+        if partner is None and allow_missing:
             left_out += 1
             continue
         name = f"{models[1]} vs {models[0]}" if models else model

@@ -476,10 +476,16 @@ def run_summary(records: list[dict[str, Any]], models: list[str]) -> list[str]:
     return [*lines, f"(family averages over the pairs all {len(names)} models share: {shared})"]
 
 
-def write_leaderboard(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Regenerate LEADERBOARD.md, LEADERBOARD.csv and leaderboard.html in `out_dir` from `results_dir`."""
+def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None) -> list[Path]:
+    """Regenerate LEADERBOARD.md, LEADERBOARD.csv and leaderboard.html in `out_dir` from `results_dir`.
+
+    Each record that cannot be read or is invalid (the store's one validator: shape, finite values inside
+    their metric's range) is left out, listed at the end of LEADERBOARD.md, and passed to `warn` as one line
+    `PATH: reason`."""
     store = ResultStore(results_dir)
     records, problems = store.records()
+    for problem in problems:
+        (warn or (lambda line: None))(f"{problem.path}: {problem.reason}")
     ok = [r for r in records if r["status"] == "ok"]
     failed = [f"{r['model']['name']} {r['task']['name']} {r['pair']}: failed: {r['error']}"
               for r in records if r["status"] != "ok"]

@@ -35,6 +35,71 @@ def v1_to_v2_no_evidence(record: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: v1_to_v2_no_evidence}
 
 
+SLACK = 1e-6  # rounding: a correlation of exactly 100 may be stored as 100.00000000000001
+
+
+def metric_range(name: str) -> tuple[float, float]:
+    """The values a metric can take, in the harness's units (scores x 100): correlations from -100 to 100,
+    a threshold (a similarity, not a score) any finite value, every other metric (accuracies, error rates,
+    F1, nDCG, MRR, recall) from 0 to 100."""
+    if "spearman" in name or "pearson" in name:
+        return -100.0, 100.0
+    if name.endswith("threshold"):
+        return -math.inf, math.inf
+    return 0.0, 100.0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_metric(name: str, metric: Any) -> None:
+    """A metric entry as every reader needs it: a finite value inside the metric's range, and an interval,
+    if any, of two finite, ordered bounds inside that range (the one validator: see `upgrade`)."""
+    if not isinstance(metric, dict) or not isinstance(metric.get("value"), (int, float)) \
+            or isinstance(metric.get("value"), bool):
+        raise RecordError(f"metric {name!r} has no numeric value")
+    low, high = metric_range(name)
+    if not _number(metric["value"]):
+        raise RecordError(f"metric {name!r} is not finite")
+    low, high = low - SLACK, high + SLACK
+    if not low <= metric["value"] <= high:
+        raise RecordError(f"metric {name!r} = {metric['value']!r} is outside its range "
+                          f"[{low + SLACK:g}, {high - SLACK:g}]")
+    interval = metric.get("ci")
+    if interval is None:
+        return
+    if not (isinstance(interval, list) and len(interval) == 2 and all(_number(v) for v in interval)
+            and interval[0] <= interval[1]):
+        raise RecordError(f"metric {name!r} has a malformed interval {interval!r}")
+    if not (low <= interval[0] and interval[1] <= high):
+        raise RecordError(f"metric {name!r} has an interval {interval!r} outside its range "
+                          f"[{low + SLACK:g}, {high - SLACK:g}]")
+
+
+def invalid_metric(metrics: dict[str, Any]) -> str | None:
+    """Why a freshly computed set of metrics cannot be stored as a result ('spearman' is not finite, ...), or
+    None: a score that is NaN, infinite or out of range makes the pair fail, never an 'ok' record."""
+    for name, metric in metrics.items():
+        try:
+            check_metric(name, metric)
+        except RecordError as err:
+            return str(err)
+    return None
+
+
+def finite_or_none(value: Any) -> Any:
+    """`value` with every NaN or infinite float inside it replaced by None (JSON has no NaN: a description
+    that cannot be computed is absent, not a token a strict parser rejects)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
 def make_record(*, model: dict[str, str], task: dict[str, str], pair: str, metrics: dict[str, dict[str, Any]],
                 n_items: int, seconds: float, analysis: dict[str, Any] | None = None,
                 error: str | None = None, run: dict[str, Any] | None = None,
@@ -54,7 +119,7 @@ def make_record(*, model: dict[str, str], task: dict[str, str], pair: str, metri
         "n_items": n_items,
         "timing": {"seconds": round(seconds, 3)},
         "metrics": metrics,
-        "analysis": analysis,
+        "analysis": finite_or_none(analysis),
         "evidence": evidence,
         "bootstrap": bootstrap,
         "data_fingerprint": data_fingerprint,
@@ -75,13 +140,8 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
     while version < SCHEMA_VERSION:
         record = MIGRATIONS[version](record)
         version = record["schema_version"]
+    if not isinstance(record["metrics"], dict):
+        raise RecordError(f"metrics is a {type(record['metrics']).__name__}, not an object of named metrics")
     for name, metric in record["metrics"].items():
-        if not isinstance(metric, dict) or not isinstance(metric.get("value"), (int, float)):
-            raise RecordError(f"metric {name!r} has no numeric value")
-        if not math.isfinite(metric["value"]):
-            raise RecordError(f"metric {name!r} is not finite")
-        interval = metric.get("ci")
-        if interval is not None and not (isinstance(interval, list) and len(interval) == 2
-                                         and all(isinstance(v, (int, float)) for v in interval)):
-            raise RecordError(f"metric {name!r} has a malformed interval {interval!r}")
+        check_metric(name, metric)
     return record

@@ -151,22 +151,27 @@ def _spearman(x: np.ndarray, y: np.ndarray, key: str, resamples: int) -> np.ndar
     var_x = np.einsum("bi,bi->b", weighted, x_ranks)
     var_y = np.einsum("bi,bi->b", in_order * y_in_order, y_in_order)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * cov / np.sqrt(var_x * var_y)
+        return np.clip(100.0 * cov / np.sqrt(var_x * var_y), -100.0, 100.0)  # rounding can pass +-100 by a hair
 
 
 def _pearson(x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    x, y = x - x.mean(), y - y.mean()  # centred first: the sums below then lose no precision
+    """Pearson on every resample, in float64: E[xy] - E[x]E[y] cancels, and in float32 a resample with (nearly)
+    one distinct item gave -314 on a 3-row file. A resample whose values (nearly) do not vary has no
+    correlation: NaN, which the interval drops."""
+    x, y = x - x.mean(), y - y.mean()  # centred first: the sums below then lose less precision
     total = counts.sum(axis=1, dtype=np.float64)
 
-    def weighted_sum(values: np.ndarray) -> np.ndarray:
-        return np.einsum("bi,i->b", counts, values.astype(np.float32)).astype(np.float64)
+    def weighted_mean(values: np.ndarray) -> np.ndarray:
+        return np.einsum("bi,i->b", counts, values.astype(np.float64)) / total
 
-    mean_x, mean_y = weighted_sum(x) / total, weighted_sum(y) / total
-    cov = weighted_sum(x * y) / total - mean_x * mean_y
-    var_x = weighted_sum(x * x) / total - mean_x ** 2
-    var_y = weighted_sum(y * y) / total - mean_y ** 2
+    mean_x, mean_y = weighted_mean(x), weighted_mean(y)
+    cov = weighted_mean(x * y) - mean_x * mean_y
+    var_x = weighted_mean(x * x) - mean_x ** 2
+    var_y = weighted_mean(y * y) - mean_y ** 2
+    flat = (var_x <= 1e-9 * max(float(np.mean(x * x)), 1e-300)) | (var_y <= 1e-9 * max(float(np.mean(y * y)), 1e-300))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * cov / np.sqrt(var_x * var_y)
+        scores = np.clip(100.0 * cov / np.sqrt(var_x * var_y), -100.0, 100.0)
+    return np.where(flat, np.nan, scores)
 
 
 def replicates(kind: str, arrays: Sequence[np.ndarray], key: str, resamples: int = RESAMPLES) -> np.ndarray:

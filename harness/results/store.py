@@ -31,8 +31,9 @@ def safe_name(name: str, max_length: int = 80) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file beside `path`, fsync, then rename over it: readers never see half a file."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    """Write JSON to a temp file beside `path`, fsync, then rename over it: readers never see half a file.
+    Strict JSON: a NaN or an infinity anywhere is an error here, never a bare `NaN` in a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 VOLATILE = ("created_at", "timing")  # what a recomputation changes although the result is the same

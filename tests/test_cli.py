@@ -58,6 +58,49 @@ def test_bad_arguments_exit_2(data_env, tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, args, message", [
+    ("eval", ["--model", "NOT_A_MODEL"], "is a folder without modules.json or config.json"),
+    ("eval", ["--model", "hash", "--device", "tpu9"], "device must be cpu, cuda, cuda:N, mps or xpu[:N], got 'tpu9'"),
+    ("eval", ["--model", "hash:abc"], "the hash test double takes a vector size"),
+    ("eval", ["--model", "hash", "--device", "cuda:99"], "device cuda:99: this machine has"),
+    ("eval", ["--model", "hash", "--results-dir", "A_FILE/runs"], "cannot write here"),
+    ("validate", ["--student", "NOT_A_MODEL"], "is a folder without modules.json or config.json"),
+    ("validate", ["--teacher", "nobody/no-such-model"], "the hub cannot be reached (offline)"),
+    ("validate", ["--seeds", str(2**64)], "is above 4294967295"),
+    ("validate", ["--batch-size", "100000000000"], "batch_size must be at most 65536"),
+    ("validate", ["--max-pairs", "1e20"], "max_pairs must be an integer (or 'all')"),
+    ("train", ["--student", "NOT_A_MODEL", "--no-eval"], "is a folder without modules.json or config.json"),
+])
+def test_inputs_that_would_fail_later_fail_first_in_one_line(data_env, tmp_path, capsys, monkeypatch, command, args,
+                                                             message):
+    """Issue 22, items 5 and 8: each of these once passed validation, or ended in a traceback after work."""
+    import harness.encoders.specs as specs
+
+    monkeypatch.setattr(specs, "hub_reachable", lambda timeout=3.0: False)  # offline, whatever the machine
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "NOT_A_MODEL").mkdir()
+    (tmp_path / "NOT_A_MODEL" / "weights.txt").write_text("no")
+    (tmp_path / "A_FILE").write_text("a file")
+    base = ["--results-dir", str(tmp_path / "r")] if command == "eval" and "--results-dir" not in args else []
+    assert main([command, *base, *args, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_results_folder_that_cannot_be_written_is_found_before_any_work(data_env, tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)  # a read-only folder, even for root
+    assert main(["eval", "--model", "hash", "--langs", "de", "--results-dir", str(tmp_path / "runs"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {tmp_path / 'runs'}: cannot write here (Permission denied); choose another folder"
+
+
 def test_ls_tasks_lists_every_family(capsys):
     assert main(["ls", "tasks"]) == 0
     out = capsys.readouterr().out

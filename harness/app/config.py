@@ -3,6 +3,7 @@ merged from defaults, a preset, a TOML file and command-line flags in one place 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,15 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.languages import parse_langs
 from harness.core.paths import MODELS_DIR, RESULTS_DIR, RUNS_DIR
-from harness.core.settings import COMMAND_LINE, SAFE_NAME, check_fields, read_toml, resolve_settings, setting
+from harness.core.settings import (
+    COMMAND_LINE,
+    SAFE_NAME,
+    SEED_MAX,
+    check_fields,
+    read_toml,
+    resolve_settings,
+    setting,
+)
 from harness.core.training import TrainSettings
 from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER, PROMPT_MARK
 from harness.results.overview import ROLES
@@ -33,6 +42,8 @@ def parse_seeds(items: list[str]) -> list[int]:
         item = item.strip()
         if not item.isdigit():
             raise ValueError(f"seed {item!r} is not a non-negative integer")
+        if int(item) > SEED_MAX:
+            raise ValueError(f"seed {item} is above {SEED_MAX}, the largest seed every generator takes")
         if int(item) not in seeds:
             seeds.append(int(item))
     if not seeds:
@@ -40,10 +51,13 @@ def parse_seeds(items: list[str]) -> list[int]:
     return seeds
 
 
+DEVICE = re.compile(r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")
+
+
 # settings every command has: fresh field objects per class, one declaration here
 def _device() -> Any:
     return setting(None, "torch device, e.g. cpu or cuda:0 (default: a GPU when present)", kind="str",
-                   nullable="auto")
+                   nullable="auto", pattern=DEVICE, pattern_help="must be cpu, cuda, cuda:N, mps or xpu[:N]")
 
 
 def _trust_remote_code() -> Any:

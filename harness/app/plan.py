@@ -19,7 +19,7 @@ from harness.core.task import Task
 from harness.core.training import TrainSettings, differences_text, recipe_differences
 from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
-from harness.encoders.specs import ModelSpec, resolve
+from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
@@ -81,6 +81,10 @@ def plan_eval(config: EvalConfig, supplied: set[str] | frozenset[str] = frozense
         for task in tasks:
             task.validate(config.langs)
     models = {spec: resolve(spec) for spec in config.models if spec not in supplied}
+    for resolved in models.values():
+        check_obtainable(resolved)
+    check_device(config.device)
+    check_writable(config.results_dir)
     return EvalPlan(config, tasks, models, ledger)
 
 
@@ -187,12 +191,47 @@ def plan_run(config: RunConfig) -> RunPlan:
             students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, data[seed], settings))
             check_recipe(students[-1], config.teacher, config.results_dir, config.overwrite)
     teacher, base = resolve(config.teacher), resolve(config.base_model)
-    for baseline in config.baselines:
-        resolve(baseline)
+    for resolved in (teacher, base, *(resolve(baseline) for baseline in config.baselines)):
+        check_obtainable(resolved)
+    check_device(config.device)
+    check_writable(config.results_dir, config.leaderboard_dir, config.models_dir if config.trainers else None)
     evaluation = EvalPlan(eval_config, tasks, {}, ledger)
     compat = EvalPlan(eval_config, list(dict.fromkeys(compat_tasks)), {}, ledger) \
         if compat_tasks and config.teacher != config.base_model else None
     return RunPlan(config, students, evaluation, teacher, base, compat)
+
+
+def check_writable(*folders: str | Path | None) -> None:
+    """Each folder a command will write can be written, checked before any work: a read-only results folder
+    found only when the first record is saved would lose the work done before it."""
+    import tempfile
+
+    for folder in folders:
+        if folder is None:
+            continue
+        path = Path(folder)
+        existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+        if not existing.is_dir():
+            raise HarnessError(f"{path}: cannot write here, {existing} is a file")
+        try:
+            with tempfile.TemporaryFile(dir=existing):
+                pass
+        except OSError as err:
+            raise HarnessError(f"{path}: cannot write here ({err.strerror or err}); choose another folder") from None
+
+
+def check_device(device: str | None) -> None:
+    """A GPU asked for must be here: `--device cuda:1` on a machine with one GPU (or none) fails now, in one
+    line, not after the data has been read and the models loaded."""
+    if not device or not device.startswith("cuda"):
+        return
+    import torch
+
+    index = int(device.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise HarnessError(f"device {device}: this machine has {count or 'no'} CUDA device(s)"
+                           + ("" if count else "; use cpu, or leave --device out"))
 
 
 def student_settings(config, base_spec: str, seed: int) -> dict[str, Any]:
@@ -256,6 +295,11 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     """Check a `train` command: its trainer, training data and (when it scores the student) its tasks."""
 
     TRAINERS.get(command.trainer)
+    for spec in (command.teacher, *([] if command.student == "teacher" else [command.student])):
+        check_obtainable(resolve(spec))
+    check_device(command.device)
+    check_writable(command.results_dir if command.evaluate else None,
+                   Path(command.output).parent if command.output else MODELS_DIR)
     with reading_once() as ledger:
         tasks = resolve_tasks(command.eval_tasks) if command.evaluate else []
         for task in tasks:

@@ -18,6 +18,8 @@ from harness.core.errors import HarnessError
 from harness.core.registry import did_you_mean
 
 COMMAND_LINE = "command line"
+INT_MAX = 2**31 - 1  # the ceiling of an integer setting that declares none: counts, sizes, steps
+SEED_MAX = 2**32 - 1  # what numpy's and torch's generators take from every platform
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]*$")  # tags become parts of folder and file names
 
 
@@ -43,6 +45,7 @@ class Spec:
     item: Callable[[list[str]], list[str]] | None = None  # checks and normalises list items
     flag: str | None = None  # a command-line spelling other than --name (a bool's opposite, say)
     pattern: re.Pattern | None = None  # strings: allowed characters
+    pattern_help: str = "may hold only letters, digits, '.', '_' and '-'"  # the error when `pattern` fails
 
 
 def setting(default: Any, help: str, *, kind: str | None = None, **checks: Any) -> Any:
@@ -120,7 +123,7 @@ def coerce(name: str, spec: Spec, raw: Any, source: str) -> Any:
         suggestion = did_you_mean(raw, list(spec.choices))
         raise fail(f"must be one of {', '.join(spec.choices)}, got {_shown(raw)}{suggestion}")
     if spec.pattern and not spec.pattern.match(raw):
-        raise fail(f"may hold only letters, digits, '.', '_' and '-', got {_shown(raw)}")
+        raise fail(f"{spec.pattern_help}, got {_shown(raw)}")
     return raw
 
 
@@ -144,10 +147,17 @@ def _number(raw: Any, kind: str) -> int | float | None:
 
 def _check_range(value: float, spec: Spec, fail: Callable[[str], SettingError], either: str) -> None:
     low, high = spec.minimum, spec.maximum
+    if high is None and spec.kind == "int":
+        high = INT_MAX
+
+    def shown(number: float) -> str:
+        return str(int(number)) if spec.kind == "int" else f"{number:g}"
+
     if low is not None and (value <= low if spec.exclusive_minimum else value < low):
-        raise fail(f"must be {'greater than' if spec.exclusive_minimum else 'at least'} {low:g}{either}, got {value:g}")
+        raise fail(f"must be {'greater than' if spec.exclusive_minimum else 'at least'} {shown(low)}{either}, "
+                   f"got {shown(value)}")
     if high is not None and value > high:
-        raise fail(f"must be at most {high:g}, got {value:g}")
+        raise fail(f"must be at most {shown(high)}, got {shown(value)}")
 
 
 def resolve_settings(cls: type, layers: Iterable[tuple[str, Mapping[str, Any]]],

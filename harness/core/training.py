@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from harness.core.encoder import Encoder
 from harness.core.paths import TEACHER_CACHE_DIR
-from harness.core.settings import check_fields, setting
+from harness.core.settings import SEED_MAX, check_fields, setting
 
 HEADS = ("auto", "none", "linear", "lstsq", "orthogonal")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -29,17 +29,19 @@ class TrainSettings:
     max_steps: int | None = setting(None, "stop after this many optimiser steps, the learning-rate schedule "
                                           "shortened to match (all: every step of every epoch)",
                                     kind="int", minimum=1, nullable="all")
-    batch_size: int = setting(32, "training pairs per step", minimum=1)
-    lr: float = setting(2e-5, "learning rate of the transformer", minimum=0.0, exclusive_minimum=True)
+    batch_size: int = setting(32, "training pairs per step", minimum=1, maximum=65536)
+    lr: float = setting(2e-5, "learning rate of the transformer", minimum=0.0, exclusive_minimum=True, maximum=1.0)
     head: str = setting("auto", "projection head: auto = closed-form least squares (none for --student "
                                 "teacher); orthogonal = the closest rotation, which keeps every cosine",
                         choices=HEADS)
-    head_lr: float = setting(1e-3, "learning rate of the projection head", minimum=0.0, exclusive_minimum=True)
+    head_lr: float = setting(1e-3, "learning rate of the projection head", minimum=0.0, exclusive_minimum=True,
+                             maximum=10.0)
     head_fit_pairs: int = setting(2000, "pairs the closed-form head is fitted on", minimum=1)
     warmup: float = setting(0.1, "share of the steps with a linear learning-rate warm-up", minimum=0.0,
                             maximum=0.99)
     weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
-    max_seq_length: int = setting(64, "tokens per training sentence (evaluation is not cut)", minimum=4)
+    max_seq_length: int = setting(64, "tokens per training sentence (evaluation is not cut)", minimum=4,
+                                  maximum=8192)
     freeze_layers: int = setting(0, "keep the lowest N transformer layers fixed", minimum=0)
     freeze_embeddings: bool = setting(True, "keep the word embeddings fixed", flag="--train-embeddings")
     micro_batch: int = setting(16, "texts per forward pass, grouped by length (0: one padded forward per batch)",
@@ -56,7 +58,7 @@ class TrainSettings:
                                      "it, else fp32", choices=PRECISIONS)
     save_dtype: str = setting("float32", "weights of the saved student (float16 halves the folder; it loads as "
                                          "float32)", choices=SAVE_DTYPES)
-    seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0)
+    seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0, maximum=SEED_MAX)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
     eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)
     keep_checkpoints: int = setting(2, "checkpoints kept on disk", minimum=1)

@@ -65,12 +65,13 @@ def load_sentence_transformer(resolved: ModelSpec, *, device: str | None = None,
     try:
         return SentenceTransformer(resolved.location, device=device, trust_remote_code=trust_remote_code,
                                    local_files_only=local_only)
-    except OSError as err:
+    except (OSError, ValueError) as err:  # transformers says "Unrecognized model" with a ValueError
         if resolved.kind == "hub":
             why = "the hub is unreachable and it is not in the local cache" if local_only else str(err).splitlines()[0]
             raise HarnessError(f"model '{resolved.spec}' is neither an alias nor a local folder, and {why}; "
                                f"pass a folder or one of: {', '.join(ALIASES)}") from None
-        raise HarnessError(f"model '{resolved.spec}' at {resolved.location} could not be loaded: {err}") from None
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise HarnessError(f"model '{resolved.spec}' at {resolved.location} could not be loaded: {first}") from None
 
 
 class USEEncoder:

@@ -68,6 +68,10 @@ def resolve(spec: str) -> ModelSpec:
     if spec in BASELINES:
         return ModelSpec(spec, "baseline", spec)
     if spec == "hash" or spec.startswith("hash:"):
+        size = spec.partition(":")[2]
+        if spec != "hash" and not (size.isdigit() and 1 <= int(size) <= 65536):
+            raise HarnessError(f"model '{spec}': the hash test double takes a vector size, hash:N with N from 1 "
+                               f"to 65536 (e.g. hash:64)")
         return ModelSpec(spec, "hash", spec)
     if spec in ALIASES:
         locate, package = ALIASES[spec]
@@ -76,6 +80,9 @@ def resolve(spec: str) -> ModelSpec:
     if path.exists():
         if not path.is_dir():
             raise HarnessError(f"model '{spec}' is a file; expected a sentence-transformers folder")
+        if not any((path / name).is_file() for name in ("modules.json", "config.json")):
+            raise HarnessError(f"model '{spec}' is a folder without modules.json or config.json: not a "
+                               f"sentence-transformers or transformers model")
         return ModelSpec(spec, "path", str(path.resolve()))
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise HarnessError(f"model '{spec}': no such folder")
@@ -92,6 +99,21 @@ def hub_reachable(timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def check_obtainable(resolved: ModelSpec) -> None:
+    """A hub name that is neither in the local cache nor reachable is an error now, before any work: offline,
+    the load would fail only after the models before it had run."""
+    if resolved.kind != "hub":
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = any(isinstance(try_to_load_from_cache(resolved.location, name), str)
+                 for name in ("modules.json", "config.json"))
+    if not cached and not hub_reachable():
+        raise HarnessError(f"model '{resolved.spec}' is not an alias, a local folder or in the local Hugging Face "
+                           f"cache, and the hub cannot be reached (offline); pass a folder or one of: "
+                           f"{', '.join(ALIASES)}")
 
 
 # written by training and evaluation beside the weights; they do not change what the model computes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.core.data import DataError, ScoredPair, read_aligned, read_lines, read_sts_tsv, read_tsv
+from harness.core.data import DataError, ScoredPair, read_aligned, read_sts_tsv, read_tsv
 from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.task import LangPair, TaskMetadata
@@ -81,7 +81,7 @@ class MiningFile(FileTask, BitextMiningTask):
     @classmethod
     def from_argument(cls, argument: str) -> MiningFile:
         (src, tgt), pair = _parse("mining-file", argument, 2)
-        read_lines(src)  # fail early, before any model loads
+        read_aligned(src, tgt)  # fail early, before any model loads
         return cls(src, tgt, pair)
 
     def load_pair(self, pair: LangPair) -> tuple[list[str], list[str]]:

@@ -69,3 +69,27 @@ def test_sts_csv_wrong_field_count(tmp_path):
     path = write(tmp_path / "s.csv", b"a,b,1\na,b\n")
     with pytest.raises(DataError, match="s.csv:2: expected 3 comma-separated fields, found 2"):
         read_sts_csv(path)
+
+
+def test_blank_lines_are_skipped_in_every_reader_and_a_byte_order_mark_is_no_text(tmp_path):
+    """Issue 22, item 10: TSV, JSONL and line-aligned files treat a blank line alike (skipped), and a UTF-8
+    BOM (as Windows editors save) is not glued to the first sentence."""
+    from harness.core.data import DataError, read_jsonl_pairs
+
+    bom = b"\xef\xbb\xbf"
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_bytes(bom + "Hello\tHallo\n\nBye\tTschüss\n".encode())
+    assert read_pairs(tsv) == [("Hello", "Hallo"), ("Bye", "Tschüss")]
+    jsonl = tmp_path / "pairs.jsonl"
+    jsonl.write_bytes(bom + b'["Hello", "Hallo"]\n\n["Bye", "Tsch\\u00fcss"]\n')
+    assert read_jsonl_pairs(jsonl) == [("Hello", "Hallo"), ("Bye", "Tschüss")]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(bom + b"one\n\ntwo\n")
+    b.write_bytes(b"eins\n \nzwei\n")
+    assert read_aligned(a, b) == (["one", "two"], ["eins", "zwei"])  # blank in both: skipped together
+    sts = tmp_path / "sts.tsv"
+    sts.write_bytes(bom + b"a b\tc d\t1.0\n\ne f\tg h\t2.0\n")
+    assert [p.s1 for p in read_sts_tsv(sts)] == ["a b", "e f"]
+    b.write_bytes(b"eins\nmitte\nzwei\n")  # blank on one side only: every later pair would shift
+    with pytest.raises(DataError, match=r"a\.txt:2: empty line, where b\.txt has a sentence"):
+        read_aligned(a, b)

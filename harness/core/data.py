@@ -106,8 +106,10 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """Yield (line number, text without the newline) of a UTF-8 file, gzip-aware."""
-    lines = read_bytes(path).split(b"\n")
+    """Yield (line number, text without the newline) of a UTF-8 file, gzip-aware; a byte-order mark that
+    starts the file is not part of its first line."""
+    data = read_bytes(path)
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the newline that ends the last line starts no new one
     for number, raw in enumerate(lines, start=1):
@@ -118,24 +120,35 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         yield number, text.rstrip("\r\n")
 
 
-def read_lines(path: str | Path) -> list[str]:
-    """All lines of a text file; empty lines are an error (they break alignment silently)."""
-    lines = []
-    for number, text in iter_lines(path):
-        if not text.strip():
-            raise DataError(path, "empty line", number)
-        lines.append(text)
+def read_lines(path: str | Path) -> list[tuple[int, str]]:
+    """(line number, text) of a text file's non-blank lines: blank lines are skipped, as in every reader."""
+    lines = [(number, text) for number, text in iter_lines(path) if text.strip()]
     if not lines:
         raise DataError(path, "empty dataset: no lines")
     return lines
 
 
 def read_aligned(path_a: str | Path, path_b: str | Path) -> tuple[list[str], list[str]]:
-    """Two line-aligned files (Tatoeba, FLORES, bring-your-own bitext) of equal length."""
-    a, b = read_lines(path_a), read_lines(path_b)
+    """Two line-aligned files (Tatoeba, FLORES, bring-your-own bitext) of equal length. A line blank in both
+    is skipped, as blank lines are in every reader; a line blank in one file only would shift every pair
+    after it, so it is an error naming that file and line."""
+    a = list(iter_lines(path_a))
+    b = list(iter_lines(path_b))
     if len(a) != len(b):
         raise DataError(path_b, f"has {len(b)} lines but {Path(path_a).name} has {len(a)}: files are not aligned")
-    return a, b
+    kept_a, kept_b = [], []
+    for (number, left), (_, right) in zip(a, b):
+        if not left.strip() and not right.strip():
+            continue
+        if not left.strip() or not right.strip():
+            blank, other = (path_a, path_b) if not left.strip() else (path_b, path_a)
+            raise DataError(blank, f"empty line, where {Path(other).name} has a sentence: the files would no "
+                                   f"longer be aligned", number)
+        kept_a.append(left)
+        kept_b.append(right)
+    if not kept_a:
+        raise DataError(path_a, "empty dataset: no lines")
+    return kept_a, kept_b
 
 
 def read_tsv(path: str | Path, columns: int) -> list[tuple[int, list[str]]]:

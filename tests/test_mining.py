@@ -42,6 +42,25 @@ def test_margin_matches_direct_numpy():
     np.testing.assert_allclose(scores, ref_scores, rtol=1e-5)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_both_directions_match_direct_numpy_margin(seed):
+    """Each direction re-ranks by the margin with the other side's neighbourhood means: the backward
+    accuracy equals the direct computation with the roles swapped (a swap of the means, which only the golden
+    snapshot used to see, changes these predictions)."""
+    src, tgt = noisy_pairs(n=120, noise=2.5, seed=seed)
+    gold = np.arange(len(src))
+    metrics = mining_metrics(src, tgt).metrics
+    for name, (queries, candidates) in {"fwd": (src, tgt), "bwd": (tgt, src)}.items():
+        predicted, _ = direct_margin_predictions(queries, candidates)
+        assert metrics[f"acc_margin_{name}"].value == pytest.approx(100 * np.mean(predicted == gold))
+    swapped_means, _ = direct_margin_predictions(tgt, src)  # the mutation's answer differs on this data
+    sims = tgt @ src.T
+    own_means = np.sort(sims, axis=1)[:, -MARGIN_K:].mean(axis=1)
+    top_k = np.argsort(-sims, axis=1)[:, :MARGIN_K]
+    wrong = np.take_along_axis(sims, top_k, 1) / ((own_means[:, None] + own_means[top_k]) / 2)
+    assert (top_k[np.arange(len(top_k)), wrong.argmax(1)] != swapped_means).any()
+
+
 def test_margin_beats_cosine_on_hubs():
     # A hub target close to every source steals cosine top-1; the margin discounts it.
     src, tgt = noisy_pairs(n=100, noise=1.2)

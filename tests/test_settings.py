@@ -98,3 +98,47 @@ def test_validate_checks_before_any_model_loads(data_env, tmp_path, capsys):
     assert main(["validate", "--trainers", "distil"]) == 2
     assert "did you mean 'distill'" in one_error_line(capsys)
     assert runner.validate(build(RunConfig, {"langs": "de", "tasks": "tatoeba"}))[-1] == "ok"
+
+
+def _bounded_settings():
+    """Every setting of every command with a bound: (class, name, spec, lowest allowed, highest allowed)."""
+    from harness.app.config import EvalConfig, RunConfig, TrainCommand
+    from harness.core.settings import INT_MAX, specs
+
+    found = {}
+    for cls in (RunConfig, EvalConfig, TrainCommand):
+        for name, spec in specs(cls).items():
+            if spec.kind not in ("int", "float"):
+                continue
+            high = spec.maximum if spec.maximum is not None else (INT_MAX if spec.kind == "int" else None)
+            found.setdefault(name, (cls, name, spec, spec.minimum, high))
+    return list(found.values())
+
+
+@pytest.mark.parametrize("cls, name, spec, low, high", _bounded_settings(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_bound_of_every_setting_holds(cls, name, spec, low, high):
+    """Each declared bound is enforced at its edge (a bound dropped or moved fails here), and an integer
+    setting has a ceiling even when it declares none (issue 22, items 8 and 9)."""
+    from harness.core.settings import coerce
+
+    step = 1 if spec.kind == "int" else 1e-9 * max(1.0, abs(high or 1.0))
+    if high is not None:
+        assert coerce(name, spec, high, "test") == high
+        with pytest.raises(SettingError, match=f"{name} must be at most"):
+            coerce(name, spec, high + step, "test")
+    if low is not None:
+        edge = low + (step if spec.exclusive_minimum else 0)
+        assert coerce(name, spec, edge, "test") == pytest.approx(edge)
+        with pytest.raises(SettingError, match=f"{name} must be (at least|greater than)"):
+            coerce(name, spec, low - (0 if spec.exclusive_minimum else step), "test")
+
+
+def test_the_bounds_that_matter_are_declared():
+    """A bound removed from a declaration would pass the edge test above (nothing left to test): these must
+    stay. max_seq_length below 4 leaves no room for a sentence between the special tokens."""
+    bounds = {name: (spec.minimum, spec.maximum) for _, name, spec, _, _ in _bounded_settings()}
+    assert bounds["max_seq_length"] == (4, 8192) and bounds["seed"] == (0, 2**32 - 1)
+    assert bounds["batch_size"][0] == 1 and bounds["aligned_share"] == (0.0, 1.0) and bounds["warmup"][1] == 0.99
+    with pytest.raises(SettingError, match="seeds is invalid: seed 4294967296 is above 4294967295"):
+        build(RunConfig, {"seeds": "0,4294967296"})

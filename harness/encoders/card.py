@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.core.atomic import write_text_atomic
+
 SUMMARY = "training_summary.json"
 
 
@@ -19,10 +21,8 @@ def read_summary(folder: Path) -> dict[str, Any]:
 
 def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
     """(Re)write README.md from `summary`, then the summary itself (its presence marks completion)."""
-    (output / "README.md").write_text(model_card(summary), encoding="utf-8")
-    tmp = output / f".{SUMMARY}.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(output / SUMMARY)
+    write_text_atomic(output / "README.md", model_card(summary))
+    write_text_atomic(output / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
 def model_card(summary: dict[str, Any]) -> str:

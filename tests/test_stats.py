@@ -152,3 +152,42 @@ def test_ranking_statistics_match_their_definitions():
     assert stats.point_estimate("mrr@10", [ranks]) == pytest.approx(100 * np.mean([1, 0.5, 0, 0, 0.1, 1 / 3]))
     assert stats.point_estimate("hit@1", [ranks]) == pytest.approx(100 / 6)
     assert stats.point_estimate("error", [np.array([1, 0, 1, 1])]) == pytest.approx(25.0)
+
+
+def test_records_from_separate_processes_are_resampled_on_the_same_rows(tiny_root, tmp_path):
+    """Issue 19, item 5: two models scored by two processes (each with its own hash seed) store replicates
+    drawn on the same resampled rows, so a paired comparison of the stored records is paired. Recomputing
+    each record's replicates here, from its own evidence, must give what the other process stored; a
+    resampling seed that depended on the process (Python's hash(), a global generator) fails this."""
+    import os
+    import subprocess
+    import sys
+
+    from harness.results.evidence import inputs_of, main_replicates
+    from harness.results.store import ResultStore
+
+    runs = tmp_path / "runs"
+    for model, hash_seed in (("hash:32", "1"), ("hash:48", "2")):
+        env = {**os.environ, "HARNESS_DATA": str(tiny_root), "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "harness", "eval", "--model", model, "--langs", "de", "--tasks",
+                        "tatoeba,stsb-multi-mt", "--results-dir", str(runs), "--no-progress"], env=env, check=True,
+                       capture_output=True)
+    store = ResultStore(runs)
+    compared = 0
+    for task, pair in (("tatoeba", "de-en"), ("stsb-multi-mt", "de-en")):
+        for model in ("hash:32", "hash:48"):
+            record = store.read(model, task, pair)
+            kind, arrays = inputs_of(record, record["task"]["main_score"])
+            here = stats.replicates(kind, arrays, record["bootstrap"]["key"])
+            np.testing.assert_allclose(main_replicates(record), here, atol=0.0011)  # stored to 0.001 points
+            compared += 1
+    assert compared == 4
+
+
+def test_a_difference_without_spread_has_no_resolution():
+    """Issue 19, item 3: every replicate difference equal (two models that differ on no resampled item, or on
+    every item alike) is p = 1, not p = 0: records 0.0004 apart must not fail a gate as 'significant'."""
+    reps = np.full(stats.RESAMPLES, 80.0)
+    assert stats.compare_replicates(80.0, 80.0004, reps, reps + 0.0004).p_value == 1.0
+    assert stats.compare_replicates(80.0, 80.0, reps, reps).p_value == 1.0
+    assert stats.compare_replicates(80.0, float("nan"), reps, reps * np.nan).p_value == 1.0

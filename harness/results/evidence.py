@@ -74,8 +74,9 @@ def bootstrap(evidence: Evidence, task: str, pair: str, main: str,
     for name, (kind, names) in evidence.statistics.items():
         if name not in metrics:
             continue
-        values = stats.replicates(kind, [evidence.arrays[a] for a in names], key)
-        low, high = stats.percentile_interval(values)
+        inputs = [evidence.arrays[a] for a in names]
+        values = stats.replicates(kind, inputs, key)
+        low, high = stats.interval(kind, inputs, values)
         metrics[name]["ci"] = [round(low, 4), round(high, 4)]
         if name == main:
             main_replicates = values
@@ -84,6 +85,21 @@ def bootstrap(evidence: Evidence, task: str, pair: str, main: str,
     if main_replicates is not None:
         section["replicates"] = encode_replicates(main_replicates, metrics[main]["value"])
     return section
+
+
+def refresh_intervals(record: dict[str, Any]) -> dict[str, Any]:
+    """A record whose intervals were computed by an earlier method, with each evidenced metric's interval
+    recomputed from its stored evidence by the current one (no model needed); the replicates stay."""
+    section = record.get("bootstrap") or {}
+    if not record.get("evidence") or not section or section.get("method") == stats.METHOD:
+        return record
+    arrays = arrays_of(record)
+    metrics = {name: dict(metric) for name, metric in record["metrics"].items()}
+    for name, (kind, names) in record["evidence"]["statistics"].items():
+        if name in metrics and "ci" in metrics[name] and stats.per_item(kind, [arrays[a] for a in names]) is not None:
+            low, high = stats.interval(kind, [arrays[a] for a in names], np.array([]))
+            metrics[name]["ci"] = [round(low, 4), round(high, 4)]
+    return {**record, "metrics": metrics, "bootstrap": {**section, "method": stats.METHOD}}
 
 
 def encode_replicates(values: np.ndarray, centre: float) -> dict[str, Any]:

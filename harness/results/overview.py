@@ -166,6 +166,12 @@ def _keys_by_column(groups: list[Group]) -> dict[tuple[str, str], dict[str, set[
 
 
 def _cell(group: Group, keys: list[Key]) -> Cell:
+    """A group's average over `keys`: one record's own interval when the cell is one pair of one seed (for an
+    accuracy that is the interval that holds at 100%), else the percentile interval of the averaged
+    replicates."""
+    if len(keys) == 1 and group.seeds == 1:
+        score = next(iter(group.members.values()))[keys[0]]
+        return Cell(score.value, score.low, score.high, None)
     reps = group.replicates(keys)
     low, high = stats.percentile_interval(reps) if reps is not None else (None, None)
     seeds = group.seed_values(keys)

@@ -142,6 +142,13 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
         version = record["schema_version"]
     if not isinstance(record["metrics"], dict):
         raise RecordError(f"metrics is a {type(record['metrics']).__name__}, not an object of named metrics")
+    if isinstance(record.get("bootstrap"), dict) and record.get("evidence"):
+        from harness.results.evidence import refresh_intervals  # evidence decoding: loaded only when needed
+
+        try:
+            record = refresh_intervals(record)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise RecordError(f"malformed evidence: {err}") from None
     for name, metric in record["metrics"].items():
         check_metric(name, metric)
     return record

@@ -1,9 +1,12 @@
 """How sure a score is: bootstrap confidence intervals over items, paired comparisons of two models on
 the same items, and Holm's correction when several comparisons are read at once.
 
-- **Intervals** are percentile-bootstrap 95% intervals: the items of a (task, language pair) are
-  resampled with replacement `RESAMPLES` times, the score is recomputed on each resample, and the 2.5th
-  and 97.5th percentiles of those replicates are the interval.
+- **Intervals** of correlations are percentile-bootstrap 95% intervals: the items of a (task, language
+  pair) are resampled with replacement `RESAMPLES` times, the score is recomputed on each resample, and the
+  2.5th and 97.5th percentiles of those replicates are the interval. Means of per-item values in [0, 1]
+  (accuracies, error rates, nDCG, MRR, recall) get an Agresti-Coull interval at Kish's effective n
+  (`mean_interval`), which holds its coverage at 0% and 100%, where resampling gives an interval of zero
+  width. Their replicates are still drawn: paired comparisons and averages over pairs use them.
 - **Paired comparisons** resample the same items for both models (the resampling seed is derived from
   the task, the pair and the item count, so every model of a pair gets the same resamples). The
   difference's interval is the percentile interval of the replicate differences; its p-value is two-sided,
@@ -29,7 +32,9 @@ import numpy as np
 
 RESAMPLES = 2000
 LEVEL = 0.95
-METHOD = "percentile bootstrap over items"
+METHOD = ("percentile bootstrap over items; for means of per-item values in [0, 1] (accuracy, error rate, "
+          "nDCG, MRR, recall): Agresti-Coull with Kish's effective n")
+Z = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 _KIND = re.compile(r"^(?P<name>[a-z]+)(?:@(?P<k>\d+))?$")
 
 
@@ -189,6 +194,40 @@ def replicates(kind: str, arrays: Sequence[np.ndarray], key: str, resamples: int
     return _pearson(x, y, resample_counts(key, n, resamples))
 
 
+def mean_interval(values: np.ndarray) -> tuple[float, float]:
+    """A 95% interval, x100, for the mean of per-item values in [0, 1]: Agresti-Coull (add z^2/2 successes and
+    z^2/2 failures) at Kish's effective sample size n / deff, deff = s^2 / (p(1 - p)) capped at 1.
+
+    For 0/1 items deff is 1 and this is Agresti-Coull itself, which keeps its coverage at the edges where the
+    percentile bootstrap collapses: every item right gives [100, 100] by resampling, here [99.54, 100] at
+    n = 1,012. Items between 0 and 1 (nDCG, a mean of two directions) vary less than 0/1 items of the same
+    mean, so deff < 1 narrows the interval to what their spread supports. With no spread at all (p of 0 or 1)
+    deff is taken as 1: the 0/1 case, the widest the data allow."""
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan
+    p = float(values.mean())
+    bernoulli = p * (1.0 - p)
+    spread = float(values.var(ddof=1)) if n > 1 else 0.0
+    deff = min(1.0, max(spread / bernoulli, 1e-6)) if bernoulli > 1e-12 else 1.0
+    n_eff = n / deff
+    total = n_eff + Z * Z
+    centre = (p * n_eff + Z * Z / 2.0) / total
+    half = Z * math.sqrt(centre * (1.0 - centre) / total)
+    return 100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half)
+
+
+def interval(kind: str, arrays: Sequence[np.ndarray], replicates_of_kind: np.ndarray) -> tuple[float, float]:
+    """A metric's 95% interval: `mean_interval` for a mean of per-item values in [0, 1] (an error rate is
+    100 minus one), else (correlations) the percentile interval of its bootstrap replicates."""
+    values = per_item(kind, arrays)
+    if values is None:
+        return percentile_interval(replicates_of_kind)
+    low, high = mean_interval(values)
+    return (100.0 - high, 100.0 - low) if kind == "error" else (low, high)
+
+
 def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     """The central `level` share of bootstrap replicates (NaN replicates, from degenerate resamples, dropped)."""
     tail = 100.0 * (1.0 - level) / 2.0
@@ -218,9 +257,9 @@ def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray,
     diffs = np.asarray(reps_b) - np.asarray(reps_a)
     observed = float(estimate_b - estimate_a)
     low, high = percentile_interval(diffs, level)
-    spread = float(np.nanstd(diffs, ddof=1))
-    if spread == 0.0 or not math.isfinite(spread):
-        p_value = 1.0 if observed == 0.0 else 0.0
+    spread = float(np.nanstd(diffs, ddof=1)) if np.isfinite(diffs).sum() > 1 else math.nan
+    if spread == 0.0 or not math.isfinite(spread) or not math.isfinite(observed):
+        p_value = 1.0  # no spread to measure the difference against: no evidence either way, not certainty
     else:
         p_value = math.erfc(abs(observed) / spread / math.sqrt(2.0))
     return Difference(observed, low, high, min(1.0, p_value))

@@ -142,3 +142,26 @@ def test_the_students_table_keeps_learning_rates_as_written():
     record["run"].update(max_pairs=None, max_steps=3300)
     row = training_table([record]).loc["s"]
     assert (row["max_pairs"], row["max_steps"]) == ("all", "3300")  # None is shown as its setting's word
+
+
+def test_ties_are_with_the_best_cell_that_can_be_tested():
+    """Issue 19, item 4: when the best of a column is a record without evidence, the others are compared with
+    the best testable cell, so a model just below it is still told from one far below; the untestable cell
+    gets its own mark, and each comparison keeps its difference and interval for the tooltip."""
+    untestable = mining("top", 0.99)
+    untestable.pop("bootstrap")
+    records = [untestable, mining("ref", 0.95), mining("close", 0.948), mining("far", 0.85)]
+    cells = view(load_groups(records), ["top", "ref", "close", "far"])[0].cells
+    assert cells["top"].best and cells["top"].tied is None
+    assert cells["ref"].reference and cells["ref"].tied and not cells["ref"].best
+    assert cells["close"].tied is True and cells["far"].tied is False
+    close = cells["close"].vs_reference
+    assert close.difference == pytest.approx(cells["close"].value - cells["ref"].value)
+    assert close.low <= close.difference <= close.high and cells["far"].vs_reference.high < 0
+    report = build(records, [], "runs")
+    from harness.results.report import render_html
+    from harness.results.tables import overview_markdown
+
+    markdown = overview_markdown(report, "all" if "all" in report.views else "main")
+    assert "?" in markdown and "*?" in markdown.replace(" ", "")
+    assert "against the best testable cell, Holm p" in render_html(report)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -135,8 +135,11 @@ class Cell:
     low: float | None = None
     high: float | None = None
     seed_sd: float | None = None
-    tied: bool | None = None  # vs the best of the column (Holm): True tied, False below, None not testable
-    best: bool = False
+    tied: bool | None = None  # vs the best testable cell (Holm): True tied, False below, None not testable
+    best: bool = False  # the highest value of the column, testable or not
+    reference: bool = False  # the best cell that can be tested: the one the others are compared with
+    vs_reference: stats.Difference | None = None  # this cell minus the reference, Holm-adjusted p
+
 
 
 @dataclass
@@ -179,23 +182,33 @@ def _cell(group: Group, keys: list[Key]) -> Cell:
 
 
 def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
-    """Best of the column, and the groups whose difference to it is not significant after Holm."""
+    """The best of the column, and which cells are not significantly below the best cell that can be tested.
+
+    A cell can be tested when its group has replicates on the column's pairs, drawn from the same data as the
+    reference's. The reference is the best testable cell (not the best cell, which may be a record without
+    evidence: then no cell could be tied with it, and a model 0.1 below it would read like one 4 below). Each
+    other testable cell is compared with the reference on the same resamples, and the p-values are
+    Holm-corrected over those k - 1 comparisons; a cell that cannot be tested has tied = None."""
     if not column.cells:
         return
     best = max(column.cells, key=lambda name: (column.cells[name].value, name))
-    column.cells[best].best = column.cells[best].tied = True
-    best_reps = groups[best].replicates(column.shared)
-    others = [name for name in column.cells if name != best]
+    column.cells[best].best = True
+    replicates = {name: groups[name].replicates(column.shared) for name in column.cells}
+    testable = [name for name, reps in replicates.items() if reps is not None]
+    if not testable:
+        return
+    reference = max(testable, key=lambda name: (column.cells[name].value, name))
+    column.cells[reference].reference = column.cells[reference].tied = True
     tests = []
-    for name in others:
-        reps = groups[name].replicates(column.shared)
-        comparable = best_reps is not None and reps is not None and len(reps) == len(best_reps) and all(
-            groups[name].fingerprint(k) == groups[best].fingerprint(k) for k in column.shared)
-        if comparable:
-            tests.append((name, stats.compare_replicates(column.cells[best].value, column.cells[name].value,
-                                                         best_reps, reps).p_value))
-    for (name, _), adjusted in zip(tests, stats.holm([p for _, p in tests])):
+    for name in testable:
+        same_data = all(groups[name].fingerprint(k) == groups[reference].fingerprint(k) for k in column.shared)
+        if name == reference or not same_data or len(replicates[name]) != len(replicates[reference]):
+            continue
+        tests.append((name, stats.compare_replicates(column.cells[reference].value, column.cells[name].value,
+                                                     replicates[reference], replicates[name])))
+    for (name, difference), adjusted in zip(tests, stats.holm([d.p_value for _, d in tests])):
         column.cells[name].tied = adjusted >= 1.0 - stats.LEVEL
+        column.cells[name].vs_reference = replace(difference, p_value=adjusted)
 
 
 def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = None) -> list[Column]:

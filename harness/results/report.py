@@ -79,14 +79,30 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Re
 
 # ---- Markdown and CSV ---------------------------------------------------------------------------------
 
+def _versus_best(cell) -> str:
+    """A cell's standing against the column's best testable cell, for its tooltip."""
+    if cell.tied is None:
+        return "cannot be tested against the best (no per-item evidence, or other data)"
+    if cell.reference:
+        return "the best cell that can be tested: the others are compared with it"
+    d = cell.vs_reference
+    verdict = "not significantly below it" if cell.tied else "significantly below it"
+    return (f"{d.difference:+.2f} [{d.low:+.2f}, {d.high:+.2f}] against the best testable cell, Holm p "
+            f"{d.p_value:.2g}: {verdict}")
+
+
 def render_markdown(report: Report) -> str:
     lines = [f"# {TITLE}", "",
              f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
-             f"`{report.source}`. Scores are x100. Each cell is the main score with its 95% bootstrap interval "
-             "(items resampled); a student trained with several seeds is one row, its mean over seeds. A language "
+             f"`{report.source}`. Scores are x100. Each cell is the main score with its 95% interval over items "
+             "(correlations: percentile bootstrap; accuracies and other means of per-item values: Agresti-Coull at "
+             "the effective n); a student trained with several seeds is one row, its mean over seeds. A language "
              "column averages only the task pairs that every model of the table that has the column has: the "
-             "pairs are listed under each table. `*` marks the best of a column, and a trailing `=` every model "
-             "not significantly below it (paired bootstrap, Holm over the column). `flag`: a student "
+             "pairs are listed under each table. `±` follows a student's interval with the standard deviation of its "
+             "seeds' scores. `*` marks the best of a column. `=` marks every model not significantly below the best "
+             "model that can be tested (the best itself when it can): a paired bootstrap on the same items, "
+             "Holm-corrected over the k - 1 comparisons with it in that column. `?` marks a cell that cannot be "
+             "tested (no per-item evidence, or scored on other data). `flag`: a student "
              "significantly below its own base on an STS pair. The HTML report (`leaderboard.html`) has the same "
              "numbers, filters, per-student panels and the mining explorer.", ""]
     for name, title in (("main", "Main results: teachers, bases, students, peers"),
@@ -153,10 +169,14 @@ def _overview_table(report: Report, name: str) -> str:
                 continue
             classes = [f"heat-{_heat(cell.value, *ranges[column.label])}"]
             classes += ["best"] if cell.best else (["tied"] if cell.tied else [])
+            classes += ["untestable"] if cell.tied is None else []
             interval = f"<small>{cell.low:.1f}&ndash;{cell.high:.1f}</small>" if cell.low is not None else ""
             spread = f"; sd over {group.seeds} seeds {cell.seed_sd:.2f}" if cell.seed_sd is not None else ""
+            if cell.seed_sd is not None:
+                interval += f"<small class=\"sd\"> &plusmn;{cell.seed_sd:.1f}</small>"
             tip = f"{column.label}: {cell.value:.2f}" + (f", 95% CI [{cell.low:.2f}, {cell.high:.2f}]"
                                                        if cell.low is not None else ", no interval") + spread
+            tip += "; " + _versus_best(cell)
             cells.append(f'<td class="{" ".join(classes)}" {attrs} data-value="{cell.value:.4f}" '
                          f'title="{_esc(tip)}">{cell.value:.1f}{interval}</td>')
         drops = report.flags.get(member)
@@ -427,8 +447,11 @@ def render_html(report: Report) -> str:
              "bootstrap over the test items. A student trained with several seeds is one row: its mean over seeds "
              "(hover for the spread). A language column averages only the pairs every model in the table that has "
              "the column has (hover a header, or open the list under the table), so rows are always compared on "
-             "the same data; a dash means not run. &#9733; marks the best of a column and bold every model the "
-             "data cannot tell from it (paired bootstrap on the same items, Holm-corrected over the column). "
+             "the same data; a dash means not run; &plusmn; the standard deviation over a student's seeds. &#9733; "
+             "marks the best of a column. Bold marks every model the data cannot tell from the best model that can "
+             "be tested (the best itself when it can): a paired bootstrap on the same items, Holm-corrected over "
+             "the k &minus; 1 comparisons with it in that column; the tooltip gives the difference and its "
+             "interval. ? marks a cell that cannot be tested (no per-item evidence, or other data). "
              "&#9873; flags a student significantly below its own base on some STS pair. Colours: one per role. "
              "Click a header to sort.</p>",
              '<h2 id="overview">Overview</h2>', _controls(report)]

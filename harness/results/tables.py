@@ -119,9 +119,11 @@ def overview_markdown(report, view: str) -> str:
             if cell is None:
                 cells.append("")
                 continue
-            mark = "*" if cell.best else ("=" if cell.tied else "")
+            mark = ("*" if cell.best else "") + ("=" if cell.tied and not cell.best else "") + \
+                ("?" if cell.tied is None else "")
             interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
-            cells.append(f"{cell.value:.1f}{interval}{mark}")
+            spread = f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
+            cells.append(f"{cell.value:.1f}{interval}{spread}{mark}")
         drops = report.flags.get(member)
         cells.append(f"{len(drops)} significant STS drop(s) below its base" if drops else "")
         lines.append("| " + " | ".join(cells) + " |")

@@ -257,13 +257,22 @@ class PairDifference:
 
 
 def differences(student: Group, other: Group) -> list[PairDifference]:
-    """The student minus `other`, pair by pair on their shared pairs; p-values Holm-corrected over them."""
+    """The student minus `other`, pair by pair on their shared pairs; p-values Holm-corrected over them.
+
+    When either side has several seeds the comparison is of recipes (`stats.compare_recipes`: the seed
+    spread counts beside the items'); otherwise of the two models (`stats.compare_replicates`)."""
     rows = []
     for key in sorted(student.keys() & other.keys()):
         mine, theirs = student.value([key]), other.value([key])
         reps_a, reps_b = other.replicates([key]), student.replicates([key])
         paired = reps_a is not None and reps_b is not None and student.fingerprint(key) == other.fingerprint(key)
-        difference = stats.compare_replicates(theirs, mine, reps_a, reps_b) if paired else None
+        if not paired:
+            difference = None
+        elif student.seeds > 1 or other.seeds > 1:
+            difference = stats.compare_recipes(theirs, mine, reps_a, reps_b, other.seed_values([key]),
+                                               student.seed_values([key]))
+        else:
+            difference = stats.compare_replicates(theirs, mine, reps_a, reps_b)
         rows.append(PairDifference(key[0], key[1], student.family[key], mine, theirs, difference))
     tested = [row for row in rows if row.difference is not None]
     for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):

@@ -265,6 +265,37 @@ def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray,
     return Difference(observed, low, high, min(1.0, p_value))
 
 
+def compare_recipes(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
+                    seeds_a: Sequence[float], seeds_b: Sequence[float]) -> Difference:
+    """B minus A as recipes, not as these trained models: the seed means of two groups, compared with the
+    spread of the items and of the seeds.
+
+    The variance of the difference of the seed means is the item part (the variance of the paired replicate
+    differences of the seed means, on the same resamples) plus, for each group with two or more seeds, its
+    seed variance over its seed count (s^2 / k: the seeds are scored on the same items, so their spread is
+    training noise alone). The reference is Student's t with Welch-Satterthwaite degrees of freedom from the
+    seed terms (k - 1 each; the item term counts as known), and the interval is the estimate +- t times the
+    standard error, so the interval and the p-value cannot disagree about 0. A group of one seed brings no
+    seed term: against a base or a teacher, which training does not vary, that is right; between two
+    one-seed students it is a comparison of models, as `compare_replicates` is."""
+    from scipy.stats import t as student_t
+
+    diffs = np.asarray(reps_b) - np.asarray(reps_a)
+    observed = float(estimate_b - estimate_a)
+    item_var = float(np.nanvar(diffs, ddof=1)) if np.isfinite(diffs).sum() > 1 else math.nan
+    seed_terms = [(float(np.var(seeds, ddof=1)) / len(seeds), len(seeds) - 1)
+                  for seeds in (seeds_a, seeds_b) if len(seeds) > 1]
+    total = item_var + sum(v for v, _ in seed_terms)
+    if not math.isfinite(total) or total <= 0.0 or not math.isfinite(observed):
+        return Difference(observed, observed, observed, 1.0)
+    dof = total ** 2 / sum(v * v / df for v, df in seed_terms) if any(v > 0 for v, _ in seed_terms) else math.inf
+    error = math.sqrt(total)
+    quantile = float(student_t.ppf(0.5 + LEVEL / 2, dof)) if math.isfinite(dof) else Z
+    p_value = float(2 * student_t.sf(abs(observed) / error, dof)) if math.isfinite(dof) else \
+        math.erfc(abs(observed) / error / math.sqrt(2.0))
+    return Difference(observed, observed - quantile * error, observed + quantile * error, min(1.0, p_value))
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values: compare each with alpha to control the family-wise error."""
     order = sorted(range(len(p_values)), key=lambda i: p_values[i])

@@ -229,3 +229,46 @@ def test_a_recipe_interval_and_its_p_value_agree_about_zero():
         reps_b = b.mean() + reps_a - a.mean() + 0.3 * rng.standard_normal(stats.RESAMPLES)
         d = stats.compare_recipes(a.mean(), b.mean(), reps_a, reps_b, a, b)
         assert (d.low > 0 or d.high < 0) == (d.p_value < 0.05)
+
+
+def test_paired_accuracy_is_tested_exactly():
+    """Issue 19, item 3: for 0/1 items the sign-flip p-value is McNemar's mid-p test (scipy's exact binomial
+    test on the discordant items, less half the probability of the observed split); for mining's mean of two
+    directions (items differ by 0, 0.5 or 1) it matches a brute-force enumeration of every sign pattern; a
+    4-0 split is p = 0.0625, not 0.045."""
+    import itertools
+
+    from scipy.stats import binom, binomtest
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        a, b = (rng.random(120) < 0.8).astype(float), (rng.random(120) < 0.83).astype(float)
+        up, down = int((b > a).sum()), int((b < a).sum())
+        at_observed = binom.pmf(up, up + down, 0.5) * (1 if up == down else 2)
+        mid_p = binomtest(up, up + down, 0.5).pvalue - 0.5 * at_observed
+        assert stats.sign_flip_p(b - a) == pytest.approx(mid_p, abs=1e-12)
+    assert stats.sign_flip_p(np.r_[np.full(4, -1.0), np.zeros(96)]) == pytest.approx(0.0625)
+    d = np.array([1, -1, 1, 0.5, 0.5, -0.5, 0.5, 0, 0])
+    nonzero = d[d != 0]
+    patterns = itertools.product((1, -1), repeat=len(nonzero))
+    sums = np.array([abs(sum(s * v for s, v in zip(signs, nonzero))) for signs in patterns])
+    observed = abs(d.sum())
+    expected = np.mean(sums > observed + 1e-12) + 0.5 * np.mean(np.abs(sums - observed) < 1e-12)
+    assert stats.sign_flip_p(d) == pytest.approx(expected)
+    assert stats.sign_flip_p(np.linspace(0, 1, 7)) is None  # nDCG-like values stay with the bootstrap
+
+
+def test_the_gate_s_exact_test_holds_its_level_and_agrees_with_its_interval():
+    """Equal models at accuracy 90%, n = 50: the mid-p sign-flip test rejects 3-5% of the time (the
+    bootstrap's normal approximation: about 6-7%), and its interval excludes 0 exactly when p < 0.05."""
+    rng = np.random.default_rng(5)
+    rejections = disagreements = 0
+    runs = 1500
+    for i in range(runs):
+        a, b = (rng.random(50) < 0.9).astype(float), (rng.random(50) < 0.9).astype(float)
+        key = f"gate|{i}"
+        reps_a, reps_b = stats.replicates("mean", [a], key), stats.replicates("mean", [b], key)
+        d = stats.exact_paired(100 * a.mean(), 100 * b.mean(), reps_a, reps_b, a, b)
+        rejections += d.p_value < 0.05
+        disagreements += (d.low > 0 or d.high < 0) != (d.p_value < 0.05)
+    assert 0.025 <= rejections / runs <= 0.05 and disagreements == 0

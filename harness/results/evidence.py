@@ -157,5 +157,10 @@ def paired_difference(old: dict[str, Any], new: dict[str, Any], metric: str) -> 
     if not (has_evidence(old, metric) and has_evidence(new, metric) and same_items(old, new)):
         return None
     reps_old, reps_new = metric_replicates(old, metric), metric_replicates(new, metric)
-    return stats.compare_replicates(old["metrics"][metric]["value"], new["metrics"][metric]["value"],
-                                    reps_old, reps_new)
+    kind, arrays_old = inputs_of(old, metric)
+    items_old, items_new = stats.per_item(kind, arrays_old), stats.per_item(kind, inputs_of(new, metric)[1])
+    if items_old is None or items_new is None:  # a correlation: the bootstrap's comparison
+        return stats.compare_replicates(old["metrics"][metric]["value"], new["metrics"][metric]["value"],
+                                        reps_old, reps_new)
+    return stats.exact_paired(old["metrics"][metric]["value"], new["metrics"][metric]["value"], reps_old,
+                              reps_new, items_old, items_new)

@@ -90,6 +90,13 @@ def test_blank_lines_are_skipped_in_every_reader_and_a_byte_order_mark_is_no_tex
     sts = tmp_path / "sts.tsv"
     sts.write_bytes(bom + b"a b\tc d\t1.0\n\ne f\tg h\t2.0\n")
     assert [p.s1 for p in read_sts_tsv(sts)] == ["a b", "e f"]
+    b.write_bytes(b"eins\n \nzwei\n\n\n")  # blank lines that end one file only: nothing to shift
+    assert read_aligned(a, b) == (["one", "two"], ["eins", "zwei"])
+    from harness.core.data import read_json
+
+    document = tmp_path / "squad.json"
+    document.write_bytes(bom + b'{"data": []}')
+    assert read_json(document) == {"data": []}
     b.write_bytes(b"eins\nmitte\nzwei\n")  # blank on one side only: every later pair would shift
     with pytest.raises(DataError, match=r"a\.txt:2: empty line, where b\.txt has a sentence"):
         read_aligned(a, b)

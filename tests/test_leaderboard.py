@@ -196,6 +196,8 @@ def test_a_pair_the_candidate_lacks_fails_unless_missing_pairs_are_allowed(resul
     ("{}", "missing field(s)"),
     ("METRICS_LIST", "metrics is a list"),
     ("HUGE", "outside its range"),
+    ("MODEL_STRING", "model must be an object"),
+    ("NO_MAIN_SCORE", "task must be an object with string fields name, family, main_score"),
 ])
 def test_the_gate_fails_closed_on_a_record_it_cannot_trust(results, tmp_path, capsys, content, reason):
     """A truncated, empty, malformed or impossible candidate record stops the gate (exit 2, the file named);
@@ -208,6 +210,10 @@ def test_the_gate_fails_closed_on_a_record_it_cannot_trust(results, tmp_path, ca
     record = json.loads(victim.read_text())
     if content == "METRICS_LIST":
         content = json.dumps({**record, "metrics": list(record["metrics"].values())})
+    elif content == "MODEL_STRING":
+        content = json.dumps({**record, "model": "x"})
+    elif content == "NO_MAIN_SCORE":
+        content = json.dumps({**record, "task": {k: v for k, v in record["task"].items() if k != "main_score"}})
     elif content == "HUGE":
         main_score = record["task"]["main_score"]
         record["metrics"][main_score]["value"] = 1e9

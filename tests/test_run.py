@@ -80,6 +80,23 @@ def test_a_used_name_never_takes_a_student_made_another_way(run_toml, data_env, 
     assert student.is_dir() and {p: p.read_bytes() for p in runs.rglob("*.json")} == before
 
 
+def test_train_twice_then_run_the_same_recipe_is_no_conflict(run_toml, data_env, tmp_path, capsys, monkeypatch):
+    """The recipe check must not refuse what is the same student: `train` run again, then `run` (or
+    `validate`) with the same recipe under the same name. `train`'s scoring writes records whose run block
+    holds the encoding batch size, not a recipe; they are not read as one."""
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "--teacher", "hash:32", "--student", str(build(RunConfig, config_file=run_toml).student),
+            "--langs", "de", "--trainer", "distill", "--max-pairs", "24", "--batch-size", "8", "--head-fit-pairs",
+            "40", "--eval-tasks", "stsb-multi-mt", "--results-dir", str(tmp_path / "results" / "runs"),
+            "--output", str(tmp_path / "models" / "distill-tiny-de"), "--no-progress"]
+    assert main(args) == 0
+    assert main(args) == 0  # finished the same way: reused
+    assert main(["validate", "--config", str(run_toml)]) == 0
+    assert main([*args[:-3], "--batch-size", "4", "--output", str(tmp_path / "models" / "distill-tiny-de"),
+                 "--no-progress"]) == 2
+    assert "train into another folder (--output), or --overwrite" in capsys.readouterr().err
+
+
 def test_unknown_config_key_names_file_and_suggests(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('techer = "x"\n')

@@ -185,12 +185,15 @@ def test_records_from_separate_processes_are_resampled_on_the_same_rows(tiny_roo
 
 
 def test_a_difference_without_spread_has_no_resolution():
-    """Issue 19, item 3: every replicate difference equal (two models that differ on no resampled item, or on
-    every item alike) is p = 1, not p = 0: records 0.0004 apart must not fail a gate as 'significant'."""
+    """Issue 19, item 3: every replicate difference equal and below the replicates' resolution is p = 1, not
+    p = 0: records 0.0004 apart must not fail a gate as 'significant'. The same difference of 100 points on
+    every resample (one model right on every item, the other on none) stays p = 0: a collapse must fail."""
     reps = np.full(stats.RESAMPLES, 80.0)
     assert stats.compare_replicates(80.0, 80.0004, reps, reps + 0.0004).p_value == 1.0
     assert stats.compare_replicates(80.0, 80.0, reps, reps).p_value == 1.0
     assert stats.compare_replicates(80.0, float("nan"), reps, reps * np.nan).p_value == 1.0
+    collapse = stats.compare_replicates(100.0, 0.0, np.full(stats.RESAMPLES, 100.0), np.zeros(stats.RESAMPLES))
+    assert collapse.p_value == 0.0 and collapse.high < 0
 
 
 def test_recipes_with_seed_noise_are_not_called_different_by_the_items_alone():

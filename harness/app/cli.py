@@ -284,9 +284,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
                + (f"; {result.left_out} pair(s) the candidate was not scored on left out (--allow-missing)"
                   if result.left_out else ""))
     print(textwrap.fill(summary, 120) + "\n")
-    if len(shown) and shown["model"].nunique() == 1:
-        print(f"model: {shown['model'].iloc[0]}\n")
-    print(to_markdown(comparison_table(shown), digits=2) if len(shown) else "no change beyond the tolerance")
+    if not len(shown):
+        print("no change beyond the tolerance")
+    for model, rows in shown.groupby("model", sort=True):  # one table per model: rows fit a terminal
+        print(f"model: {model}\n")
+        print(to_markdown(comparison_table(rows), digits=2) + "\n")
     return result.exit_code
 
 

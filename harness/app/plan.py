@@ -245,36 +245,43 @@ def effective_head(head: str, base_spec: str) -> str:
     return "none" if base_spec == "teacher" and head == "auto" else head
 
 
-def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool) -> None:
+def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool,
+                 hint: str = "give a --tag for a new student, or --overwrite to replace it") -> None:
     """Refuse, before anything is trained, to put a student made another way under a name already in use: a
-    finished student in its folder, or stored records under its name (the committed students have records but
-    no folder in a fresh clone), that were made with other settings, trainer or teacher. `--overwrite` allows
-    it; a tag gives the new student its own name."""
+    finished student in its folder, or, when there is none (a fresh clone has the committed students' records
+    but not their folders), the newest record that a `run` wrote under the name, made with other settings,
+    trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name."""
     if overwrite:
         return
     wanted = {**student.settings, "trainer": student.trainer, "teacher": teacher,
               "data_fingerprint": student.data.fingerprint}
-    hint = "give a --tag for a new student, or --overwrite to replace it"
     if is_complete(student.output):
         changed = recipe_differences(stored_recipe(student.output), wanted, student.trainer)
         if changed:
             raise HarnessError(f"{student.output} holds a student trained with other settings "
                                f"({differences_text(changed)}); {hint}")
+        return  # the folder is the student: the records under its name are its own
     if results_dir is None:
         return
+    newest = None
     for path, record in ResultStore(results_dir).scan(student.name):
-        if isinstance(record, dict) and record.get("run"):
-            run = record["run"]
-            stored = {key: run[key] for key in (*TRAIN_FIELDS, "teacher") if key in run}
-            if "head" in stored:
-                stored["head"] = effective_head(stored["head"], run.get("student", ""))
-            if student.trainer not in run.get("trainers", [student.trainer]):
-                stored["trainer"] = ",".join(run["trainers"])
-            changed = recipe_differences(stored, wanted, student.trainer)
-            if changed:
-                raise HarnessError(f"{path}: the results stored under {student.name} were made with other "
-                                   f"settings ({differences_text(changed)}); {hint}")
-            return  # one record of a run says how all of that run's records were made
+        run = record.get("run") if isinstance(record, dict) else None
+        if isinstance(run, dict) and "trainers" in run:  # written by `run`: its block holds the recipe
+            if newest is None or str(record.get("created_at", "")) > str(newest[1].get("created_at", "")):
+                newest = (path, record)
+    if newest is None:
+        return  # records of `train` or `eval` carry no recipe to compare
+    path, record = newest
+    run = record["run"]
+    stored = {key: run[key] for key in (*TRAIN_FIELDS, "teacher") if key in run}
+    if "head" in stored:
+        stored["head"] = effective_head(stored["head"], run.get("student", ""))
+    if student.trainer not in run["trainers"]:
+        stored["trainer"] = ",".join(run["trainers"])
+    changed = recipe_differences(stored, wanted, student.trainer)
+    if changed:
+        raise HarnessError(f"{path}: the results stored under {student.name} were made with other settings "
+                           f"({differences_text(changed)}); {hint}")
 
 
 def _present(specs: list[str], langs: list[str]) -> list[Task]:
@@ -315,7 +322,7 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     settings = student_settings(command, command.student, command.seed)
     student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
     check_recipe(student_plan, command.teacher, command.results_dir if command.evaluate else None,
-                 command.overwrite)
+                 command.overwrite, hint="train into another folder (--output), or --overwrite to replace it")
     if not command.evaluate:
         return student_plan, None
     eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,

@@ -43,9 +43,12 @@ def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[s
               intervals: bool = True) -> dict[str, Any]:
     """A result record, with each evidenced metric's interval and the main score's replicates."""
     metrics = {name: metric.to_dict() for name, metric in result.metrics.items()}
-    error = result.error or (invalid_metric(metrics) if result.ok else None)
-    if error and not result.error:  # e.g. a correlation with constant gold scores: undefined, so the pair fails
-        result, metrics = replace(result, error=f"{error}: the pair cannot be scored"), {}
+    main = task.metadata.main_score
+    if result.ok:  # a side metric that cannot be computed is left out; a main score that cannot fails the pair
+        metrics = {name: m for name, m in metrics.items() if name == main or invalid_metric({name: m}) is None}
+        error = invalid_metric({main: metrics[main]}) if main in metrics else None
+        if error:  # e.g. a correlation with constant gold scores: undefined, so the pair fails
+            result, metrics = replace(result, error=f"{error}: the pair cannot be scored"), {}
     section = None
     if result.evidence is not None and result.ok and intervals:
         section = bootstrap(result.evidence, task.metadata.name, result.pair.key, task.metadata.main_score, metrics)

@@ -128,12 +128,18 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
     return lines
 
 
+def _without_trailing_blanks(lines) -> list[tuple[int, str]]:
+    lines = list(lines)
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    return lines
+
+
 def read_aligned(path_a: str | Path, path_b: str | Path) -> tuple[list[str], list[str]]:
     """Two line-aligned files (Tatoeba, FLORES, bring-your-own bitext) of equal length. A line blank in both
     is skipped, as blank lines are in every reader; a line blank in one file only would shift every pair
     after it, so it is an error naming that file and line."""
-    a = list(iter_lines(path_a))
-    b = list(iter_lines(path_b))
+    a, b = _without_trailing_blanks(iter_lines(path_a)), _without_trailing_blanks(iter_lines(path_b))
     if len(a) != len(b):
         raise DataError(path_b, f"has {len(b)} lines but {Path(path_a).name} has {len(a)}: files are not aligned")
     kept_a, kept_b = [], []
@@ -255,7 +261,7 @@ def read_json(path: str | Path):
     """A UTF-8 JSON document (XQuAD-R's SQuAD-style files)."""
     data = read_bytes(path)
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except UnicodeDecodeError as err:
         raise DataError(path, f"invalid UTF-8 at byte {err.start}") from None
     except json.JSONDecodeError as err:

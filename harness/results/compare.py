@@ -31,7 +31,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import RUNS_DIR
 from harness.results import stats
 from harness.results.evidence import consistent, paired_difference
-from harness.results.store import ResultStore
+from harness.results.store import Problem, ResultStore
 
 KEY = ["model", "task", "pair", "metric"]
 FAILING = ("worse", "worse (no evidence)", "missing", "failed", "inconsistent")
@@ -98,9 +98,12 @@ def _git_commit(spec: str, results_subdir: str) -> str:
     return resolved.stdout.strip()
 
 
-def _readable(folder: Path, side: str) -> list[dict]:
-    """Every record of a results folder; one that cannot be read or is invalid stops the gate (fail closed)."""
-    records, problems = ResultStore(folder).records()
+def _readable(folder: Path, side: str, model: str | None = None) -> list[dict]:
+    """Every record of a results folder (of one model, when comparing named models); one that cannot be read
+    or is invalid stops the gate (fail closed)."""
+    records, problems = [], []
+    for _, item in ResultStore(folder).scan(model):
+        (problems if isinstance(item, Problem) else records).append(item)
     if problems:
         shown = "; ".join(f"{p.path}: {p.reason}" for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -115,7 +118,7 @@ def _by_key(records: list[dict], model: str | None, where: Path) -> dict[tuple[s
         if model is None or record["model"]["name"] == model:
             chosen[(record["model"]["name"], record["task"]["name"], record["pair"])] = record
     if model is not None and not chosen:
-        known = ", ".join(sorted({r["model"]["name"] for r in records})) or "none"
+        known = ", ".join(sorted(p.name for p in Path(where).iterdir() if p.is_dir())) or "none"
         raise HarnessError(f"{where} holds no results for model '{model}' (it has: {known})")
     return chosen
 
@@ -173,8 +176,9 @@ def compare(baseline_dir: Path, candidate_dir: Path, tolerance: float = 0.5, met
     """
     if not (tolerance >= 0 and tolerance != float("inf")):
         raise HarnessError(f"--tolerance must be a finite number of points, 0 or more; got {tolerance}")
-    old = _by_key(_readable(baseline_dir, "baseline"), models[0] if models else None, baseline_dir)
-    new = _by_key(_readable(candidate_dir, "candidate"), models[1] if models else None, candidate_dir)
+    old_model, new_model = models if models else (None, None)
+    old = _by_key(_readable(baseline_dir, "baseline", old_model), old_model, baseline_dir)
+    new = _by_key(_readable(candidate_dir, "candidate", new_model), new_model, candidate_dir)
     old = {key: record for key, record in old.items() if record["status"] == "ok"}
     if not old:
         raise HarnessError(f"baseline {baseline_dir} holds no results")

@@ -59,6 +59,8 @@ def check_metric(name: str, metric: Any) -> None:
     if not isinstance(metric, dict) or not isinstance(metric.get("value"), (int, float)) \
             or isinstance(metric.get("value"), bool):
         raise RecordError(f"metric {name!r} has no numeric value")
+    if not isinstance(metric.get("higher_is_better", True), bool):
+        raise RecordError(f"metric {name!r}: higher_is_better must be true or false")
     low, high = metric_range(name)
     if not _number(metric["value"]):
         raise RecordError(f"metric {name!r} is not finite")
@@ -140,6 +142,11 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
     while version < SCHEMA_VERSION:
         record = MIGRATIONS[version](record)
         version = record["schema_version"]
+    for part, keys in (("model", ("name",)), ("task", ("name", "family", "main_score"))):
+        if not isinstance(record[part], dict) or not all(isinstance(record[part].get(k), str) for k in keys):
+            raise RecordError(f"{part} must be an object with string fields {', '.join(keys)}")
+    if not isinstance(record["pair"], str) or record["status"] not in ("ok", "failed"):
+        raise RecordError("pair must be a string and status 'ok' or 'failed'")
     if not isinstance(record["metrics"], dict):
         raise RecordError(f"metrics is a {type(record['metrics']).__name__}, not an object of named metrics")
     if isinstance(record.get("bootstrap"), dict) and record.get("evidence"):

@@ -35,6 +35,8 @@ LEVEL = 0.95
 METHOD = ("percentile bootstrap over items; for means of per-item values in [0, 1] (accuracy, error rate, "
           "nDCG, MRR, recall): Agresti-Coull with Kish's effective n")
 Z = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+DEFF_FLOOR = 0.25  # an interval never counts the items as more than 4 times their number (see mean_interval)
+RESOLUTION = 0.005  # points: differences below this are rounding (replicates are stored 0.001 apart)
 _KIND = re.compile(r"^(?P<name>[a-z]+)(?:@(?P<k>\d+))?$")
 
 
@@ -201,7 +203,7 @@ def mean_interval(values: np.ndarray) -> tuple[float, float]:
     For 0/1 items deff is 1 and this is Agresti-Coull itself, which keeps its coverage at the edges where the
     percentile bootstrap collapses: every item right gives [100, 100] by resampling, here [99.54, 100] at
     n = 1,012. Items between 0 and 1 (nDCG, a mean of two directions) vary less than 0/1 items of the same
-    mean, so deff < 1 narrows the interval to what their spread supports. With no spread at all (p of 0 or 1)
+    mean, so deff < 1 narrows the interval to what their spread supports. With no spread at all (every item alike)
     deff is taken as 1: the 0/1 case, the widest the data allow."""
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
@@ -210,7 +212,7 @@ def mean_interval(values: np.ndarray) -> tuple[float, float]:
     p = float(values.mean())
     bernoulli = p * (1.0 - p)
     spread = float(values.var(ddof=1)) if n > 1 else 0.0
-    deff = min(1.0, max(spread / bernoulli, 1e-6)) if bernoulli > 1e-12 else 1.0
+    deff = min(1.0, max(spread / bernoulli, DEFF_FLOOR)) if bernoulli > 1e-12 and spread > 1e-12 else 1.0
     n_eff = n / deff
     total = n_eff + Z * Z
     centre = (p * n_eff + Z * Z / 2.0) / total
@@ -258,8 +260,12 @@ def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray,
     observed = float(estimate_b - estimate_a)
     low, high = percentile_interval(diffs, level)
     spread = float(np.nanstd(diffs, ddof=1)) if np.isfinite(diffs).sum() > 1 else math.nan
-    if spread == 0.0 or not math.isfinite(spread) or not math.isfinite(observed):
-        p_value = 1.0  # no spread to measure the difference against: no evidence either way, not certainty
+    if not math.isfinite(observed):
+        p_value = 1.0
+    elif spread == 0.0 or not math.isfinite(spread):
+        # every resample gives the same difference: below the replicates' resolution it is no difference
+        # (records 0.0004 apart), above it the same difference on every resample is as certain as it gets
+        p_value = 1.0 if abs(observed) < RESOLUTION else 0.0
     else:
         p_value = math.erfc(abs(observed) / spread / math.sqrt(2.0))
     return Difference(observed, low, high, min(1.0, p_value))
@@ -326,7 +332,7 @@ def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_
         return bootstrap
     observed = float(estimate_b - estimate_a)
     low, high = test_based_interval(observed, p_value, (bootstrap.low, bootstrap.high))
-    return Difference(observed, low, high, p_value)
+    return Difference(observed, max(low, -100.0), min(high, 100.0), p_value)  # scores of 0-100 differ by 100 at most
 
 
 def compare_recipes(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,

@@ -133,21 +133,21 @@ def overview_markdown(report, view: str) -> str:
     return "\n".join(lines + ["", "Pairs averaged per column:", "", *notes])
 
 
-def comparison_table(table: pd.DataFrame, width: int = 28) -> pd.DataFrame:
-    """A comparison (harness.results.compare) for reading in a terminal: old (baseline) and new (candidate)
-    values, the interval as one column, rows indexed by task, pair and metric (and by model when there are
-    several; one model is named above the table), a long task name (a file's path) cut to its last `width`
-    characters."""
+def comparison_table(table: pd.DataFrame, width: int = 30) -> pd.DataFrame:
+    """One model's rows of a comparison (harness.results.compare) for reading in a terminal (the caller names
+    the model above the table): old (baseline) and new (candidate) values, the interval as one column, rows
+    indexed by task, pair and metric, a long task name (a file's path) cut from the left so that the row's
+    label keeps to `width` characters (at least 12 of the task's), and the table to 120 columns."""
     shown = table.copy()
-    shown["task"] = [t if len(t) <= width else "…" + t[-(width - 1):] for t in shown["task"]]
+    room = [max(12, width - len(p) - len(m) - 2) for p, m in zip(shown["pair"], shown["metric"])]
+    shown["task"] = [t if len(t) <= r else "…" + t[-(r - 1):] for t, r in zip(shown["task"], room)]
     shown["95% CI"] = [f"[{low:+.2f}, {high:+.2f}]" if pd.notna(low) else ""
                        for low, high in zip(shown["ci_low"], shown["ci_high"])]
     shown["p"] = [f"{p:.2g}" if pd.notna(p) else "" for p in shown["p"]]
     shown["Holm p"] = [f"{p:.2g}" if pd.notna(p) else "" for p in shown["p_holm"]]
     shown = shown.rename(columns={"value_baseline": "old", "value_candidate": "new"})
     columns = ["old", "new", "change", "95% CI", "p", "Holm p", "status"]
-    index = ["task", "pair", "metric"] if shown["model"].nunique() <= 1 else ["model", "task", "pair", "metric"]
-    return shown.set_index(index)[columns]
+    return shown.set_index(["task", "pair", "metric"])[columns]
 
 
 TRAINING_SETTINGS = ["trainer", "langs", "max_pairs", "epochs", "max_steps", "lr", "freeze_layers", "balanced",

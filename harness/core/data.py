@@ -120,14 +120,6 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         yield number, text.rstrip("\r\n")
 
 
-def read_lines(path: str | Path) -> list[tuple[int, str]]:
-    """(line number, text) of a text file's non-blank lines: blank lines are skipped, as in every reader."""
-    lines = [(number, text) for number, text in iter_lines(path) if text.strip()]
-    if not lines:
-        raise DataError(path, "empty dataset: no lines")
-    return lines
-
-
 def _without_trailing_blanks(lines) -> list[tuple[int, str]]:
     lines = list(lines)
     while lines and not lines[-1][1].strip():

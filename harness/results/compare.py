@@ -31,7 +31,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import RUNS_DIR
 from harness.results import stats
 from harness.results.evidence import consistent, paired_difference
-from harness.results.store import Problem, ResultStore
+from harness.results.store import ResultStore
 
 KEY = ["model", "task", "pair", "metric"]
 FAILING = ("worse", "worse (no evidence)", "missing", "failed", "inconsistent")
@@ -101,9 +101,7 @@ def _git_commit(spec: str, results_subdir: str) -> str:
 def _readable(folder: Path, side: str, model: str | None = None) -> list[dict]:
     """Every record of a results folder (of one model, when comparing named models); one that cannot be read
     or is invalid stops the gate (fail closed)."""
-    records, problems = [], []
-    for _, item in ResultStore(folder).scan(model):
-        (problems if isinstance(item, Problem) else records).append(item)
+    records, problems = ResultStore(folder).records(model)
     if problems:
         shown = "; ".join(f"{p.path}: {p.reason}" for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

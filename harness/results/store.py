@@ -114,8 +114,9 @@ class ResultStore:
             except (RecordError, OSError) as err:
                 yield path, Problem(path, str(err))
 
-    def records(self) -> tuple[list[dict[str, Any]], list[Problem]]:
+    def records(self, model: str | None = None) -> tuple[list[dict[str, Any]], list[Problem]]:
+        """The readable records (of one model, if given) and the files that could not be read as one."""
         records, problems = [], []
-        for _, item in self.scan():
+        for _, item in self.scan(model):
             (problems if isinstance(item, Problem) else records).append(item)
         return records, problems

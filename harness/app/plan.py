@@ -116,6 +116,7 @@ class StudentPlan:
     output: Path
     data: ParallelData
     settings: dict[str, Any]  # the shared training settings, with this student's seed
+    finished: bool = False  # its folder holds it, made the same way (`check_recipe`): reused, not retrained
 
 
 def leak_report(data: ParallelData) -> str:
@@ -189,7 +190,7 @@ def plan_run(config: RunConfig) -> RunPlan:
             name = student_name(trainer, config.student, config.langs, config.tag, seed)
             settings = student_settings(config, config.student, seed)
             students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, data[seed], settings))
-            check_recipe(students[-1], config.teacher, config.results_dir, config.overwrite)
+            students[-1].finished = check_recipe(students[-1], config.teacher, config.results_dir, config.overwrite)
     teacher, base = resolve(config.teacher), resolve(config.base_model)
     for resolved in (teacher, base, *(resolve(baseline) for baseline in config.baselines)):
         check_obtainable(resolved)
@@ -246,13 +247,16 @@ def effective_head(head: str, base_spec: str) -> str:
 
 
 def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool,
-                 hint: str = "give a --tag for a new student, or --overwrite to replace it") -> None:
+                 hint: str = "give a --tag for a new student, or --overwrite to replace it") -> bool:
     """Refuse, before anything is trained, to put a student made another way under a name already in use: a
     finished student in its folder, or, when there is none (a fresh clone has the committed students' records
     but not their folders), the newest record that a `run` wrote under the name, made with other settings,
-    trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name."""
+    trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name.
+
+    True when the folder holds this very student, finished: the one reuse decision, which the runner follows
+    without reading the folder again."""
     if overwrite:
-        return
+        return False
     wanted = {**student.settings, "trainer": student.trainer, "teacher": teacher,
               "data_fingerprint": student.data.fingerprint}
     if is_complete(student.output):
@@ -260,9 +264,9 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
         if changed:
             raise HarnessError(f"{student.output} holds a student trained with other settings "
                                f"({differences_text(changed)}); {hint}")
-        return  # the folder is the student: the records under its name are its own
+        return True  # the folder is the student: the records under its name are its own
     if results_dir is None:
-        return
+        return False
     newest = None
     for path, record in ResultStore(results_dir).scan(student.name):
         run = record.get("run") if isinstance(record, dict) else None
@@ -270,7 +274,7 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
             if newest is None or str(record.get("created_at", "")) > str(newest[1].get("created_at", "")):
                 newest = (path, record)
     if newest is None:
-        return  # records of `train` or `eval` carry no recipe to compare
+        return False  # records of `train` or `eval` carry no recipe to compare
     path, record = newest
     run = record["run"]
     stored = {key: run[key] for key in (*TRAIN_FIELDS, "teacher") if key in run}
@@ -282,6 +286,7 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
     if changed:
         raise HarnessError(f"{path}: the results stored under {student.name} were made with other settings "
                            f"({differences_text(changed)}); {hint}")
+    return False
 
 
 def _present(specs: list[str], langs: list[str]) -> list[Task]:
@@ -321,8 +326,9 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     output = Path(command.output) if command.output else Path(MODELS_DIR) / name
     settings = student_settings(command, command.student, command.seed)
     student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
-    check_recipe(student_plan, command.teacher, command.results_dir if command.evaluate else None,
-                 command.overwrite, hint="train into another folder (--output), or --overwrite to replace it")
+    student_plan.finished = check_recipe(
+        student_plan, command.teacher, command.results_dir if command.evaluate else None, command.overwrite,
+        hint="train into another folder (--output), or --overwrite to replace it")
     if not command.evaluate:
         return student_plan, None
     eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,

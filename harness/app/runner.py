@@ -17,8 +17,8 @@ from harness.core.paths import RUN_CONFIGS_DIR
 from harness.core.plugins import TRAINERS
 from harness.core.process import is_main_process
 from harness.core.task import PairResult, Task
-from harness.core.training import TrainConfig, recipe_differences
-from harness.encoders.card import is_complete, read_summary, save_summary_and_card, stored_recipe, trained_on
+from harness.core.training import TrainConfig
+from harness.encoders.card import read_summary, save_summary_and_card, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
 from harness.results.schema import invalid_metric, make_record
 from harness.results.store import ResultStore, safe_name, write_json_atomic
@@ -166,10 +166,8 @@ def train_student(student: StudentPlan, teacher_spec: str, base_spec: str, *, de
 
     config = TrainConfig(output=str(student.output), student_name=base_spec, device=device, progress=progress,
                          overwrite=overwrite, **student.settings)
-    origin = {"trainer": student.trainer, "teacher": teacher_spec, "data_fingerprint": student.data.fingerprint}
-    if not overwrite and is_complete(student.output):
-        if not recipe_differences(stored_recipe(student.output), {**config.to_dict(), **origin}, student.trainer):
-            return student.output  # finished the same way: no model needs to load
+    if student.finished:
+        return student.output  # finished the same way (the plan checked): no model needs to load
     trainer = TRAINERS.get(student.trainer)()
     teacher = load_encoder(teacher_spec, device=device, trust_remote_code=trust_remote_code)
     model = load_sentence_transformer(resolve(teacher_spec if base_spec == "teacher" else base_spec), device=device,

@@ -307,18 +307,14 @@ def test_based_interval(observed: float, p_value: float, fallback: tuple[float, 
     standard error implied by the p-value, |d| / z(p / 2)). Where that is undefined (no difference, or a
     p-value too small to invert) the bootstrap interval `fallback` is used, widened to hold 0 when p >= 0.05."""
     if observed != 0.0 and 1e-300 < p_value < 1.0:
-        error = abs(observed) / float(-_norm_ppf(p_value / 2))
+        from scipy.stats import norm
+
+        error = abs(observed) / float(norm.isf(p_value / 2))
         return observed - Z * error, observed + Z * error
     low, high = fallback
     if p_value >= 1.0 - LEVEL:
         low, high = min(low, 0.0), max(high, 0.0)
     return low, high
-
-
-def _norm_ppf(q: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(q))
 
 
 def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,

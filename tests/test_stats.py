@@ -194,6 +194,9 @@ def test_a_difference_without_spread_has_no_resolution():
     assert stats.compare_replicates(80.0, float("nan"), reps, reps * np.nan).p_value == 1.0
     collapse = stats.compare_replicates(100.0, 0.0, np.full(stats.RESAMPLES, 100.0), np.zeros(stats.RESAMPLES))
     assert collapse.p_value == 0.0 and collapse.high < 0
+    flat = np.full(stats.RESAMPLES, 100.0)
+    assert stats.compare_recipes(100.0, 0.0, flat, flat * 0, [100.0] * 3, [0.0] * 3).p_value == 0.0  # as recipes too
+    assert stats.compare_recipes(80.0, 80.0004, reps, reps + 0.0004, [80.0] * 3, [80.0004] * 3).p_value == 1.0
 
 
 def test_recipes_with_seed_noise_are_not_called_different_by_the_items_alone():

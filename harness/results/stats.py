@@ -253,6 +253,15 @@ class Difference:
         return self.p_value < 1.0 - LEVEL
 
 
+def _without_spread(observed: float) -> float:
+    """The p-value of a difference with nothing to measure it against (every resample gives the same one):
+    below the replicates' resolution it is no difference (records 0.0004 apart), above it the same difference
+    on every resample is as certain as it gets; an undefined difference has p = 1."""
+    if not math.isfinite(observed):
+        return 1.0
+    return 1.0 if abs(observed) < RESOLUTION else 0.0
+
+
 def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
                        level: float = LEVEL) -> Difference:
     """Paired comparison from replicates computed on the same resamples (see `replicates`)."""
@@ -260,12 +269,8 @@ def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray,
     observed = float(estimate_b - estimate_a)
     low, high = percentile_interval(diffs, level)
     spread = float(np.nanstd(diffs, ddof=1)) if np.isfinite(diffs).sum() > 1 else math.nan
-    if not math.isfinite(observed):
-        p_value = 1.0
-    elif spread == 0.0 or not math.isfinite(spread):
-        # every resample gives the same difference: below the replicates' resolution it is no difference
-        # (records 0.0004 apart), above it the same difference on every resample is as certain as it gets
-        p_value = 1.0 if abs(observed) < RESOLUTION else 0.0
+    if not math.isfinite(observed) or spread == 0.0 or not math.isfinite(spread):
+        p_value = _without_spread(observed)
     else:
         p_value = math.erfc(abs(observed) / spread / math.sqrt(2.0))
     return Difference(observed, low, high, min(1.0, p_value))
@@ -353,7 +358,7 @@ def compare_recipes(estimate_a: float, estimate_b: float, reps_a: np.ndarray, re
                   for seeds in (seeds_a, seeds_b) if len(seeds) > 1]
     total = item_var + sum(v for v, _ in seed_terms)
     if not math.isfinite(total) or total <= 0.0 or not math.isfinite(observed):
-        return Difference(observed, observed, observed, 1.0)
+        return Difference(observed, observed, observed, _without_spread(observed))
     dof = total ** 2 / sum(v * v / df for v, df in seed_terms) if any(v > 0 for v, _ in seed_terms) else math.inf
     error = math.sqrt(total)
     quantile = float(student_t.ppf(0.5 + LEVEL / 2, dof)) if math.isfinite(dof) else Z

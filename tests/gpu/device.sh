@@ -20,8 +20,11 @@ mkdir -p "$SHARED/data" "$SHARED/models" "$KEEP" "$OUT"
 WORK=/tmp/paper                    # the paper-scale run's results, leaderboard and student
 export WORK
 
+CONFIG="${CONFIG:-configs/paper-scale.toml}"   # CONFIG=configs/paper-scale-distill.toml for the paper's own recipe
+export CONFIG
+
 paper_run() {  # paper_run [FLAGS]: the paper-scale config, everything written under $WORK
-  python3 -m harness run --config configs/paper-scale.toml --baselines '' --results-dir "$WORK/runs" \
+  python3 -m harness run --config "$CONFIG" --baselines '' --results-dir "$WORK/runs" \
     --leaderboard-dir "$WORK" --models-dir "$WORK/models" --no-progress "$@"
 }
 

@@ -16,9 +16,7 @@ linear one: nearer the teacher, at the cost of the base's own geometry.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -27,10 +25,10 @@ from harness.core.parallel import ParallelData
 from harness.core.training import TrainConfig
 from harness.core.vectors import are_unit_rows, unit_rows
 from trainers.dev import dev_callback
-from trainers.distill import distil, summarise
+from trainers.distill import distil
 from trainers.head import attach_head, embedding_dim
-from trainers.save import finished, origin, save_student
 from trainers.teacher_cache import TeacherCache
+from trainers.template import Fitted, StudentTrainer
 
 
 class OwnEmbeddings:
@@ -61,17 +59,13 @@ def english_sentences(data: ParallelData, limit: int) -> list[str]:
     return list(seen)
 
 
-class AlignMapTrainer:
+class AlignMapTrainer(StudentTrainer):
     """Align the base to its own English space (MSE self-distillation), then map that space into the teacher's
     with a head fitted in closed form on English sentences (orthogonal by default: cosines unchanged)."""
 
     name = "align-map"
 
-    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
-        output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
-            return output
-        started = time.perf_counter()
+    def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
         own = OwnEmbeddings(student, config.student_name)
         base_weights = {key: tensor.detach().clone() for key, tensor in student.state_dict().items()} \
             if config.aligned_share < 1.0 else {}  # a copy of the base only when it is averaged in
@@ -85,18 +79,17 @@ class AlignMapTrainer:
         head = "orthogonal" if config.head == "auto" else config.head
         mapped = attach_head(model, targets.shape[1], are_unit_rows(targets[:256]), head=head, fit=(ours, targets))
         dev_targets = {lang: cache.embed([s for s, _ in pairs]) for lang, pairs in data.dev.items()}
-        summary = summarise(self.name, teacher, data, config, aligned.result, mapped, started)
-        summary["alignment"] = {"own_embeddings": own.name, "dev_before_average": aligned.result.dev,
-                                "aligned_share": config.aligned_share,
-                                "own_embeddings_cached": len(aligned.cache),
-                                "own_embeddings_computed_this_run": aligned.cache.computed}
-        summary["dev"] = [{"step": aligned.result.steps, **dev_callback(data, dev_targets)(mapped)}]
-        summary["map"] = {"head": head, "fitted_on_english_sentences": len(english),
-                          "from_dim": embedding_dim(model), "to_dim": int(targets.shape[1]),
-                          "mean_cosine_to_teacher": round(_mean_cosine(mapped, english[:512], targets[:512]), 6)}
-        summary["teacher_embeddings"] = {"cached": len(cache), "computed_this_run": cache.computed}
-        mapped.max_seq_length = aligned.inference_length
-        return save_student(mapped, output, summary)
+        summary = {
+            "alignment": {"own_embeddings": own.name, "dev_before_average": aligned.result.dev,
+                          "aligned_share": config.aligned_share, "own_embeddings_cached": len(aligned.cache),
+                          "own_embeddings_computed_this_run": aligned.cache.computed},
+            "dev": [{"step": aligned.result.steps, **dev_callback(data, dev_targets)(mapped)}],
+            "map": {"head": head, "fitted_on_english_sentences": len(english),
+                    "from_dim": embedding_dim(model), "to_dim": int(targets.shape[1]),
+                    "mean_cosine_to_teacher": round(_mean_cosine(mapped, english[:512], targets[:512]), 6)},
+            "teacher_embeddings": {"cached": len(cache), "computed_this_run": cache.computed},
+        }
+        return Fitted(mapped, aligned.result, aligned.inference_length, summary)
 
 
 def average_with(model, base_weights: dict, aligned_share: float) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +15,10 @@ from trainers.batching import encode_with_grad
 from trainers.dev import dev_callback
 from trainers.distributed import pick_device
 from trainers.head import attach_head
-from trainers.loop import train_loop
+from trainers.loop import LoopResult, train_loop
 from trainers.sampling import BalancedBatches
-from trainers.save import finished, origin, save_student
 from trainers.teacher_cache import TeacherCache
+from trainers.template import Fitted, StudentTrainer
 
 
 def teacher_targets(teacher: Encoder, data: ParallelData, config: TrainConfig):
@@ -46,7 +44,7 @@ class Distilled:
     """A student after MSE distillation, still cut to the training length (`inference_length` is its own)."""
 
     model: object
-    result: object
+    result: LoopResult
     cache: TeacherCache
     dev_targets: dict[str, np.ndarray]
     inference_length: int
@@ -96,43 +94,12 @@ def distil(teacher: Encoder, student, data: ParallelData, config: TrainConfig, d
     return Distilled(model, result, cache, dev_targets, inference_length)
 
 
-class DistillTrainer:
+class DistillTrainer(StudentTrainer):
     """The paper's method: MSE of the student's source and translation embeddings to the teacher's."""
 
     name = "distill"
 
-    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
-        output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
-            return output
-        started = time.perf_counter()
+    def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
         done = distil(teacher, student, data, config, self.name)
-        summary = summarise(self.name, teacher, data, config, done.result, done.model, started)
-        summary["teacher_embeddings"] = {"cached": len(done.cache), "computed_this_run": done.cache.computed}
-        done.model.max_seq_length = done.inference_length
-        return save_student(done.model, output, summary)
-
-
-def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConfig, result, model,
-              started: float) -> dict:
-    """The training facts that go into the model card and training_summary.json."""
-    return {
-        "trainer": name, "teacher": teacher.name, "teacher_revision": teacher.revision,
-        "data_fingerprint": data.fingerprint,
-        "student": config.student_name, "langs": sorted(data.dev),
-        "datasets": data.describe(), "data_sources": data.sources, "n_pairs": data.n_pairs,
-        "config": config.to_dict(),
-        "steps": result.steps, "resumed_from": result.resumed_from, "seconds": result.seconds,
-        "wall_seconds": time.perf_counter() - started,
-        "pairs_per_second": result.samples / max(result.seconds, 1e-9),
-        "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
-        "cpu_count": os.cpu_count(), "gpu": _gpu_name(),
-        "dev": result.dev,
-        "loss_first": result.losses[:5], "loss_last": result.losses[-5:],
-    }
-
-
-def _gpu_name() -> str | None:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        return Fitted(done.model, done.result, done.inference_length,
+                      {"teacher_embeddings": {"cached": len(done.cache), "computed_this_run": done.cache.computed}})

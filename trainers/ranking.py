@@ -7,7 +7,6 @@ duplicates and near-duplicates of the gold) with the stage-1 model, then retrain
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from harness.core.encoder import Encoder
@@ -16,11 +15,10 @@ from harness.core.training import TrainConfig
 from harness.search.mining import nearest_wrong
 from trainers.batching import encode_with_grad
 from trainers.dev import dev_callback
-from trainers.distill import summarise
 from trainers.distributed import pick_device
 from trainers.loop import train_loop
 from trainers.sampling import BalancedBatches
-from trainers.save import finished, origin, save_student
+from trainers.template import Fitted, StudentTrainer
 
 NEAR_DUPLICATE = 0.95  # a candidate this close to the gold translation is likely a paraphrase, not a negative
 
@@ -38,20 +36,15 @@ def ranking_loss(src, tgt, scale: float, negatives=None):
     return (forward + backward) / 2
 
 
-class RankingTrainer:
+class RankingTrainer(StudentTrainer):
     """Stage 1: in-batch random negatives only."""
 
     name = "ranking"
 
-    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
-        return self._train(teacher, student, data, config, negatives=None)
+    def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
+        return self._fit(student, data, config, negatives=None)
 
-    def _train(self, teacher, student, data, config, negatives) -> Path:
-
-        output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
-            return output
-        started = time.perf_counter()
+    def _fit(self, student, data: ParallelData, config: TrainConfig, negatives) -> Fitted:
         model = student.to(pick_device(config))
         inference_length = model.max_seq_length  # training truncates for speed; the saved model does not
         model.max_seq_length = config.max_seq_length
@@ -69,13 +62,13 @@ class RankingTrainer:
             return ranking_loss(emb[:n], emb[n:2 * n], config.scale, emb[2 * n:] if neg else None)
 
         batches = BalancedBatches([len(d.pairs) for d in data.train], config.batch_size, config.seed, config.balanced)
-        result = train_loop(model, loss_fn, batches, config, output, dev_callback(data, None), desc=self.name)
-        summary = summarise(self.name, teacher, data, config, result, model, started)
+        result = train_loop(model, loss_fn, batches, config, Path(config.output), dev_callback(data, None),
+                            desc=self.name)
+        summary = {}
         if negatives is not None:
             found = sum(int((n >= 0).sum()) for n in negatives)
             summary["hard_negatives"] = {"pairs_with_negative": found, "pairs": data.n_pairs}
-        model.max_seq_length = inference_length
-        return save_student(model, output, summary)
+        return Fitted(model, result, inference_length, summary)
 
 
 class HardNegativeRankingTrainer(RankingTrainer):
@@ -83,7 +76,7 @@ class HardNegativeRankingTrainer(RankingTrainer):
 
     name = "ranking-hn"
 
-    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
+    def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
         from dataclasses import replace
 
         from sentence_transformers import SentenceTransformer
@@ -98,4 +91,4 @@ class HardNegativeRankingTrainer(RankingTrainer):
             tgt_texts = [t for _, t in dataset.pairs]
             tgt = stage1.encode(tgt_texts, batch_size=64, convert_to_numpy=True)
             negatives.append(nearest_wrong(src, tgt, tgt_texts, near_duplicate=NEAR_DUPLICATE))
-        return self._train(teacher, stage1, data, config, negatives)
+        return self._fit(stage1, data, config, negatives)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from harness.core.encoder import Encoder
 from harness.core.paths import TEACHER_CACHE_DIR
@@ -133,6 +133,7 @@ def differences_text(differences: dict[str, tuple]) -> str:
     return ", ".join(f"{k} {setting_text(k, old)} -> {setting_text(k, new)}" for k, (old, new) in differences.items())
 
 
+@runtime_checkable
 class Trainer(Protocol):
     """A plug-in trainer: (teacher encoder, student SentenceTransformer, parallel data, config) -> model folder."""
 

@@ -1,0 +1,76 @@
+"""The part every trainer shares, written once: reuse (or refuse) a finished student, time the training,
+write its summary and model card, and save it at its own sequence length. A trainer says only how it fits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.encoder import Encoder
+from harness.core.parallel import ParallelData
+from harness.core.training import TrainConfig
+from trainers.loop import LoopResult
+from trainers.save import finished, origin, save_student
+
+
+@dataclass
+class Fitted:
+    """What a trainer's `fit` hands back: the model to save, its training loop's result, the length the
+    model encodes at once trained (training truncates for speed), and the trainer's own summary entries."""
+
+    model: Any
+    result: LoopResult
+    inference_length: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class StudentTrainer(ABC):
+    """A trainer plug-in (the `harness.core.training.Trainer` protocol): `train` is the template, `fit` the
+    trainer's own step."""
+
+    name: str
+
+    def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
+        output = Path(config.output)
+        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
+            return output
+        started = time.perf_counter()
+        fitted = self.fit(teacher, student, data, config)
+        summary = {**summarise(self.name, teacher, data, config, fitted.result, fitted.model, started),
+                   **fitted.summary}
+        fitted.model.max_seq_length = fitted.inference_length
+        return save_student(fitted.model, output, summary)
+
+    @abstractmethod
+    def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
+        """Train `student` from `teacher` on `data`; saving is the template's."""
+
+
+def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConfig, result: LoopResult, model,
+              started: float) -> dict:
+    """The training facts that go into the model card and training_summary.json."""
+    return {
+        "trainer": name, "teacher": teacher.name, "teacher_revision": teacher.revision,
+        "data_fingerprint": data.fingerprint,
+        "student": config.student_name, "langs": sorted(data.dev),
+        "datasets": data.describe(), "data_sources": data.sources, "n_pairs": data.n_pairs,
+        "config": config.to_dict(),
+        "steps": result.steps, "resumed_from": result.resumed_from, "seconds": result.seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "pairs_per_second": result.samples / max(result.seconds, 1e-9),
+        "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "cpu_count": os.cpu_count(), "gpu": _gpu_name(),
+        "dev": result.dev,
+        "loss_first": result.losses[:5], "loss_last": result.losses[-5:],
+    }
+
+
+def _gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None

@@ -26,12 +26,12 @@ from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.registry import did_you_mean
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE
 from tasks.mining import BitextMiningTask
 from tasks.retrieval import RetrievalSet, RetrievalTask
 from tasks.sts import STSTask
 
 FAMILIES = {"STS": "sts", "BitextMining": "mining", "Retrieval": "retrieval"}
-MAIN = {"sts": "spearman", "mining": "acc_margin_mean", "retrieval": "ndcg@10"}
 
 
 def find(name: str) -> Any:
@@ -93,7 +93,7 @@ class MtebTask:
         family = FAMILIES[meta.type]
         self.metadata = TaskMetadata(
             name=f"mteb-{meta.name}", family=family, dataset=str(meta.dataset.get("path", meta.name)),
-            split=self.split, main_score=MAIN[family], description=(meta.description or "").split(". ")[0][:200],
+            split=self.split, main_score=MAIN_SCORE[family], description=(meta.description or "").split(". ")[0][:200],
             reference=meta.reference or "", version=f"mteb-{meta.dataset.get('revision', 'unknown')}")
         scripts = meta.eval_langs if isinstance(meta.eval_langs, dict) else {"default": meta.eval_langs}
         self.subsets: dict[LangPair, str] = {}

@@ -213,8 +213,8 @@ def test_fetch_names_an_unknown_set_with_a_suggestion(tmp_path, capsys):
 
 
 def test_a_missing_set_says_which_fetch_gets_it(tmp_path, monkeypatch):
+    from harness.app.plugins import TASKS
     from harness.core.errors import HarnessError
-    from harness.core.plugins import TASKS
 
     (tmp_path / "eval").mkdir()
     with pytest.raises(HarnessError, match=r"no eval/tatoeba/ folder: `python -m harness data fetch tatoeba`"):

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from harness.app.cli import main
+from harness.app.plugins import TASKS
 from harness.core.errors import HarnessError
-from harness.core.plugins import TASKS
 from harness.core.task import LangPair
 from harness.encoders.adapters import SentenceTransformerEncoder
 from tasks.from_mteb import MtebTask, bridge
@@ -86,7 +86,7 @@ def test_retrieval_with_several_relevant_documents_is_refused(tiny_root):
 
 
 def test_the_bridge_is_a_registered_file_task():
-    from harness.core.plugins import FILE_TASKS
+    from harness.app.plugins import FILE_TASKS
 
     assert FILE_TASKS.get("mteb") is MtebTask
 

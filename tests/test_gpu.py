@@ -21,8 +21,8 @@ import os
 import numpy as np
 import pytest
 
+from harness.app.plugins import TRAINERS
 from harness.core.hash_encoder import HashEncoder
-from harness.core.plugins import TRAINERS
 from harness.core.training import TrainConfig
 
 

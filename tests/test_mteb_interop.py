@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness.core.plugins import TASKS
+from harness.app.plugins import TASKS
 from harness.core.task import LangPair
 from harness.encoders.adapters import SentenceTransformerEncoder
 from tasks.mteb_tasks import MTEB_MAIN, OUR_MAIN, to_mteb

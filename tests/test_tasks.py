@@ -6,9 +6,10 @@ import math
 import pytest
 
 from harness.app.plan import resolve_tasks
+from harness.app.plugins import FILE_TASKS, TASKS
 from harness.core.encoder import CachedEncoder
-from harness.core.plugins import FILE_TASKS, TASKS
-from harness.core.task import FAMILIES, LangPair
+from harness.core.task import LangPair
+from harness.core.vocabulary import FAMILIES
 from tasks.xquad_r import XQuADR
 
 

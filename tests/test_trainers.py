@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from harness.app.plugins import TRAINERS
 from harness.core.hash_encoder import HashEncoder
 from harness.core.parallel import load_parallel
-from harness.core.plugins import TRAINERS
 from harness.core.training import TrainConfig
 from harness.search.mining import nearest_wrong
 

@@ -301,7 +301,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
+    from harness.app.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 
     if args.what == "tasks" and args.mteb:
         found = FILE_TASKS.get("mteb").catalogue()

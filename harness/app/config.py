@@ -21,11 +21,11 @@ from harness.core.settings import (
     setting,
 )
 from harness.core.training import TrainSettings
+from harness.core.vocabulary import FAMILIES, ROLES, STUDENT, TRAINED_ROLES
 from harness.encoders.specs import DEFAULT_STUDENT, DEFAULT_TEACHER, PROMPT_MARK
-from harness.results.overview import ROLES
 
 DEFAULT_LANGS = ["de", "fr"]
-DEFAULT_TASKS = ["sts", "mining", "retrieval"]
+DEFAULT_TASKS = list(FAMILIES)
 TASKS_HELP = ("families (sts, mining, retrieval), task names (`harness ls tasks`), or your own files: "
               "KIND:ARGUMENT, e.g. sts-file:my.tsv@de-en")
 
@@ -142,8 +142,8 @@ class RunConfig(TrainSettings):
                                                               "built ('' for none)")
     tag: str = setting("", "appended to student names, so ablations of one trainer live side by side",
                        pattern=SAFE_NAME)
-    role: str = setting("student", "the students' role in the leaderboard: student (a headline result) or "
-                                   "ablation (a variation, shown on demand)", choices=("student", "ablation"))
+    role: str = setting(STUDENT, "the students' role in the leaderboard: student (a headline result) or "
+                                   "ablation (a variation, shown on demand)", choices=TRAINED_ROLES)
     eval_langs: list[str] | None = setting(None, "evaluate on these languages; none: the training languages",
                                            kind="list", item=parse_langs, nullable="none")
     seeds: list[int] = setting([0], "train one student per seed, e.g. 0,1,2 (seed 0 keeps the plain name)",

@@ -10,20 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from harness.app.config import EvalConfig, RunConfig, TrainCommand
+from harness.app.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 from harness.core.data import FileLedger, reading_once
 from harness.core.errors import HarnessError
 from harness.core.parallel import ParallelData, leak_key
 from harness.core.paths import MODELS_DIR, data_root
-from harness.core.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 from harness.core.task import Task
 from harness.core.training import TrainSettings, differences_text, recipe_differences
+from harness.core.vocabulary import MINING, RETRIEVAL
 from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
-COMPAT_FAMILIES = ("mining", "retrieval")  # a query searches candidates encoded by the teacher
+COMPAT_FAMILIES = (MINING, RETRIEVAL)  # a query searches candidates encoded by the teacher
 
 
 def resolve_tasks(specs: list[str]) -> list[Task]:

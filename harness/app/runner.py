@@ -12,12 +12,13 @@ from typing import Any
 
 from harness.app.config import EvalConfig, RunConfig, TrainCommand
 from harness.app.plan import EvalPlan, StudentPlan, leak_report, plan_eval, plan_run, plan_train, with_models
+from harness.app.plugins import TRAINERS
 from harness.core.encoder import CachedEncoder
 from harness.core.paths import RUN_CONFIGS_DIR
-from harness.core.plugins import TRAINERS
 from harness.core.process import is_main_process
 from harness.core.task import PairResult, Task
 from harness.core.training import TrainConfig
+from harness.core.vocabulary import BASE, BASELINE, COMPAT, TEACHER
 from harness.encoders.card import read_summary, save_summary_and_card, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
 from harness.results.schema import invalid_metric, make_record
@@ -256,13 +257,13 @@ def run(config: RunConfig, log=print) -> RunReport:
                                       overwrite=config.overwrite, log=log))
     base = config.base_model
     encoders: dict[str, Any] = {}
-    meta = {base: {"role": "base", "teacher": config.teacher}, config.teacher: {"role": "teacher"}}
+    meta = {base: {"role": BASE, "teacher": config.teacher}, config.teacher: {"role": TEACHER}}
     for path, student in zip(students, plan.students):
         encoders[path.name] = LazyEncoder.for_spec(str(path), config, name=path.name)
         meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
                            "trained_on": trained_on(path), "seed": student.seed}
     for baseline in config.baselines:
-        meta[baseline] = {"role": "baseline"}
+        meta[baseline] = {"role": BASELINE}
     models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
     eval_plan = with_models(plan.evaluation, models, meta, {k: v for k, v in config.to_dict().items()
                                                            if k not in ("seeds",)})
@@ -329,7 +330,7 @@ def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, A
 
 
 def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any]) -> EvalPlan:
-    meta = {name: {"role": "compat", "queries": encoder.query.name, "candidates": encoder.candidate.name}
+    meta = {name: {"role": COMPAT, "queries": encoder.query.name, "candidates": encoder.candidate.name}
             for name, encoder in encoders.items()}
     return with_models(plan.compat, list(encoders), meta, {k: v for k, v in config.to_dict().items() if k != "seeds"})
 

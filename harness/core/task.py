@@ -12,8 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from harness.core.encoder import Encoder
-
-FAMILIES = ("sts", "mining", "retrieval")
+from harness.core.vocabulary import FAMILIES
 
 
 @dataclass(frozen=True)

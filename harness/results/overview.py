@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from harness.core.vocabulary import ABLATION, BASELINE, COMPAT, FAMILIES, ROLES, STS, STUDENT, TRAINED_ROLES
 from harness.results import stats
 from harness.results.evidence import main_replicates
 
-ROLES = ("teacher", "base", "student", "baseline", "ablation")  # "compat" records have their own section
 SEED = re.compile(r"-seed(\d+)$")
 Key = tuple[str, str]  # (task, pair)
 
@@ -30,7 +30,7 @@ def group_name(model: str) -> str:
 
 def students_of(groups: dict[str, Group]) -> list[str]:
     """The names of the groups whose role is student: the headline results."""
-    return [name for name, group in groups.items() if group.role == "student"]
+    return [name for name, group in groups.items() if group.role == STUDENT]
 
 
 def main_view(groups: dict[str, Group]) -> list[str]:
@@ -38,9 +38,9 @@ def main_view(groups: dict[str, Group]) -> list[str]:
     student (an evaluation-only results folder), every group that is not an ablation."""
     students = [groups[name] for name in students_of(groups)]
     if not students:
-        return [name for name, g in groups.items() if g.role != "ablation"]
+        return [name for name, g in groups.items() if g.role != ABLATION]
     wanted = {g.name for g in students} | {g.meta.get(k) for g in students for k in ("teacher", "base")}
-    return [name for name, g in groups.items() if name in wanted or g.role == "baseline"]
+    return [name for name, g in groups.items() if name in wanted or g.role == BASELINE]
 
 
 def languages_of(pair: str) -> list[str]:
@@ -99,15 +99,15 @@ class Group:
 
 
 def role_of(record: dict[str, Any]) -> str:
-    role = record["model"].get("role") or "ablation"
-    return role if role in ROLES else "ablation"
+    role = record["model"].get("role") or ABLATION
+    return role if role in ROLES else ABLATION
 
 
 def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
     """The successful records as groups (one per model, seeds folded together), in a stable order."""
     groups: dict[str, Group] = {}
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
-        if record["status"] != "ok" or record["model"].get("role") == "compat":  # their own section
+        if record["status"] != "ok" or record["model"].get("role") == COMPAT:  # their own section
             continue
         model = record["model"]["name"]
         name = group_name(model)
@@ -235,7 +235,7 @@ def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = N
 
 def _column_order(column: tuple[str, str]) -> tuple:
     family, lang = column
-    return (("sts", "mining", "retrieval").index(family) if family in ("sts", "mining", "retrieval") else 9,
+    return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES),
             lang == "all", lang != "en", lang)
 
 
@@ -285,9 +285,9 @@ def flags(groups: dict[str, Group]) -> dict[str, list[PairDifference]]:
     flagged = {}
     for group in groups.values():
         base = groups.get(group.meta.get("base", ""))
-        if group.role not in ("student", "ablation") or base is None or base is group:
+        if group.role not in TRAINED_ROLES or base is None or base is group:
             continue
-        sts = [row for row in differences(group, base) if row.family == "sts"]
+        sts = [row for row in differences(group, base) if row.family == STS]
         tested = [row for row in sts if row.difference is not None]
         for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
             row.p_holm = adjusted

@@ -9,10 +9,9 @@ import base64
 import io
 from dataclasses import dataclass
 
+from harness.core.vocabulary import ROLE_COLOURS
 from harness.results.overview import Column, Group
 
-ROLE_COLOURS = {"teacher": "#7b3294", "base": "#525252", "student": "#0571b0", "baseline": "#e66101",
-                "ablation": "#1b9e77"}
 MARKERS = "osD^vP*X"
 PANELS_PER_ROW = 4
 MAX_SERIES = 8  # more models than this go to the "all models" figure, shown on demand

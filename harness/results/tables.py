@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from harness.core.training import legacy_values, setting_text, unused_by
+from harness.core.vocabulary import TRAINED_ROLES
 
 MINING_DIRECTIONS = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]  # fwd = xx->en
 LONG_COLUMNS = ["model", "family", "task", "pair", "metric", "value", "higher_is_better", "main"]
@@ -159,7 +160,7 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = {}
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
         model, run = record["model"], record.get("run") or {}
-        if model.get("role") not in ("student", "ablation") or model["name"] in rows or not run:
+        if model.get("role") not in TRAINED_ROLES or model["name"] in rows or not run:
             continue
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", "")}

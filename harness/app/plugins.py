@@ -1,13 +1,18 @@
-"""The plug-in registries: every task and trainer the application can find, as lazy "module:attr" entries.
+"""The plug-in table: every task and trainer the application can find, as lazy "module:attr" entries.
 
-The framework never imports a plug-in by name: it asks these registries, which import an entry on first
-use. A new plug-in is one file plus one line here. Installed packages can add their own under the
-entry-point groups `distill_harness.tasks`, `distill_harness.file_tasks` and `distill_harness.trainers`.
+It lives in the application layer, the one layer allowed to depend on the plug-ins (`tasks`, `trainers`), so
+nothing below it names a plug-in module, even in a string. The registries import an entry on first use, which
+keeps torch and faiss out of start-up; `tests/test_plugins.py` imports every entry and checks that it is a
+task or a trainer of the right layer. A new plug-in is one file plus one line here. Installed packages can
+add their own under the entry-point groups `distill_harness.tasks`, `distill_harness.file_tasks` and
+`distill_harness.trainers`.
 """
 
 from __future__ import annotations
 
 from harness.core.registry import Registry
+from harness.core.training import Trainer
+from harness.core.vocabulary import MINING, RETRIEVAL, STS
 
 # dataset tasks: built with the data root
 TASKS: Registry = Registry("task", "distill_harness.tasks")
@@ -26,12 +31,12 @@ FILE_TASKS.register("mteb", "tasks.from_mteb:MtebTask")  # `mteb:NAME`: any mteb
 
 # what a family name (`--tasks sts`) stands for
 FAMILY_DEFAULTS: dict[str, list[str]] = {
-    "sts": ["stsb-multi-mt", "sts17"],
-    "mining": ["tatoeba", "flores"],
-    "retrieval": ["xquad-r"],
+    STS: ["stsb-multi-mt", "sts17"],
+    MINING: ["tatoeba", "flores"],
+    RETRIEVAL: ["xquad-r"],
 }
 
-TRAINERS: Registry = Registry("trainer", "distill_harness.trainers")
+TRAINERS: Registry[type[Trainer]] = Registry("trainer", "distill_harness.trainers")
 TRAINERS.register("distill", "trainers.distill:DistillTrainer")
 TRAINERS.register("align-map", "trainers.align_map:AlignMapTrainer")
 TRAINERS.register("ranking", "trainers.ranking:RankingTrainer")

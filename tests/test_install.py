@@ -41,7 +41,8 @@ def test_the_wheel_holds_the_three_packages_and_their_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top == {"harness", "tasks", "trainers"}
-    for needed in ("harness/results/report.js", "harness/results/report.css", "harness/data/manifest.json"):
+    for needed in ("harness/results/report/report.js", "harness/results/report/report.css",
+                   "harness/data/manifest.json"):
         assert needed in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "harness = harness.app.cli:main" in entry_points

@@ -160,8 +160,30 @@ def test_ties_are_with_the_best_cell_that_can_be_tested():
     assert close.low <= close.difference <= close.high and cells["far"].vs_reference.high < 0
     report = build(records, [], "runs")
     from harness.results.report import render_html
-    from harness.results.tables import overview_markdown
+    from harness.results.report.markdown import overview_markdown
 
     markdown = overview_markdown(report, "all" if "all" in report.views else "main")
     assert "?" in markdown and "*?" in markdown.replace(" ", "")
     assert "against the best testable cell, Holm p" in render_html(report)
+
+
+def test_the_renderers_lay_out_the_view_model_they_are_given():
+    """The view model holds the numbers; the page shows them as they stand there. A panel's comparison and
+    a side table's score edited in the model appear edited in the page, so no renderer recomputes them."""
+    from harness.core.vocabulary import ROLE_COLOURS
+    from harness.results.report import render_html
+    from harness.results.report.model import Scored
+
+    records = [mining("b", 0.6, role="base"), mining("s", 0.9, base="b"),
+               sts_record("s", np.linspace(0, 1, 40), np.linspace(0, 1, 40) ** 2, pair="en-ar")]
+    records[-1]["task"]["name"] = "sts17"
+    records[-1]["model"].update({"role": "student", "base": "b"})
+    report = build(records, [], "runs")
+    assert [p.name for p in report.panels] == ["s"] and report.panels[0].comparisons[0].other == "b"
+    (name, role, cells, _), = report.sts17.rows
+    cells[("sts17", "en-ar")] = Scored(12.3456, 1.0, 2.0)
+    report.panels[0].comparisons[0].other = "a-base-named-here"
+    page = render_html(report)
+    assert "12.3<small>1.0&ndash;2.0</small>" in page and "a-base-named-here" in page
+    for role, colour in ROLE_COLOURS.items():  # the badges' colours come from the vocabulary, as the figures' do
+        assert f".role-{role} {{ background: {colour}; }}" in page

@@ -107,33 +107,6 @@ def hard_negative_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     return table
 
 
-def overview_markdown(report, view: str) -> str:
-    """One view of the report (harness.results.report) as a Markdown table, then the pairs each column averages."""
-    groups, members = report.groups, report.views[view]
-    columns = [c for c in report.columns[view] if c.cells]
-    header = ["model", "role", "seeds", *[c.label for c in columns], "flag"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for member in members:
-        cells = [member, groups[member].role, str(groups[member].seeds)]
-        for column in columns:
-            cell = column.cells.get(member)
-            if cell is None:
-                cells.append("")
-                continue
-            mark = ("*" if cell.best else "") + ("=" if cell.tied and not cell.best else "") + \
-                ("?" if cell.tied is None else "")
-            interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
-            spread = f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
-            cells.append(f"{cell.value:.1f}{interval}{spread}{mark}")
-        drops = report.flags.get(member)
-        cells.append(f"{len(drops)} significant STS drop(s) below its base" if drops else "")
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"- {c.label}: {', '.join(f'{t} {p}' for t, p in c.shared)}"
-             + (f" (left out, not every model has them: {', '.join(f'{t} {p}' for t, p in c.left_out)})"
-                if c.left_out else "") for c in columns]
-    return "\n".join(lines + ["", "Pairs averaged per column:", "", *notes])
-
-
 def comparison_table(table: pd.DataFrame, width: int = 30) -> pd.DataFrame:
     """One model's rows of a comparison (harness.results.compare) for reading in a terminal (the caller names
     the model above the table): old (baseline) and new (candidate) values, the interval as one column, rows

@@ -1,83 +1,23 @@
-"""The leaderboard as Markdown, CSV and one self-contained HTML report, rebuilt from the stored records alone
-(no model is loaded, nothing is fetched: the page opens from disk). Two regenerations are byte-identical.
-
-The report's views: "main" (teachers, bases, students, peers) and "all" (with the ablations). Each language
-column averages only the (task, pair)s every model of the view that has the column has; the page names them.
+"""leaderboard.html: the report's view model laid out as one self-contained page (its CSS and script inline,
+its figures as data URIs), with filters, sortable tables, the student panels and the mining explorer. No
+number is computed here beyond formatting: `harness.results.report.model` has them all.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.core.training import setting_text
-from harness.results import stats
-from harness.results.explorer import explorer_data
-from harness.results.overview import (
-    ROLES,
-    Column,
-    Group,
-    differences,
-    flag_text,
-    flags,
-    group_name,
-    load_groups,
-    main_view,
-    students_of,
-    view,
-)
+from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
+from harness.results.overview import Column, flag_text
 from harness.results.plots import Figure, forest
-from harness.results.store import ResultStore, write_text_atomic
-from harness.results.tables import (
-    MINING_DIRECTIONS,
-    hard_negative_table,
-    metric_table,
-    overview_markdown,
-    scores_csv,
-    task_table,
-    to_markdown,
-    training_table,
-)
+from harness.results.report.model import COSINES, ROLE_ORDER, TITLE, Report, SideTable, StudentPanel, marks
 
 ASSETS = Path(__file__).parent
-ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
-STS17_ORDER = ("ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr")  # the tracks' order: 1 to 6
-TITLE = "Multilingual sentence embeddings by knowledge distillation: leaderboard"
 
-
-@dataclass
-class Report:
-    """Everything the pages show, computed once from the records."""
-
-    records: list[dict[str, Any]]
-    groups: dict[str, Group]
-    views: dict[str, list[str]]
-    columns: dict[str, list[Column]]
-    flags: dict[str, list]
-    source: str
-    problems: list[str]
-
-    @property
-    def no_evidence(self) -> list[str]:
-        return sorted(f"{r['model']['name']} {r['task']['name']} {r['pair']}" for r in self.records
-                      if not r.get("evidence"))
-
-
-def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Report:
-    groups = load_groups(records)
-    ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
-    main = set(main_view(groups))
-    views = {"main": [n for n in ordered if n in main], "all": ordered}
-    views = {name: members for name, members in views.items() if members}
-    focus = {"main": students_of(groups) or None}
-    columns = {name: view(groups, members, focus.get(name)) for name, members in views.items()}
-    return Report(records, groups, views, columns, flags(groups), source, problems)
-
-
-# ---- Markdown and CSV ---------------------------------------------------------------------------------
 
 def _versus_best(cell) -> str:
     """A cell's standing against the column's best testable cell, for its tooltip."""
@@ -90,47 +30,6 @@ def _versus_best(cell) -> str:
     return (f"{d.difference:+.2f} [{d.low:+.2f}, {d.high:+.2f}] against the best testable cell, Holm p "
             f"{d.p_value:.2g}: {verdict}")
 
-
-def render_markdown(report: Report) -> str:
-    lines = [f"# {TITLE}", "",
-             f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
-             f"`{report.source}`. Scores are x100. Each cell is the main score with its 95% interval over items "
-             "(correlations: percentile bootstrap; accuracies and other means of per-item values: Agresti-Coull at "
-             "the effective n); a student trained with several seeds is one row, its mean over seeds. A language "
-             "column averages only the task pairs that every model of the table that has the column has: the "
-             "pairs are listed under each table. `±` follows a student's interval with the standard deviation of its "
-             "seeds' scores. `*` marks the best of a column. `=` marks every model not significantly below the best "
-             "model that can be tested (the best itself when it can): a paired bootstrap on the same items, "
-             "Holm-corrected over the k - 1 comparisons with it in that column. `?` marks a cell that cannot be "
-             "tested (no per-item evidence, or scored on other data). `flag`: a student "
-             "significantly below its own base on an STS pair. The HTML report (`leaderboard.html`) has the same "
-             "numbers, filters, per-student panels and the mining explorer.", ""]
-    for name, title in (("main", "Main results: teachers, bases, students, peers"),
-                        ("all", "Everything, with the ablations")):
-        if name in report.views:
-            lines += [f"## {title}", "", overview_markdown(report, name), ""]
-    students = training_table(report.records)
-    if not students.empty:
-        lines += ["## Students: how each was trained", "", to_markdown(students), ""]
-    for task in sorted({r["task"]["name"] for r in report.records}):
-        subset = [r for r in report.records if r["task"]["name"] == task]
-        lines += [f"## {task} ({subset[0]['task']['main_score']}, 95% interval)", "", to_markdown(task_table(subset)),
-                  ""]
-    mining = [r for r in report.records if r["task"]["family"] == "mining"]
-    if mining:
-        lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "",
-                  to_markdown(metric_table(mining, [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"])), "",
-                  "## Hard negatives: % of queries where a wrong candidate outranks the gold (fwd)", "",
-                  to_markdown(hard_negative_table(mining)), ""]
-    if report.no_evidence:
-        lines += ["## Records without evidence (no interval yet)", "",
-                  *[f"- {line}" for line in report.no_evidence], ""]
-    if report.problems:
-        lines += ["## Skipped result files", "", *[f"- {p}" for p in report.problems], ""]
-    return "\n".join(lines)
-
-
-# ---- HTML ---------------------------------------------------------------------------------------------
 
 def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
@@ -154,8 +53,7 @@ def _overview_table(report: Report, name: str) -> str:
                     f'title="{_esc(column.label)}: mean of {_esc(shared)}{_esc(left)}">{column.family}<br>{label}</th>')
     head.append('<th class="sortable">flag</th>')
     rows = []
-    ranges = {c.label: (min(x.value for x in c.cells.values()), max(x.value for x in c.cells.values()))
-              for c in columns}
+    ranges = report.ranges[name]
     for member in members:
         group = groups[member]
         cells = [f'<td class="name" title="{_esc(member)}">{_esc(member)}</td>',
@@ -167,9 +65,7 @@ def _overview_table(report: Report, name: str) -> str:
             if cell is None:
                 cells.append(f'<td class="na" {attrs} data-value="" title="not run">&ndash;</td>')
                 continue
-            classes = [f"heat-{_heat(cell.value, *ranges[column.label])}"]
-            classes += ["best"] if cell.best else (["tied"] if cell.tied else [])
-            classes += ["untestable"] if cell.tied is None else []
+            classes = [f"heat-{_heat(cell.value, *ranges[column.label])}", *marks(cell)]
             interval = f"<small>{cell.low:.1f}&ndash;{cell.high:.1f}</small>" if cell.low is not None else ""
             spread = f"; sd over {group.seeds} seeds {cell.seed_sd:.2f}" if cell.seed_sd is not None else ""
             if cell.seed_sd is not None:
@@ -240,36 +136,32 @@ SETTINGS_SHOWN = ["trainer", "teacher", "base", "langs", "max_pairs", "epochs", 
                   "head", "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on"]
 
 
-def _student_panel(report: Report, name: str) -> str:
-    group = report.groups[name]
-    settings = {**group.run, **group.meta}
-    rows = "".join(f"<tr><th>{_esc(key)}</th><td class='name'>{_esc(setting_text(key, settings.get(key)))}</td></tr>"
-                   for key in SETTINGS_SHOWN if key in settings)
+def _student_panel(report: Report, panel: StudentPanel) -> str:
+    group = report.groups[panel.name]
+    rows = "".join(f"<tr><th>{_esc(key)}</th><td class='name'>{_esc(setting_text(key, panel.settings.get(key)))}"
+                   "</td></tr>" for key in SETTINGS_SHOWN if key in panel.settings)
     links = ", ".join(f'<a href="run_configs/{_esc(member)}.json">{_esc(member)}</a>'
                       for member in sorted(group.members))
-    parts = [f'<div class="panel student-panel" data-student="{_esc(name)}">',
-             f'<h3>{_esc(name)} <span class="role role-{group.role}">{group.role}</span></h3>',
+    parts = [f'<div class="panel student-panel" data-student="{_esc(panel.name)}">',
+             f'<h3>{_esc(panel.name)} <span class="role role-{group.role}">{group.role}</span></h3>',
              f"<p>Seeds: {group.seeds}. Run settings: {links}.</p>",
              f"<table>{rows}</table>"]
-    drops = report.flags.get(name)
+    drops = report.flags.get(panel.name)
     parts.append(f'<p class="flag">&#9873; {_esc(flag_text(drops))}</p>' if drops else
                  "<p>Not flagged: on no STS pair is it significantly below its base.</p>")
-    for role_key, label in (("base", "base"), ("teacher", "teacher")):
-        other = report.groups.get(settings.get(role_key, ""))
-        if other is None or other is group:
-            continue
-        parts += [f"<h3>Against its {label}, {_esc(other.name)}: pair by pair</h3>",
-                  _difference_table(differences(group, other), label)]
+    for comparison in panel.comparisons:
+        parts += [f"<h3>Against its {comparison.label}, {_esc(comparison.other)}: pair by pair</h3>",
+                  _difference_table(comparison.rows, comparison.label)]
     parts.append("</div>")
     return "".join(parts)
 
 
 def _students_section(report: Report) -> str:
-    names = [n for n in report.views.get("all", []) if report.groups[n].role in ("student", "ablation")]
-    if not names:
+    if not report.panels:
         return ""
-    options = "".join(f'<option value="{_esc(n)}">{_esc(n)} ({report.groups[n].role})</option>' for n in names)
-    panels = "".join(_student_panel(report, name) for name in names)
+    options = "".join(f'<option value="{_esc(p.name)}">{_esc(p.name)} ({report.groups[p.name].role})</option>'
+                      for p in report.panels)
+    panels = "".join(_student_panel(report, panel) for panel in report.panels)
     return ('<h2 id="students">Students</h2><p>How each student was trained, and its difference from its base and '
             "from its teacher on every pair both were scored on. Differences are paired on the same items; "
             "p-values are Holm-corrected over the pairs of each table.</p>"
@@ -278,24 +170,17 @@ def _students_section(report: Report) -> str:
 
 def _task_tables(report: Report) -> str:
     parts = ['<h2 id="tasks">Every task and pair</h2>']
-    for task in sorted({r["task"]["name"] for r in report.records}):
-        subset = [r for r in report.records if r["task"]["name"] == task]
-        table = task_table(subset)
+    for task, main_score, table in report.tasks:
         head = '<th class="name sortable">model</th>' + "".join(f'<th class="sortable">{_esc(c)}</th>'
                                                                  for c in table.columns)
         body = []
         for model, row in table.iterrows():
             cells = "".join(f'<td data-value="{_sort_key(v)}">{_esc(v)}</td>' for v in row)
-            body.append(f'<tr data-role="{_role_of(report, model)}"><td class="name">{_esc(model)}</td>{cells}</tr>')
-        parts.append(f"<details><summary>{_esc(task)} ({_esc(subset[0]['task']['main_score'])}, "
+            body.append(f'<tr data-role="{report.role_of(model)}"><td class="name">{_esc(model)}</td>{cells}</tr>')
+        parts.append(f"<details><summary>{_esc(task)} ({_esc(main_score)}, "
                      f"{len(table)} models)</summary><div class=\"scroll-x\"><table><thead><tr>{head}</tr></thead>"
                      f"<tbody>{''.join(body)}</tbody></table></div></details>")
     return "".join(parts)
-
-
-def _role_of(report: Report, model: str) -> str:
-    group = report.groups.get(group_name(model))
-    return group.role if group else "ablation"
 
 
 def _sort_key(value: str) -> str:
@@ -305,32 +190,22 @@ def _sort_key(value: str) -> str:
         return ""
 
 
+def _scored(cell) -> str:
+    if cell is None:
+        return '<td class="na" data-value="">&ndash;</td>'
+    small = f"<small>{cell.low:.1f}&ndash;{cell.high:.1f}</small>" if cell.low is not None else ""
+    return f'<td data-value="{cell.value:.4f}">{cell.value:.1f}{small}</td>'
+
+
 def _sts17_section(report: Report) -> str:
-    members = report.views.get("all", [])
-    keys = sorted({k for n in members for k in report.groups[n].keys() if k[0] == "sts17"},
-                  key=lambda k: (STS17_ORDER.index(k[1]) if k[1] in STS17_ORDER else len(STS17_ORDER), k[1]))
-    if not keys:
+    table: SideTable = report.sts17
+    if not table.columns:
         return ""
     head = '<th class="name sortable">model</th><th class="sortable">role</th>' + "".join(
-        f'<th class="sortable">{_esc(pair)}</th>' for _, pair in keys)
-    rows = []
-    for name in members:
-        group = report.groups[name]
-        if not any(k in group.keys() for k in keys):
-            continue
-        cells = []
-        for key in keys:
-            if key not in group.keys():
-                cells.append('<td class="na" data-value="">&ndash;</td>')
-                continue
-            reps = group.replicates([key])
-            value = group.value([key])
-            low, high = stats.percentile_interval(reps) if reps is not None else (None, None)
-            small = f"<small>{low:.1f}&ndash;{high:.1f}</small>" if low is not None else ""
-            cells.append(f'<td data-value="{value:.4f}">{value:.1f}{small}</td>')
-        rows.append(f'<tr data-role="{group.role}"><td class="name">{_esc(name)}</td><td data-value='
-                    f'"{ROLE_ORDER[group.role]}"><span class="role role-{group.role}">{group.role}</span></td>'
-                    f'{"".join(cells)}</tr>')
+        f'<th class="sortable">{_esc(pair)}</th>' for _, pair in table.columns)
+    rows = [f'<tr data-role="{role}"><td class="name">{_esc(name)}</td><td data-value="{ROLE_ORDER[role]}">'
+            f'<span class="role role-{role}">{role}</span></td>{"".join(_scored(cells.get(k)) for k in table.columns)}'
+            "</tr>" for name, role, cells, _ in table.rows]
     return ('<h2 id="sts17">STS17: the paper\'s benchmark</h2><p>SemEval-2017, 250 human-scored pairs per track; '
             "Spearman x100 with its 95% interval. es-en is track 4a (SNLI captions), en-es track 4b (news). "
             "The paper's goal for a student: cross-lingual STS of at least 0.95 times its teacher's en-en.</p>"
@@ -343,35 +218,19 @@ def _select(ident: str, values: list[str], label: str) -> str:
 
 
 def _compat_section(report: Report) -> str:
-    records = [r for r in report.records if r["model"].get("role") == "compat"]
-    if not records:
+    table: SideTable = report.compat
+    if not table.rows:
         return ""
-    keys = sorted({(r["task"]["name"], r["pair"]) for r in records})
-    by_model: dict[str, dict] = {}
-    for record in records:
-        by_model.setdefault(record["model"]["name"], {})[(record["task"]["name"], record["pair"])] = record
     head = '<th class="name sortable">queries @ index</th>' + "".join(
-        f'<th class="sortable">{_esc(t)}<br>{_esc(p)}</th>' for t, p in keys) + \
+        f'<th class="sortable">{_esc(t)}<br>{_esc(p)}</th>' for t, p in table.columns) + \
         '<th class="sortable">cos(student(xx), teacher(en))</th><th class="sortable">cos(student(en), teacher(en))</th>'
+    assert len(COSINES) == 2  # the two headers above
     rows = []
-    for name in sorted(by_model):
-        cells, cosines = [], {"translation_to_candidate": [], "same_text": []}
-        for key in keys:
-            record = by_model[name].get(key)
-            if record is None:
-                cells.append('<td class="na" data-value="">&ndash;</td>')
-                continue
-            metric = record["metrics"][record["task"]["main_score"]]
-            low, high = metric.get("ci") or (None, None)
-            small = f"<small>{low:.1f}&ndash;{high:.1f}</small>" if low is not None else ""
-            cells.append(f'<td data-value="{metric["value"]:.4f}">{metric["value"]:.1f}{small}</td>')
-            for kind, summary in ((record.get("analysis") or {}).get("compatibility") or {}).items():
-                cosines[kind].append(summary["mean"])
-        for kind in ("translation_to_candidate", "same_text"):
-            mean = float(sum(cosines[kind]) / len(cosines[kind])) if cosines[kind] else None
-            cells.append(f'<td data-value="{mean:.4f}">{mean:.3f}</td>' if mean is not None else
-                         '<td class="na" data-value="">&ndash;</td>')
-        rows.append(f'<tr><td class="name">{_esc(name)}</td>{"".join(cells)}</tr>')
+    for name, _, cells, cosines in table.rows:
+        extra = "".join(f'<td data-value="{c:.4f}">{c:.3f}</td>' if c is not None else
+                        '<td class="na" data-value="">&ndash;</td>' for c in cosines)
+        rows.append(f'<tr><td class="name">{_esc(name)}</td>'
+                    f'{"".join(_scored(cells.get(k)) for k in table.columns)}{extra}</tr>')
     return ('<h2 id="compat">Teacher compatibility</h2><p>The distillation paper\'s practical promise: a student '
             "lives in its teacher's space, so its queries in any language can search an index the English teacher "
             "built. Each row encodes the queries (Tatoeba xx, XQuAD-R questions) with the model before the @ and the "
@@ -387,7 +246,7 @@ def _scrolling_table(head: str, rows: list[str]) -> str:
 
 
 def _explorer_section(report: Report) -> str:
-    data = explorer_data(report.records, report.views.get("main", []) or report.views.get("all", []))
+    data = report.explorer
     if not data["entries"]:
         return ""
     models = sorted({key.split("|")[0] for key in data["entries"]})
@@ -418,7 +277,7 @@ def _controls(report: Report) -> str:
                     for i, (v, label) in enumerate(offered))
     roles = "".join(f'<label><input type="checkbox" name="role" value="{r}" checked> '
                     f'<span class="role role-{r}">{r}</span></label>' for r in ROLES)
-    families = "".join(f'<option value="{f}">{f}</option>' for f in ("sts", "mining", "retrieval"))
+    families = "".join(f'<option value="{f}">{f}</option>' for f in FAMILIES)
     main_langs = sorted({c.lang for c in report.columns.get("main", []) if c.cells and c.lang != "all"})
     languages = "".join(f'<option value="{lang}">{lang}</option>' for lang in langs)
     if main_langs and set(main_langs) != set(langs):  # the ablations add languages: show the main ones first
@@ -432,7 +291,7 @@ def _controls(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    css = (ASSETS / "report.css").read_text(encoding="utf-8")
+    css = (ASSETS / "report.css").read_text(encoding="utf-8") + _role_colours()
     js = (ASSETS / "report.js").read_text(encoding="utf-8")
     parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{_esc(TITLE)}</title>",
@@ -475,49 +334,6 @@ def render_html(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def run_summary(records: list[dict[str, Any]], models: list[str]) -> list[str]:
-    """The terminal's summary of a run: one line per model it touched, family averages over the pairs all of
-    them share (with 95% intervals), and flags."""
-    groups = load_groups([r for r in records if r["status"] == "ok" and r["model"]["name"] in set(models)])
-    names = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
-    if not names:
-        return []
-    columns = [c for c in view(groups, names) if c.lang == "all" and c.cells]
-    flagged = flags(groups)
-    width = max(len(name) for name in names)
-    lines = []
-    for name in names:
-        parts = []
-        for column in columns:
-            cell = column.cells.get(name)
-            if cell is not None:
-                interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
-                parts.append(f"{column.family} {cell.value:.1f}{interval}")
-        flag = f"  FLAG {flag_text(flagged[name])}" if name in flagged else ""
-        lines.append(f"{name:<{width}}  {groups[name].role:<8}  {'   '.join(parts)}{flag}")
-    shared = "; ".join(f"{c.family}: {len(c.shared)} pairs" for c in columns)
-    return [*lines, f"(family averages over the pairs all {len(names)} models share: {shared})"]
-
-
-def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None) -> list[Path]:
-    """Regenerate LEADERBOARD.md, LEADERBOARD.csv and leaderboard.html in `out_dir` from `results_dir`.
-
-    Each record that cannot be read or is invalid (the store's one validator: shape, finite values inside
-    their metric's range) is left out, listed at the end of LEADERBOARD.md, and passed to `warn` as one line
-    `PATH: reason`."""
-    store = ResultStore(results_dir)
-    records, problems = store.records()
-    for problem in problems:
-        (warn or (lambda line: None))(f"{problem.path}: {problem.reason}")
-    ok = [r for r in records if r["status"] == "ok"]
-    failed = [f"{r['model']['name']} {r['task']['name']} {r['pair']}: failed: {r['error']}"
-              for r in records if r["status"] != "ok"]
-    skipped = [f"{p.path.relative_to(store.root).as_posix()}: {p.reason}" for p in problems] + failed
-    report = build(ok, skipped, Path(results_dir).as_posix())
-    out = Path(out_dir)
-    md, csv, page = out / "LEADERBOARD.md", out / "LEADERBOARD.csv", out / "leaderboard.html"
-    write_text_atomic(md, render_markdown(report) + "\n")
-    write_text_atomic(csv, scores_csv(ok))
-    write_text_atomic(page, render_html(report))
-    return [md, csv, page]
-
+def _role_colours() -> str:
+    """The role badges' colours, from the vocabulary the figures use too."""
+    return "".join(f".role-{role} {{ background: {colour}; }}\n" for role, colour in ROLE_COLOURS.items())

@@ -1,0 +1,71 @@
+"""LEADERBOARD.md: the report's view model laid out as Markdown (no number is computed here)."""
+
+from __future__ import annotations
+
+from harness.core.vocabulary import MINING
+from harness.results.report.model import TITLE, Report, marks
+from harness.results.tables import MINING_DIRECTIONS, hard_negative_table, metric_table, to_markdown, training_table
+
+MARKS = {"best": "*", "tied": "=", "untestable": "?"}
+
+
+def overview_markdown(report: Report, view: str) -> str:
+    """One view of the report as a Markdown table, then the pairs each column averages."""
+    groups, members = report.groups, report.views[view]
+    columns = [c for c in report.columns[view] if c.cells]
+    header = ["model", "role", "seeds", *[c.label for c in columns], "flag"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for member in members:
+        cells = [member, groups[member].role, str(groups[member].seeds)]
+        for column in columns:
+            cell = column.cells.get(member)
+            if cell is None:
+                cells.append("")
+                continue
+            interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
+            spread = f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
+            cells.append(f"{cell.value:.1f}{interval}{spread}{''.join(MARKS[m] for m in marks(cell))}")
+        drops = report.flags.get(member)
+        cells.append(f"{len(drops)} significant STS drop(s) below its base" if drops else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"- {c.label}: {', '.join(f'{t} {p}' for t, p in c.shared)}"
+             + (f" (left out, not every model has them: {', '.join(f'{t} {p}' for t, p in c.left_out)})"
+                if c.left_out else "") for c in columns]
+    return "\n".join(lines + ["", "Pairs averaged per column:", "", *notes])
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# {TITLE}", "",
+             f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
+             f"`{report.source}`. Scores are x100. Each cell is the main score with its 95% interval over items "
+             "(correlations: percentile bootstrap; accuracies and other means of per-item values: Agresti-Coull at "
+             "the effective n); a student trained with several seeds is one row, its mean over seeds. A language "
+             "column averages only the task pairs that every model of the table that has the column has: the "
+             "pairs are listed under each table. `±` follows a student's interval with the standard deviation of its "
+             "seeds' scores. `*` marks the best of a column. `=` marks every model not significantly below the best "
+             "model that can be tested (the best itself when it can): a paired bootstrap on the same items, "
+             "Holm-corrected over the k - 1 comparisons with it in that column. `?` marks a cell that cannot be "
+             "tested (no per-item evidence, or scored on other data). `flag`: a student "
+             "significantly below its own base on an STS pair. The HTML report (`leaderboard.html`) has the same "
+             "numbers, filters, per-student panels and the mining explorer.", ""]
+    for name, title in (("main", "Main results: teachers, bases, students, peers"),
+                        ("all", "Everything, with the ablations")):
+        if name in report.views:
+            lines += [f"## {title}", "", overview_markdown(report, name), ""]
+    students = training_table(report.records)
+    if not students.empty:
+        lines += ["## Students: how each was trained", "", to_markdown(students), ""]
+    for task, main_score, table in report.tasks:
+        lines += [f"## {task} ({main_score}, 95% interval)", "", to_markdown(table), ""]
+    mining = [r for r in report.records if r["task"]["family"] == MINING]
+    if mining:
+        lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "",
+                  to_markdown(metric_table(mining, [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"])), "",
+                  "## Hard negatives: % of queries where a wrong candidate outranks the gold (fwd)", "",
+                  to_markdown(hard_negative_table(mining)), ""]
+    if report.no_evidence:
+        lines += ["## Records without evidence (no interval yet)", "",
+                  *[f"- {line}" for line in report.no_evidence], ""]
+    if report.problems:
+        lines += ["## Skipped result files", "", *[f"- {p}" for p in report.problems], ""]
+    return "\n".join(lines)

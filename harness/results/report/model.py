@@ -1,0 +1,183 @@
+"""The report's view model: every number the pages show, computed once from the records, so that the
+renderers (Markdown, HTML, the terminal summary) only lay it out.
+
+The views: "main" (teachers, bases, students, peers) and "all" (with the ablations). Each language column
+averages only the (task, pair)s every model of the view that has the column has; the pages name them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from harness.core.vocabulary import ABLATION, BASE, COMPAT, ROLES, TEACHER, TRAINED_ROLES
+from harness.results import stats
+from harness.results.explorer import explorer_data
+from harness.results.overview import (
+    Cell,
+    Column,
+    Group,
+    PairDifference,
+    differences,
+    flags,
+    group_name,
+    load_groups,
+    main_view,
+    students_of,
+    view,
+)
+from harness.results.tables import task_table
+
+ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
+STS17_ORDER = ("ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr")  # the tracks' order: 1 to 6
+TITLE = "Multilingual sentence embeddings by knowledge distillation: leaderboard"
+COSINES = ("translation_to_candidate", "same_text")  # the teacher-compatibility cosines, in column order
+
+
+def marks(cell: Cell) -> tuple[str, ...]:
+    """A cell's standing in its column: "best" (the highest value), "tied" (not significantly below the best
+    testable cell, when it is not the best itself), "untestable" (no per-item evidence, or other data)."""
+    return (("best",) if cell.best else ("tied",) if cell.tied else ()) + (("untestable",) if cell.tied is None else ())
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One score of a side table, with its 95% interval when there is one."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass
+class Comparison:
+    """A student against one of its references (its base or its teacher), pair by pair."""
+
+    label: str
+    other: str
+    rows: list[PairDifference]
+
+
+@dataclass
+class StudentPanel:
+    name: str
+    settings: dict[str, Any]
+    comparisons: list[Comparison]
+
+
+@dataclass
+class SideTable:
+    """A models x columns table of scores (STS17's tracks, the teacher-compatibility pairs): rows are
+    (model, role, {column: Scored}, extra values)."""
+
+    columns: list[tuple[str, str]]
+    rows: list[tuple[str, str, dict[tuple[str, str], Scored], list[float | None]]]
+
+
+@dataclass
+class Report:
+    """Everything the pages show, computed once from the records."""
+
+    records: list[dict[str, Any]]
+    groups: dict[str, Group]
+    views: dict[str, list[str]]
+    columns: dict[str, list[Column]]
+    flags: dict[str, list]
+    source: str
+    problems: list[str]
+    ranges: dict[str, dict[str, tuple[float, float]]]  # view -> column label -> (lowest, highest) value
+    panels: list[StudentPanel]
+    sts17: SideTable
+    compat: SideTable
+    tasks: list[tuple[str, str, pd.DataFrame]]  # (task, its main score, models x pairs)
+    explorer: dict[str, Any]
+
+    @property
+    def no_evidence(self) -> list[str]:
+        return sorted(f"{r['model']['name']} {r['task']['name']} {r['pair']}" for r in self.records
+                      if not r.get("evidence"))
+
+    def role_of(self, model: str) -> str:
+        group = self.groups.get(group_name(model))
+        return group.role if group else ABLATION
+
+
+def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Report:
+    groups = load_groups(records)
+    ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
+    main = set(main_view(groups))
+    views = {"main": [n for n in ordered if n in main], "all": ordered}
+    views = {name: members for name, members in views.items() if members}
+    focus = {"main": students_of(groups) or None}
+    columns = {name: view(groups, members, focus.get(name)) for name, members in views.items()}
+    ranges = {name: {c.label: (min(x.value for x in c.cells.values()), max(x.value for x in c.cells.values()))
+                     for c in cols if c.cells} for name, cols in columns.items()}
+    everyone = views.get("all", [])
+    return Report(records, groups, views, columns, flags(groups), source, problems, ranges,
+                  panels=[_panel(groups, name) for name in everyone if groups[name].role in TRAINED_ROLES],
+                  sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
+                  explorer=explorer_data(records, views.get("main", []) or everyone))
+
+
+def _panel(groups: dict[str, Group], name: str) -> StudentPanel:
+    group = groups[name]
+    settings = {**group.run, **group.meta}
+    comparisons = []
+    for role in (BASE, TEACHER):
+        other = groups.get(settings.get(role, ""))
+        if other is not None and other is not group:
+            comparisons.append(Comparison(role, other.name, differences(group, other)))
+    return StudentPanel(name, settings, comparisons)
+
+
+def _sts17(groups: dict[str, Group], names: list[str]) -> SideTable:
+    """STS17's tracks in the task's order, each model's score with its interval."""
+    keys = sorted({k for n in names for k in groups[n].keys() if k[0] == "sts17"},
+                  key=lambda k: (STS17_ORDER.index(k[1]) if k[1] in STS17_ORDER else len(STS17_ORDER), k[1]))
+    rows = []
+    for name in names:
+        group = groups[name]
+        cells = {}
+        for key in keys:
+            if key in group.keys():
+                reps = group.replicates([key])
+                low, high = stats.percentile_interval(reps) if reps is not None else (None, None)
+                cells[key] = Scored(group.value([key]), low, high)
+        if cells:
+            rows.append((name, group.role, cells, []))
+    return SideTable(keys, rows)
+
+
+def _compat(records: list[dict[str, Any]]) -> SideTable:
+    """Teacher compatibility: each model's queries against the teacher's index, with its main score and
+    interval per pair, then the mean compatibility cosines over its pairs (COSINES)."""
+    mine = [r for r in records if r["model"].get("role") == COMPAT]
+    keys = sorted({(r["task"]["name"], r["pair"]) for r in mine})
+    by_model: dict[str, dict] = {}
+    for record in mine:
+        by_model.setdefault(record["model"]["name"], {})[(record["task"]["name"], record["pair"])] = record
+    rows = []
+    for name in sorted(by_model):
+        cells, cosines = {}, {kind: [] for kind in COSINES}
+        for key in keys:
+            record = by_model[name].get(key)
+            if record is None:
+                continue
+            metric = record["metrics"][record["task"]["main_score"]]
+            low, high = metric.get("ci") or (None, None)
+            cells[key] = Scored(metric["value"], low, high)
+            for kind, summary in ((record.get("analysis") or {}).get("compatibility") or {}).items():
+                cosines[kind].append(summary["mean"])
+        means = [float(sum(v) / len(v)) if v else None for v in cosines.values()]
+        rows.append((name, COMPAT, cells, means))
+    return SideTable(keys, rows)
+
+
+def _tasks(records: list[dict[str, Any]]) -> list[tuple[str, str, pd.DataFrame]]:
+    tables = []
+    for task in sorted({r["task"]["name"] for r in records}):
+        subset = [r for r in records if r["task"]["name"] == task]
+        tables.append((task, subset[0]["task"]["main_score"], task_table(subset)))
+    return tables

@@ -187,3 +187,27 @@ def test_the_renderers_lay_out_the_view_model_they_are_given():
     assert "12.3<small>1.0&ndash;2.0</small>" in page and "a-base-named-here" in page
     for role, colour in ROLE_COLOURS.items():  # the badges' colours come from the vocabulary, as the figures' do
         assert f".role-{role} {{ background: {colour}; }}" in page
+
+
+def test_a_panel_and_a_flag_test_two_single_models_exactly():
+    """A student right on 4 queries its base gets wrong, in both directions, and equal elsewhere: the panel
+    gives McNemar's mid-p (0.0625), as the gate does, not the bootstrap's 0.045. A correlation goes through
+    the permutation test: its p-value is the gate's too."""
+    from harness.results.evidence import paired_difference
+    from tests.records import mining_record
+
+    base = np.ones(100, dtype=np.uint8)
+    base[:4] = 0
+    right = np.ones(100, dtype=np.uint8)
+    records = [mining_record("b", base, base), mining_record("s", right, right)]
+    records[0]["model"]["role"] = "base"
+    records[1]["model"].update({"role": "student", "base": "b"})
+    rng = np.random.default_rng(7)
+    gold = rng.normal(size=80)
+    for name, noise in (("b", 0.5), ("s", 0.6)):
+        records.append(sts_record(name, gold + noise * rng.normal(size=80), gold, pair="de-de"))
+        records[-1]["model"].update(records[0 if name == "b" else 1]["model"])
+    groups = load_groups(records)
+    rows = {row.task: row for row in differences(groups["s"], groups["b"])}
+    assert rows["tatoeba"].difference.p_value == pytest.approx(0.0625)
+    assert rows["stsb-multi-mt"].difference == paired_difference(records[2], records[3], "spearman")

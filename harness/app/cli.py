@@ -260,7 +260,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from harness.results.compare import compare, materialise_baseline
-    from harness.results.stats import LEVEL, RESAMPLES
+    from harness.results.stats import LEVEL, PERMUTATIONS, RESAMPLES
     from harness.results.tables import comparison_table, to_markdown
 
     models = split_list(args.models) if args.models else None
@@ -276,8 +276,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     shown = result.table if args.show == "all" else result.table[result.table["status"] != "ok"]
     import textwrap
 
-    summary = (f"{len(result.table)} metrics compared, {result.tests} of them on the same items with a paired "
-               f"bootstrap ({RESAMPLES} resamples, {LEVEL:.0%} intervals); p-values Holm-corrected over those "
+    summary = (f"{len(result.table)} metrics compared, {result.tests} of them paired on the same items (accuracies: "
+               f"exact sign-flip mid-p; correlations: permutation, {PERMUTATIONS} swaps; others: bootstrap, "
+               f"{RESAMPLES} resamples; {LEVEL:.0%} intervals); p-values Holm-corrected over those "
                f"{result.tests} tests; tolerance {args.tolerance}; {len(result.regressions)} regression(s)"
                + (f" ({missing} of them pairs the candidate was not scored on: --allow-missing leaves those out)"
                   if (missing := int((result.table["status"] == "missing").sum())) else "")

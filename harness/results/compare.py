@@ -1,8 +1,9 @@
 """The regression gate: compare a candidate result set with a baseline (a folder or a git ref), pair by
 pair on the same items, and fail only on drops the data can tell from noise.
 
-For each (model, task, pair, metric) both sides have evidence for, the change is tested with a paired
-bootstrap over items (harness.results.stats); the p-values of all the rows compared are Holm-corrected
+For each (model, task, pair, metric) both sides have evidence for, the change is tested on the same items
+(`evidence.paired_difference`: the exact sign-flip mid-p test for accuracies, the paired permutation test
+for correlations, the bootstrap over items for the rest); the p-values of all the rows compared are Holm-corrected
 together. A row fails the gate when its drop is larger than the tolerance **and** significant after the
 correction. A larger drop that is not significant is reported as such, with its interval; a significant
 drop within the tolerance is reported and fails only with `fail_on_significant`. Rows without evidence

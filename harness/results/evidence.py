@@ -153,14 +153,19 @@ def consistent(record: dict[str, Any], metric: str, tolerance: float = 1e-3) -> 
 
 
 def paired_difference(old: dict[str, Any], new: dict[str, Any], metric: str) -> stats.Difference | None:
-    """new minus old on the same items, in the metric's own direction; None when it cannot be paired."""
+    """new minus old on the same items, in the metric's own direction; None when it cannot be paired.
+
+    Exact where an exact test exists: the sign-flip mid-p test for accuracies and other means of half-unit
+    items, the paired permutation test for a correlation with the gold; the bootstrap otherwise (nDCG, MRR)."""
     if not (has_evidence(old, metric) and has_evidence(new, metric) and same_items(old, new)):
         return None
     reps_old, reps_new = metric_replicates(old, metric), metric_replicates(new, metric)
-    kind, arrays_old = inputs_of(old, metric)
-    items_old, items_new = stats.per_item(kind, arrays_old), stats.per_item(kind, inputs_of(new, metric)[1])
-    if items_old is None or items_new is None:  # a correlation: the bootstrap's comparison
-        return stats.compare_replicates(old["metrics"][metric]["value"], new["metrics"][metric]["value"],
-                                        reps_old, reps_new)
-    return stats.exact_paired(old["metrics"][metric]["value"], new["metrics"][metric]["value"], reps_old,
-                              reps_new, items_old, items_new)
+    (kind, arrays_old), (_, arrays_new) = inputs_of(old, metric), inputs_of(new, metric)
+    value_old, value_new = old["metrics"][metric]["value"], new["metrics"][metric]["value"]
+    items_old, items_new = stats.per_item(kind, arrays_old), stats.per_item(kind, arrays_new)
+    if items_old is not None and items_new is not None:
+        return stats.exact_paired(value_old, value_new, reps_old, reps_new, items_old, items_new)
+    if len(arrays_old) == 2 and np.array_equal(arrays_old[1], arrays_new[1]):  # a correlation with one gold
+        return stats.correlation_paired(value_old, value_new, reps_old, reps_new, kind, arrays_old[0],
+                                        arrays_new[0], arrays_old[1], resampling_key(old["task"]["name"], old["pair"]))
+    return stats.compare_replicates(value_old, value_new, reps_old, reps_new)

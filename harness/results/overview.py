@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.core.vocabulary import ABLATION, BASELINE, COMPAT, FAMILIES, ROLES, STS, STUDENT, TRAINED_ROLES
 from harness.results import stats
-from harness.results.evidence import main_replicates
+from harness.results.evidence import main_replicates, paired_difference
 
 SEED = re.compile(r"-seed(\d+)$")
 Key = tuple[str, str]  # (task, pair)
@@ -58,6 +58,7 @@ class Score:
     high: float | None
     replicates: np.ndarray | None
     fingerprint: str | None
+    record: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # for the exact tests
 
 
 @dataclass
@@ -97,6 +98,10 @@ class Group:
     def fingerprint(self, key: Key) -> str | None:
         return next(iter(self.members.values()))[key].fingerprint
 
+    def record(self, key: Key) -> dict[str, Any] | None:
+        """The one record behind `key` when this is a single model (one seed), for the exact paired tests."""
+        return next(iter(self.members.values()))[key].record if self.seeds == 1 else None
+
 
 def role_of(record: dict[str, Any]) -> str:
     role = record["model"].get("role") or ABLATION
@@ -122,7 +127,7 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
         if replicates is not None and (record.get("bootstrap") or {}).get("resamples") != stats.RESAMPLES:
             replicates = None  # resampled otherwise: not paired with this harness's replicates
         group.members.setdefault(model, {})[key] = Score(metric["value"], low, high, replicates,
-                                                         record.get("data_fingerprint"))
+                                                         record.get("data_fingerprint"), record)
         group.family[key] = record["task"]["family"]
     return groups
 
@@ -204,8 +209,8 @@ def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
         same_data = all(groups[name].fingerprint(k) == groups[reference].fingerprint(k) for k in column.shared)
         if name == reference or not same_data or len(replicates[name]) != len(replicates[reference]):
             continue
-        tests.append((name, stats.compare_replicates(column.cells[reference].value, column.cells[name].value,
-                                                     replicates[reference], replicates[name])))
+        tests.append((name, _paired(groups[reference], groups[name], column.shared, column.cells[reference].value,
+                                    column.cells[name].value, replicates[reference], replicates[name])))
     for (name, difference), adjusted in zip(tests, stats.holm([d.p_value for _, d in tests])):
         column.cells[name].tied = adjusted >= 1.0 - stats.LEVEL
         column.cells[name].vs_reference = replace(difference, p_value=adjusted)
@@ -256,11 +261,25 @@ class PairDifference:
         return self.p_holm is not None and self.p_holm < 1.0 - stats.LEVEL
 
 
+def _paired(a: Group, b: Group, keys: list[Key], value_a: float, value_b: float, reps_a: np.ndarray,
+            reps_b: np.ndarray) -> stats.Difference:
+    """B minus A, two single models on one pair: the gate's exact test (`evidence.paired_difference`: the
+    sign-flip mid-p test for accuracies, the permutation test for correlations); on several pairs, or seeds,
+    the bootstrap of the averaged replicates."""
+    if len(keys) == 1 and a.seeds == 1 and b.seeds == 1:
+        old, new = a.record(keys[0]), b.record(keys[0])
+        if old is not None and new is not None:
+            exact = paired_difference(old, new, old["task"]["main_score"])
+            if exact is not None:
+                return exact
+    return stats.compare_replicates(value_a, value_b, reps_a, reps_b)
+
+
 def differences(student: Group, other: Group) -> list[PairDifference]:
     """The student minus `other`, pair by pair on their shared pairs; p-values Holm-corrected over them.
 
     When either side has several seeds the comparison is of recipes (`stats.compare_recipes`: the seed
-    spread counts beside the items'); otherwise of the two models (`stats.compare_replicates`)."""
+    spread counts beside the items'); otherwise of the two models, with the gate's exact tests (`_paired`)."""
     rows = []
     for key in sorted(student.keys() & other.keys()):
         mine, theirs = student.value([key]), other.value([key])
@@ -272,7 +291,7 @@ def differences(student: Group, other: Group) -> list[PairDifference]:
             difference = stats.compare_recipes(theirs, mine, reps_a, reps_b, other.seed_values([key]),
                                                student.seed_values([key]))
         else:
-            difference = stats.compare_replicates(theirs, mine, reps_a, reps_b)
+            difference = _paired(other, student, [key], theirs, mine, reps_a, reps_b)
         rows.append(PairDifference(key[0], key[1], student.family[key], mine, theirs, difference))
     tested = [row for row in rows if row.difference is not None]
     for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):

@@ -353,3 +353,21 @@ def test_a_correlation_difference_and_its_interval_agree_about_zero():
     gold, a, b = correlated_sts(rng, 1000, 0.0, 1.0, 0.3)
     assert stats.permutation_p("spearman", a, b, gold, "far") < 1e-6
     assert stats.permutation_p("spearman", a, np.ones_like(b), gold, "flat") == 1.0
+
+
+def test_a_bootstrap_difference_and_its_interval_agree_about_zero():
+    """nDCG-like scores (the bootstrap's remaining users), a few queries lifted to the top: skewed replicate
+    differences near the edge of significance, where the percentile interval and the normal p-value parted
+    on 14 of these 300 datasets. The printed interval excludes 0 exactly when p < 0.05, as for the exact
+    tests."""
+    rng = np.random.default_rng(1)
+    disagreements = 0
+    for i in range(300):
+        ranks_a = rng.integers(0, 12, size=80)
+        ranks_b = np.where(rng.random(80) < 0.05, 1, ranks_a)
+        key = f"k|80|0.05|{i}"
+        reps = [stats.replicates("ndcg@10", [r], key, FAST) for r in (ranks_a, ranks_b)]
+        d = stats.compare_replicates(stats.point_estimate("ndcg@10", [ranks_a]),
+                                     stats.point_estimate("ndcg@10", [ranks_b]), *reps)
+        disagreements += (d.low > 0 or d.high < 0) != (d.p_value < 0.05)
+    assert disagreements == 0

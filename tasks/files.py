@@ -10,6 +10,7 @@ from harness.core.data import DataError, ScoredPair, read_aligned, read_sts_tsv,
 from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, MINING, RETRIEVAL, STS
 from tasks.mining import BitextMiningTask
 from tasks.retrieval import RetrievalSet, RetrievalTask
 from tasks.sts import STSTask
@@ -54,8 +55,8 @@ class STSFile(FileTask, STSTask):
     def __init__(self, path: Path, pair: LangPair):
         super().__init__(pair)
         self.path = path
-        self.metadata = TaskMetadata(name=f"sts-file:{path.name}", family="sts", dataset=str(path), split="user",
-                                     main_score="spearman", description="user STS file")
+        self.metadata = TaskMetadata(name=f"sts-file:{path.name}", family=STS, dataset=str(path), split="user",
+                                     main_score=MAIN_SCORE[STS], description="user STS file")
 
     @classmethod
     def from_argument(cls, argument: str) -> STSFile:
@@ -74,8 +75,8 @@ class MiningFile(FileTask, BitextMiningTask):
     def __init__(self, src: Path, tgt: Path, pair: LangPair):
         super().__init__(pair)
         self.src, self.tgt = src, tgt
-        self.metadata = TaskMetadata(name=f"mining-file:{src.name}+{tgt.name}", family="mining",
-                                     dataset=f"{src}+{tgt}", split="user", main_score="acc_margin_mean",
+        self.metadata = TaskMetadata(name=f"mining-file:{src.name}+{tgt.name}", family=MINING,
+                                     dataset=f"{src}+{tgt}", split="user", main_score=MAIN_SCORE[MINING],
                                      description="user aligned files")
 
     @classmethod
@@ -96,8 +97,8 @@ class RetrievalFile(FileTask, RetrievalTask):
     def __init__(self, path: Path, pair: LangPair):
         super().__init__(pair)
         self.path = path
-        self.metadata = TaskMetadata(name=f"retrieval-file:{path.name}", family="retrieval", dataset=str(path),
-                                     split="user", main_score="ndcg@10", description="user retrieval file")
+        self.metadata = TaskMetadata(name=f"retrieval-file:{path.name}", family=RETRIEVAL, dataset=str(path),
+                                     split="user", main_score=MAIN_SCORE[RETRIEVAL], description="user retrieval file")
 
     @classmethod
     def from_argument(cls, argument: str) -> RetrievalFile:

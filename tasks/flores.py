@@ -10,6 +10,7 @@ from harness.core.errors import HarnessError
 from harness.core.languages import LANGUAGES, normalise
 from harness.core.paths import dataset_folder
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, MINING
 from tasks.base import PIVOT
 from tasks.mining import BitextMiningTask
 
@@ -18,7 +19,7 @@ class FloresMining(BitextMiningTask):
     """Files `<lang_Script>.devtest`, n-way aligned."""
 
     metadata = TaskMetadata(
-        name="flores", family="mining", dataset="FLORES-200", split="devtest", main_score="acc_margin_mean",
+        name="flores", family=MINING, dataset="FLORES-200", split="devtest", main_score=MAIN_SCORE[MINING],
         description="Bitext mining xx<->en over 1,012 n-way aligned sentences, 204 languages",
         reference="NLLB Team 2022, https://github.com/facebookresearch/flores",
     )

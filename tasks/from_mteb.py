@@ -26,12 +26,12 @@ from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.registry import did_you_mean
 from harness.core.task import LangPair, TaskMetadata
-from harness.core.vocabulary import MAIN_SCORE
+from harness.core.vocabulary import MAIN_SCORE, MINING, RETRIEVAL, STS
 from tasks.mining import BitextMiningTask
 from tasks.retrieval import RetrievalSet, RetrievalTask
 from tasks.sts import STSTask
 
-FAMILIES = {"STS": "sts", "BitextMining": "mining", "Retrieval": "retrieval"}
+FAMILIES = {"STS": STS, "BitextMining": MINING, "Retrieval": RETRIEVAL}
 
 
 def find(name: str) -> Any:

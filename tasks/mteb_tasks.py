@@ -11,11 +11,12 @@ from typing import Any
 
 from harness.core.languages import mteb_code
 from harness.core.task import LangPair
+from harness.core.vocabulary import MINING, RETRIEVAL, STS
 from tasks.base import Task
 
 OUR_MAIN = {"BitextMining": "acc_cos_fwd", "STS": "spearman", "Retrieval": "ndcg@10"}
 MTEB_MAIN = {"BitextMining": "accuracy", "STS": "cosine_spearman", "Retrieval": "ndcg_at_10"}
-_TYPES = {"mining": "BitextMining", "sts": "STS", "retrieval": "Retrieval"}
+_TYPES = {MINING: "BitextMining", STS: "STS", RETRIEVAL: "Retrieval"}
 
 
 def _metadata(task: Task, pair: LangPair, kind: str):

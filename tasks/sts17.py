@@ -20,6 +20,7 @@ from pathlib import Path
 from harness.core.data import DataError, ScoredPair, read_scores, read_tsv
 from harness.core.paths import dataset_folder
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, STS
 from tasks.sts import STSTask
 
 
@@ -45,7 +46,7 @@ class STS17(STSTask):
     """The official SemEval-2017 test files: `STS.input.<track>.txt` and `STS.gs.<track>.txt`."""
 
     metadata = TaskMetadata(
-        name="sts17", family="sts", dataset="STS17 (SemEval-2017 Task 1)", split="test", main_score="spearman",
+        name="sts17", family=STS, dataset="STS17 (SemEval-2017 Task 1)", split="test", main_score=MAIN_SCORE[STS],
         description="STS, 7 tracks of 250 human-scored pairs, always all: ar-ar, en-ar, es-es, es-en (SNLI), "
                     "en-es (news), en-en, en-tr",
         reference="Cer et al. 2017, https://alt.qcri.org/semeval2017/task1/",

@@ -8,6 +8,7 @@ from harness.core.data import DataError, ScoredPair, read_sts_csv
 from harness.core.languages import normalise
 from harness.core.paths import dataset_folder
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, STS
 from tasks.base import PIVOT, pairs_with_pivot
 from tasks.sts import STSTask
 
@@ -16,7 +17,7 @@ class STSbMultiMT(STSTask):
     """Monolingual X-X, and cross-lingual en-X / X-en by pairing the rows of two languages' files."""
 
     metadata = TaskMetadata(
-        name="stsb-multi-mt", family="sts", dataset="STSb multi-mt", split="test", main_score="spearman",
+        name="stsb-multi-mt", family=STS, dataset="STSb multi-mt", split="test", main_score=MAIN_SCORE[STS],
         description="STS, monolingual X-X and cross-lingual en-X / X-en from row-aligned translations",
         reference="May 2021, https://github.com/PhilipMay/stsb-multi-mt",
     )

@@ -10,6 +10,7 @@ from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.paths import dataset_folder
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, MINING
 from tasks.base import PIVOT
 from tasks.mining import BitextMiningTask
 
@@ -18,7 +19,7 @@ class TatoebaMining(BitextMiningTask):
     """Files `tatoeba.xxx-eng.xxx` and `tatoeba.xxx-eng.eng`, line-aligned."""
 
     metadata = TaskMetadata(
-        name="tatoeba", family="mining", dataset="Tatoeba (LASER v1)", split="test", main_score="acc_margin_mean",
+        name="tatoeba", family=MINING, dataset="Tatoeba (LASER v1)", split="test", main_score=MAIN_SCORE[MINING],
         description="Bitext mining xx<->en, 112 languages, up to 1,000 pairs each",
         reference="Artetxe & Schwenk 2019, https://github.com/facebookresearch/LASER/tree/main/data/tatoeba/v1",
     )

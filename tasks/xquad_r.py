@@ -10,6 +10,7 @@ from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.paths import dataset_folder
 from harness.core.task import LangPair, TaskMetadata
+from harness.core.vocabulary import MAIN_SCORE, RETRIEVAL
 from tasks.base import pairs_with_pivot
 from tasks.retrieval import RetrievalSet, RetrievalTask
 
@@ -43,7 +44,7 @@ class XQuADR(RetrievalTask):
     """Pairs X-Y: questions of language X, the sentence pool of language Y; English pools always."""
 
     metadata = TaskMetadata(
-        name="xquad-r", family="retrieval", dataset="XQuAD-R", split="test", main_score="ndcg@10",
+        name="xquad-r", family=RETRIEVAL, dataset="XQuAD-R", split="test", main_score=MAIN_SCORE[RETRIEVAL],
         description="Answer-sentence retrieval, question language X against pool language Y (11 languages)",
         reference="Roy et al. 2020 (LAReQA), https://github.com/google-research-datasets/lareqa",
     )

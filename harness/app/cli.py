@@ -13,6 +13,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import RESULTS_DIR, RUNS_DIR
 from harness.core.settings import Spec, default_of, specs, split_list
 from harness.core.training import TrainSettings
+from harness.core.vocabulary import MINING
 
 
 def _shown_default(value, spec: Spec) -> str:
@@ -201,9 +202,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"\n## Main scores ({len(report.written)} written, {len(report.reused)} reused, "
           f"{len(report.failed)} failed; {time.perf_counter() - start:.0f} s)\n")
     print(to_markdown(main_scores(mine).T))
-    if any(r["task"]["family"] == "mining" for r in mine):
+    if any(r["task"]["family"] == MINING for r in mine):
         print("\n## Mining accuracy by direction (fwd = xx->en, bwd = en->xx)\n")
-        print(to_markdown(metric_table([r for r in mine if r["task"]["family"] == "mining"], MINING_DIRECTIONS)))
+        print(to_markdown(metric_table([r for r in mine if r["task"]["family"] == MINING], MINING_DIRECTIONS)))
     print(f"\nresults: {config.results_path}")
     return report.exit_code
 

@@ -16,6 +16,7 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.languages import normalise
 from harness.core.registry import did_you_mean
+from harness.core.vocabulary import MINING, RETRIEVAL, STS
 
 MANIFEST = Path(__file__).with_name("manifest.json")
 RAW = "https://raw.githubusercontent.com"  # where every pinned file is served; --mirror replaces it
@@ -46,19 +47,19 @@ class Source:
 
 
 SOURCES = {s.name: s for s in [
-    Source("tatoeba", "tatoeba", "mining", "tatoeba.org terms (CC-BY 2.0 FR); LASER code BSD",
+    Source("tatoeba", "tatoeba", MINING, "tatoeba.org terms (CC-BY 2.0 FR); LASER code BSD",
            "facebookresearch/LASER", "74bc6ae7ffb7cba670fe0f428d0ede9f666fb821",
            "Tatoeba, LASER v1 files: up to 1,000 sentence pairs xxx-eng", "data/tatoeba/v1"),
-    Source("flores200-devtest", "flores", "mining", "CC-BY-SA 4.0",
+    Source("flores200-devtest", "flores", MINING, "CC-BY-SA 4.0",
            "Helsinki-NLP/OPUS-MT-testsets", "ac0f19c0be3cb4e0d9450fcb2d7a9847c4bdd180",
            "FLORES-200 devtest: 1,012 n-way aligned sentences", "datasets/facebook/flores/flores200_dataset/devtest"),
-    Source("stsb-multi-mt", "stsb-multi-mt", "sts", "CC BY-SA 4.0 (scores)",
+    Source("stsb-multi-mt", "stsb-multi-mt", STS, "CC BY-SA 4.0 (scores)",
            "PhilipMay/stsb-multi-mt", "30de0dec4ee199b7f42351d3f1a0b19592955385",
            "STS benchmark, machine-translated: dev and test", "data"),
-    Source("sts17", "sts17", "sts", "CC BY-SA 4.0; repository MIT",
+    Source("sts17", "sts17", STS, "CC BY-SA 4.0; repository MIT",
            "eduardofv/sts_eval", "b4cd273eb2c6cc0de34ebeffebd12ebf155ecff6",
            "SemEval-2017 STS, the official test sets (members of two zip files)", "data/sources", whole=True),
-    Source("xquad-r", "xquad-r", "retrieval", "CC BY-SA 4.0",
+    Source("xquad-r", "xquad-r", RETRIEVAL, "CC BY-SA 4.0",
            "google-research-datasets/lareqa", "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c",
            "XQuAD-R (LAReQA): questions retrieve answer sentences", "xquad-r"),
 ]}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.core.vocabulary import MINING
 from harness.results.overview import group_name
 
 WORST_SHOWN = 10  # of the 20 a record keeps: enough to read, and the page stays small
@@ -24,7 +25,7 @@ def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str,
 
     for record in sorted(records, key=lambda r: (r["model"]["name"], r["task"]["name"], r["pair"])):
         group = group_name(record["model"]["name"])
-        if record["task"]["family"] != "mining" or not record.get("analysis") or group not in wanted:
+        if record["task"]["family"] != MINING or not record.get("analysis") or group not in wanted:
             continue
         for direction in ("fwd", "bwd"):
             key = f"{group}|{record['task']['name']}|{record['pair']}|{direction}"

@@ -11,10 +11,10 @@ from typing import Any
 
 from harness.core.languages import mteb_code
 from harness.core.task import LangPair
-from harness.core.vocabulary import MINING, RETRIEVAL, STS
+from harness.core.vocabulary import MAIN_SCORE, MINING, RETRIEVAL, STS
 from tasks.base import Task
 
-OUR_MAIN = {"BitextMining": "acc_cos_fwd", "STS": "spearman", "Retrieval": "ndcg@10"}
+OUR_MAIN = {"BitextMining": "acc_cos_fwd", "STS": MAIN_SCORE[STS], "Retrieval": MAIN_SCORE[RETRIEVAL]}
 MTEB_MAIN = {"BitextMining": "accuracy", "STS": "cosine_spearman", "Retrieval": "ndcg_at_10"}
 _TYPES = {MINING: "BitextMining", STS: "STS", RETRIEVAL: "Retrieval"}
 

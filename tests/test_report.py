@@ -192,7 +192,7 @@ def test_the_renderers_lay_out_the_view_model_they_are_given():
 def test_a_panel_and_a_flag_test_two_single_models_exactly():
     """A student right on 4 queries its base gets wrong, in both directions, and equal elsewhere: the panel
     gives McNemar's mid-p (0.0625), as the gate does, not the bootstrap's 0.045. A correlation goes through
-    the permutation test: its p-value is the gate's too."""
+    the permutation test: the panel's and the flag's p-value are the gate's."""
     from harness.results.evidence import paired_difference
     from tests.records import mining_record
 
@@ -204,10 +204,12 @@ def test_a_panel_and_a_flag_test_two_single_models_exactly():
     records[1]["model"].update({"role": "student", "base": "b"})
     rng = np.random.default_rng(7)
     gold = rng.normal(size=80)
-    for name, noise in (("b", 0.5), ("s", 0.6)):
+    for name, noise in (("b", 0.3), ("s", 1.2)):  # the student's STS far below its base: flagged
         records.append(sts_record(name, gold + noise * rng.normal(size=80), gold, pair="de-de"))
         records[-1]["model"].update(records[0 if name == "b" else 1]["model"])
     groups = load_groups(records)
     rows = {row.task: row for row in differences(groups["s"], groups["b"])}
     assert rows["tatoeba"].difference.p_value == pytest.approx(0.0625)
     assert rows["stsb-multi-mt"].difference == paired_difference(records[2], records[3], "spearman")
+    (flagged,) = flags(groups)["s"]  # the flag reads the same test, Holm over the student's STS pairs (one)
+    assert flagged.difference == rows["stsb-multi-mt"].difference and flagged.p_holm == flagged.difference.p_value

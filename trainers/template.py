@@ -26,7 +26,10 @@ class Fitted:
     model: Any
     result: LoopResult
     inference_length: int
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # new keys, or OVERRIDABLE ones replaced
+
+
+OVERRIDABLE = {"dev"}  # template keys a trainer may replace (align-map: its dev scores after the map, not before)
 
 
 class StudentTrainer(ABC):
@@ -41,8 +44,11 @@ class StudentTrainer(ABC):
             return output
         started = time.perf_counter()
         fitted = self.fit(teacher, student, data, config)
-        summary = {**summarise(self.name, teacher, data, config, fitted.result, fitted.model, started),
-                   **fitted.summary}
+        summary = summarise(self.name, teacher, data, config, fitted.result, fitted.model, started)
+        clashes = (set(summary) & set(fitted.summary)) - OVERRIDABLE
+        if clashes:
+            raise ValueError(f"trainer {self.name} would overwrite the summary's {sorted(clashes)}")
+        summary.update(fitted.summary)
         fitted.model.max_seq_length = fitted.inference_length
         return save_student(fitted.model, output, summary)
 
@@ -53,7 +59,10 @@ class StudentTrainer(ABC):
 
 def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConfig, result: LoopResult, model,
               started: float) -> dict:
-    """The training facts that go into the model card and training_summary.json."""
+    """The training facts that go into the model card and training_summary.json. `steps`, `seconds` and
+    `pairs_per_second` are the training loop's (for ranking-hn its second stage); `wall_seconds` is the whole
+    fit, everything a trainer does before saving (ranking-hn's first stage and mining, align-map's own
+    targets, head fit and dev evaluation)."""
     return {
         "trainer": name, "teacher": teacher.name, "teacher_revision": teacher.revision,
         "data_fingerprint": data.fingerprint,

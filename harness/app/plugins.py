@@ -2,7 +2,7 @@
 
 It lives in the application layer, the one layer allowed to depend on the plug-ins (`tasks`, `trainers`), so
 nothing below it names a plug-in module, even in a string. The registries import an entry on first use, which
-keeps torch and faiss out of start-up; `tests/test_plugins.py` imports every entry and checks that it is a
+keeps torch and faiss out of start-up; `tests/test_registry.py` imports every entry and checks that it is a
 task or a trainer of the right layer. A new plug-in is one file plus one line here. Installed packages can
 add their own under the entry-point groups `distill_harness.tasks`, `distill_harness.file_tasks` and
 `distill_harness.trainers`.

@@ -71,6 +71,7 @@ class Group:
     run: dict[str, Any]
     members: dict[str, dict[Key, Score]] = field(default_factory=dict)  # model name -> its scores
     family: dict[Key, str] = field(default_factory=dict)
+    compared: dict[str, list] = field(default_factory=dict, repr=False, compare=False)  # other -> _compare rows
 
     @property
     def seeds(self) -> int:
@@ -280,6 +281,19 @@ def differences(student: Group, other: Group) -> list[PairDifference]:
 
     When either side has several seeds the comparison is of recipes (`stats.compare_recipes`: the seed
     spread counts beside the items'); otherwise of the two models, with the gate's exact tests (`_paired`)."""
+    rows = [PairDifference(key[0], key[1], student.family[key], mine, theirs, difference)
+            for key, mine, theirs, difference in _compare(student, other)]
+    tested = [row for row in rows if row.difference is not None]
+    for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
+        row.p_holm = adjusted
+    return rows
+
+
+def _compare(student: Group, other: Group) -> list[tuple[Key, float, float, stats.Difference | None]]:
+    """The unadjusted comparisons behind `differences`, made once per pair of groups (the student panel and
+    the flags both read them, and a permutation test is worth keeping)."""
+    if other.name in student.compared:
+        return student.compared[other.name]
     rows = []
     for key in sorted(student.keys() & other.keys()):
         mine, theirs = student.value([key]), other.value([key])
@@ -292,10 +306,8 @@ def differences(student: Group, other: Group) -> list[PairDifference]:
                                                student.seed_values([key]))
         else:
             difference = _paired(other, student, [key], theirs, mine, reps_a, reps_b)
-        rows.append(PairDifference(key[0], key[1], student.family[key], mine, theirs, difference))
-    tested = [row for row in rows if row.difference is not None]
-    for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
-        row.p_holm = adjusted
+        rows.append((key, mine, theirs, difference))
+    student.compared[other.name] = rows
     return rows
 
 

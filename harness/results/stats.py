@@ -262,24 +262,21 @@ def _without_spread(observed: float) -> float:
     return 1.0 if abs(observed) < RESOLUTION else 0.0
 
 
-def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
-                       level: float = LEVEL) -> Difference:
+def compare_replicates(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray) -> Difference:
     """Paired comparison from replicates computed on the same resamples (see `replicates`): the percentile
     interval of the replicate differences and the normal approximation's p-value, the interval replaced by
-    the test-based one where the two disagree about 0."""
+    the test-based one where the two disagree about 0 (`agreeing_interval`)."""
     diffs = np.asarray(reps_b) - np.asarray(reps_a)
     observed = float(estimate_b - estimate_a)
-    low, high = percentile_interval(diffs, level)
+    percentile = percentile_interval(diffs)
     spread = float(np.nanstd(diffs, ddof=1)) if np.isfinite(diffs).sum() > 1 else math.nan
     if not math.isfinite(observed) or spread == 0.0 or not math.isfinite(spread):
         p_value = _without_spread(observed)
     else:
         p_value = math.erfc(abs(observed) / spread / math.sqrt(2.0))
     p_value = min(1.0, p_value)
-    if math.isfinite(observed) and (low <= 0.0 <= high) != (p_value >= 1.0 - level):
-        # the percentile interval and the normal p-value can part near 0 on skewed replicates: the p-value decides
-        low, high = test_based_interval(observed, p_value, (low, high))
-    return Difference(observed, low, high, p_value)
+    # the percentile interval and the normal p-value can part near 0 on skewed replicates: the p-value decides
+    return Difference(observed, *agreeing_interval(observed, p_value, percentile), p_value)
 
 
 def sign_flip_p(differences: np.ndarray) -> float | None:
@@ -390,33 +387,43 @@ def permutation_p(kind: str, predicted_a: np.ndarray, predicted_b: np.ndarray, g
         rows = min(block, permutations - start)
         bits = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
         # float32: the swap matrix is the cost here (in float64 its cast alone is 3/4 of the test's time),
-        # and its sums are exact to ~1e-8 of a correlation; statistics within TIE of the observed count as ties
+        # and its sums are exact to ~1e-7 of a correlation; statistics within TIE of the observed count as ties
         swapped = statistic((np.unpackbits(bits, axis=1, count=n).astype(np.float32) @ terms32).astype(np.float64))
         beyond += int((np.abs(swapped) >= observed - TIE).sum())
         squares += float(swapped @ swapped)
+    drawn = (1.0 + beyond) / (1.0 + permutations)
     if beyond >= TAIL_COUNT:
-        return (1.0 + beyond) / (1.0 + permutations)
+        return drawn
     # Fewer than TAIL_COUNT swaps reach the observed difference: past what the draws resolve, the tail of the
-    # permutation distribution's normal approximation (it is centred on 0; a sum over the items) takes over,
-    # so that a 5-point drop is not held at p = 1e-4, which Holm over 85 pairs would turn into 0.0085.
-    return math.erfc(observed / math.sqrt(squares / permutations) / math.sqrt(2.0))
+    # permutation distribution's normal approximation (centred on 0: swapping every item negates the
+    # statistic) takes over, so that a 5-point drop is not held at p = 1e-4, which Holm over 85 pairs would
+    # turn into 0.0085. It never exceeds the drawn p-value (so p falls as the difference grows) and never
+    # goes below 2 / 2^m, the smallest p-value m items that differ can give (identity and full swap).
+    tail = math.erfc(observed / math.sqrt(squares / permutations) / math.sqrt(2.0))
+    differing = int(np.count_nonzero(d))
+    return max(min(tail, drawn), 2.0 ** (1 - differing) if differing < 1075 else 0.0)
 
 
 def correlation_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
                        kind: str, predicted_a: np.ndarray, predicted_b: np.ndarray, gold: np.ndarray,
                        key: str) -> Difference:
     """B minus A for a correlation on the same items: the paired permutation p-value (`permutation_p`) with
-    the interval that agrees with it about 0 (the bootstrap's percentile interval where they already agree,
-    else the test-based one)."""
+    the interval that agrees with it about 0 (`agreeing_interval`)."""
     observed = float(estimate_b - estimate_a)
-    bootstrap = compare_replicates(estimate_a, estimate_b, reps_a, reps_b)
-    if not math.isfinite(observed):
-        return Difference(observed, bootstrap.low, bootstrap.high, 1.0)
-    p_value = permutation_p(kind, predicted_a, predicted_b, gold, key)
-    low, high = bootstrap.low, bootstrap.high
-    if (low <= 0.0 <= high) != (p_value >= 1.0 - LEVEL):  # they disagree about 0: the test decides
-        low, high = test_based_interval(observed, p_value, (low, high))
+    percentile = percentile_interval(np.asarray(reps_b) - np.asarray(reps_a))
+    p_value = permutation_p(kind, predicted_a, predicted_b, gold, key) if math.isfinite(observed) else 1.0
+    low, high = agreeing_interval(observed, p_value, percentile)
     return Difference(observed, max(low, -200.0), min(high, 200.0), p_value)  # coefficients x100 differ by 200 at most
+
+
+def agreeing_interval(observed: float, p_value: float, percentile: tuple[float, float]) -> tuple[float, float]:
+    """The interval printed with a p-value: the bootstrap's percentile interval where it already agrees with
+    the p-value about 0, else the test-based one, so that the two never disagree (one rule for every
+    comparison: the bootstrap's, the sign-flip test's and the permutation test's)."""
+    low, high = percentile
+    if not math.isfinite(observed) or (low <= 0.0 <= high) == (p_value >= 1.0 - LEVEL):
+        return low, high
+    return test_based_interval(observed, p_value, percentile)
 
 
 def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
@@ -425,11 +432,10 @@ def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_
     can be computed exactly (`sign_flip_p`) with the interval that agrees with it; otherwise
     `compare_replicates`."""
     p_value = sign_flip_p(np.asarray(items_b, dtype=np.float64) - np.asarray(items_a, dtype=np.float64))
-    bootstrap = compare_replicates(estimate_a, estimate_b, reps_a, reps_b)
     if p_value is None:
-        return bootstrap
+        return compare_replicates(estimate_a, estimate_b, reps_a, reps_b)
     observed = float(estimate_b - estimate_a)
-    low, high = test_based_interval(observed, p_value, (bootstrap.low, bootstrap.high))
+    low, high = agreeing_interval(observed, p_value, percentile_interval(np.asarray(reps_b) - np.asarray(reps_a)))
     return Difference(observed, max(low, -100.0), min(high, 100.0), p_value)  # scores of 0-100 differ by 100 at most
 
 

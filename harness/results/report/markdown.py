@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.core.vocabulary import MINING
 from harness.results.report.model import TITLE, Report, marks
-from harness.results.tables import MINING_DIRECTIONS, hard_negative_table, metric_table, to_markdown, training_table
+from harness.results.tables import to_markdown
 
 MARKS = {"best": "*", "tied": "=", "untestable": "?"}
 
@@ -53,17 +53,15 @@ def render_markdown(report: Report) -> str:
                         ("all", "Everything, with the ablations")):
         if name in report.views:
             lines += [f"## {title}", "", overview_markdown(report, name), ""]
-    students = training_table(report.records)
-    if not students.empty:
-        lines += ["## Students: how each was trained", "", to_markdown(students), ""]
+    if not report.training.empty:
+        lines += ["## Students: how each was trained", "", to_markdown(report.training), ""]
     for task, main_score, table in report.tasks:
         lines += [f"## {task} ({main_score}, 95% interval)", "", to_markdown(table), ""]
-    mining = [r for r in report.records if r["task"]["family"] == MINING]
-    if mining:
-        lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "",
-                  to_markdown(metric_table(mining, [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"])), "",
+    directions, hard_negatives = report.mining
+    if any(r["task"]["family"] == MINING for r in report.records):
+        lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "", to_markdown(directions), "",
                   "## Hard negatives: % of queries where a wrong candidate outranks the gold (fwd)", "",
-                  to_markdown(hard_negative_table(mining)), ""]
+                  to_markdown(hard_negatives), ""]
     if report.no_evidence:
         lines += ["## Records without evidence (no interval yet)", "",
                   *[f"- {line}" for line in report.no_evidence], ""]

@@ -1,5 +1,6 @@
-"""The report's view model: every number the pages show, computed once from the records, so that the
-renderers (Markdown, HTML, the terminal summary) only lay it out.
+"""The report's view model: every number and table the pages show, computed once from the records, so that
+the renderers (Markdown, HTML) only lay them out (the page draws the figures from the model's columns and
+lists the filters' options).
 
 The views: "main" (teachers, bases, students, peers) and "all" (with the ablations). Each language column
 averages only the (task, pair)s every model of the view that has the column has; the pages name them.
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.core.vocabulary import ABLATION, BASE, COMPAT, ROLES, TEACHER, TRAINED_ROLES
+from harness.core.vocabulary import ABLATION, BASE, COMPAT, MINING, ROLES, TEACHER, TRAINED_ROLES
 from harness.results import stats
 from harness.results.explorer import explorer_data
 from harness.results.overview import (
@@ -28,12 +29,21 @@ from harness.results.overview import (
     students_of,
     view,
 )
-from harness.results.tables import task_table
+from harness.results.tables import (
+    MINING_DIRECTIONS,
+    hard_negative_table,
+    metric_table,
+    task_table,
+    training_table,
+)
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
 STS17_ORDER = ("ar-ar", "en-ar", "es-es", "es-en", "en-es", "en-en", "en-tr")  # the tracks' order: 1 to 6
 TITLE = "Multilingual sentence embeddings by knowledge distillation: leaderboard"
-COSINES = ("translation_to_candidate", "same_text")  # the teacher-compatibility cosines, in column order
+COSINES = {  # the teacher-compatibility cosines, in column order, with their column headers
+    "translation_to_candidate": "cos(student(xx), teacher(en))",
+    "same_text": "cos(student(en), teacher(en))",
+}
 
 
 def marks(cell: Cell) -> tuple[str, ...]:
@@ -92,6 +102,8 @@ class Report:
     sts17: SideTable
     compat: SideTable
     tasks: list[tuple[str, str, pd.DataFrame]]  # (task, its main score, models x pairs)
+    training: pd.DataFrame  # how each student was trained
+    mining: tuple[pd.DataFrame, pd.DataFrame]  # accuracy by direction; the hard-negative rates
     explorer: dict[str, Any]
 
     @property
@@ -118,6 +130,7 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Re
     return Report(records, groups, views, columns, flags(groups), source, problems, ranges,
                   panels=[_panel(groups, name) for name in everyone if groups[name].role in TRAINED_ROLES],
                   sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
+                  training=training_table(records), mining=_mining(records),
                   explorer=explorer_data(records, views.get("main", []) or everyone))
 
 
@@ -173,6 +186,11 @@ def _compat(records: list[dict[str, Any]]) -> SideTable:
         means = [float(sum(v) / len(v)) if v else None for v in cosines.values()]
         rows.append((name, COMPAT, cells, means))
     return SideTable(keys, rows)
+
+
+def _mining(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    mining = [r for r in records if r["task"]["family"] == MINING]
+    return (metric_table(mining, [*MINING_DIRECTIONS, "xsim_error_fwd", "extract_f1"]), hard_negative_table(mining))
 
 
 def _tasks(records: list[dict[str, Any]]) -> list[tuple[str, str, pd.DataFrame]]:

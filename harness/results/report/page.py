@@ -197,19 +197,32 @@ def _scored(cell) -> str:
     return f'<td data-value="{cell.value:.4f}">{cell.value:.1f}{small}</td>'
 
 
+def _side_table(table: SideTable, first: str, *, roles: bool, tasks: bool, extra: list[str]) -> str:
+    """A SideTable as a sortable table: the model under `first` (and its role), a scored cell per column
+    (headed by its pair, and its task too), then `extra`'s headers over each row's extra values."""
+    head = f'<th class="name sortable">{_esc(first)}</th>' + ('<th class="sortable">role</th>' if roles else "")
+    head += "".join(f'<th class="sortable">{f"{_esc(t)}<br>" if tasks else ""}{_esc(p)}</th>'
+                    for t, p in table.columns)
+    head += "".join(f'<th class="sortable">{_esc(h)}</th>' for h in extra)
+    rows = []
+    for name, role, cells, values in table.rows:
+        badge = (f'<td data-value="{ROLE_ORDER[role]}"><span class="role role-{role}">{role}</span></td>'
+                 if roles else "")
+        scored = "".join(_scored(cells.get(k)) for k in table.columns)
+        more = "".join(f'<td data-value="{v:.4f}">{v:.3f}</td>' if v is not None else
+                       '<td class="na" data-value="">&ndash;</td>' for v in values)
+        attributes = f' data-role="{role}"' if roles else ""
+        rows.append(f'<tr{attributes}><td class="name">{_esc(name)}</td>{badge}{scored}{more}</tr>')
+    return _scrolling_table(head, rows)
+
+
 def _sts17_section(report: Report) -> str:
-    table: SideTable = report.sts17
-    if not table.columns:
+    if not report.sts17.columns:
         return ""
-    head = '<th class="name sortable">model</th><th class="sortable">role</th>' + "".join(
-        f'<th class="sortable">{_esc(pair)}</th>' for _, pair in table.columns)
-    rows = [f'<tr data-role="{role}"><td class="name">{_esc(name)}</td><td data-value="{ROLE_ORDER[role]}">'
-            f'<span class="role role-{role}">{role}</span></td>{"".join(_scored(cells.get(k)) for k in table.columns)}'
-            "</tr>" for name, role, cells, _ in table.rows]
     return ('<h2 id="sts17">STS17: the paper\'s benchmark</h2><p>SemEval-2017, 250 human-scored pairs per track; '
             "Spearman x100 with its 95% interval. es-en is track 4a (SNLI captions), en-es track 4b (news). "
             "The paper's goal for a student: cross-lingual STS of at least 0.95 times its teacher's en-en.</p>"
-            + _scrolling_table(head, rows))
+            + _side_table(report.sts17, "model", roles=True, tasks=False, extra=[]))
 
 
 def _select(ident: str, values: list[str], label: str) -> str:
@@ -218,25 +231,15 @@ def _select(ident: str, values: list[str], label: str) -> str:
 
 
 def _compat_section(report: Report) -> str:
-    table: SideTable = report.compat
-    if not table.rows:
+    if not report.compat.rows:
         return ""
-    head = '<th class="name sortable">queries @ index</th>' + "".join(
-        f'<th class="sortable">{_esc(t)}<br>{_esc(p)}</th>' for t, p in table.columns) + \
-        "".join(f'<th class="sortable">{_esc(header)}</th>' for header in COSINES.values())
-    rows = []
-    for name, _, cells, cosines in table.rows:
-        extra = "".join(f'<td data-value="{c:.4f}">{c:.3f}</td>' if c is not None else
-                        '<td class="na" data-value="">&ndash;</td>' for c in cosines)
-        rows.append(f'<tr><td class="name">{_esc(name)}</td>'
-                    f'{"".join(_scored(cells.get(k)) for k in table.columns)}{extra}</tr>')
     return ('<h2 id="compat">Teacher compatibility</h2><p>The distillation paper\'s practical promise: a student '
             "lives in its teacher's space, so its queries in any language can search an index the English teacher "
             "built. Each row encodes the queries (Tatoeba xx, XQuAD-R questions) with the model before the @ and the "
             "English candidates with the teacher after it; the main score with its 95% interval. The last columns "
             "are mean cosines, on the Tatoeba pairs, of the model's vector for a translation and for the English "
             "sentence itself with the teacher's vector for that English sentence (1 = the teacher's own).</p>"
-            + _scrolling_table(head, rows))
+            + _side_table(report.compat, "queries @ index", roles=False, tasks=True, extra=list(COSINES.values())))
 
 
 def _scrolling_table(head: str, rows: list[str]) -> str:

@@ -36,6 +36,19 @@ def test_regeneration_is_byte_identical(results, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+def test_a_missing_or_empty_results_folder_writes_nothing(results, tmp_path, capsys):
+    """A mistyped --results-dir once replaced the committed leaderboard with an empty one, exit 0: now it is
+    an error naming the folder, exit 2, and the leaderboard already in --out is left as it was."""
+    out = tmp_path / "lb"
+    assert main(["leaderboard", "--results-dir", str(results), "--out", str(out)]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    (tmp_path / "empty").mkdir()
+    for folder, says in ((tmp_path / "nowhere", "no such folder"), (tmp_path / "empty", "holds no result records")):
+        assert main(["leaderboard", "--results-dir", str(folder), "--out", str(out)]) == 2
+        assert says in capsys.readouterr().err
+        assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
 def test_leaderboard_content(results, tmp_path):
     main(["leaderboard", "--results-dir", str(results), "--out", str(tmp_path)])
     md = (tmp_path / "LEADERBOARD.md").read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.core.errors import HarnessError
 from harness.results.report.markdown import render_markdown
 from harness.results.report.model import Report, build
 from harness.results.report.page import render_html
@@ -22,11 +23,16 @@ __all__ = ["Report", "build", "render_html", "render_markdown", "run_summary", "
 def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None) -> list[Path]:
     """Regenerate LEADERBOARD.md, LEADERBOARD.csv and leaderboard.html in `out_dir` from `results_dir`.
 
-    Each record that cannot be read or is invalid (the store's one validator: shape, finite values inside
-    their metric's range) is left out, listed at the end of LEADERBOARD.md, and passed to `warn` as one line
-    `PATH: reason`."""
+    A results folder that does not exist or holds no record is an error, and nothing is written (an empty
+    leaderboard would silently replace the one in `out_dir`). Each record that cannot be read or is invalid
+    (the store's one validator: shape, finite values inside their metric's range) is left out, listed at the
+    end of LEADERBOARD.md, and passed to `warn` as one line `PATH: reason`."""
+    if not Path(results_dir).is_dir():
+        raise HarnessError(f"{results_dir}: no such folder of result records; nothing written")
     store = ResultStore(results_dir)
     records, problems = store.records()
+    if not records and not problems:  # an empty leaderboard would replace the one in out_dir with nothing
+        raise HarnessError(f"{results_dir} holds no result records; nothing written")
     for problem in problems:
         (warn or (lambda line: None))(f"{problem.path}: {problem.reason}")
     ok = [r for r in records if r["status"] == "ok"]

@@ -49,6 +49,12 @@ def test_a_missing_or_empty_results_folder_writes_nothing(results, tmp_path, cap
         assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
+def test_a_missing_candidate_folder_is_bad_input_not_a_regression(results, tmp_path, capsys):
+    """A mistyped --candidate made every baseline pair "missing" (1,255 regressions, exit 1); it is bad input."""
+    assert main(["compare", "--baseline", str(results), "--candidate", str(tmp_path / "nowhere")]) == 2
+    assert "candidate" in capsys.readouterr().err
+
+
 def test_leaderboard_content(results, tmp_path):
     main(["leaderboard", "--results-dir", str(results), "--out", str(tmp_path)])
     md = (tmp_path / "LEADERBOARD.md").read_text()

@@ -101,7 +101,10 @@ def _git_commit(spec: str, results_subdir: str) -> str:
 
 def _readable(folder: Path, side: str, model: str | None = None) -> list[dict]:
     """Every record of a results folder (of one model, when comparing named models); one that cannot be read
-    or is invalid stops the gate (fail closed)."""
+    or is invalid stops the gate (fail closed), and so does a folder that is not there (a mistyped candidate
+    would otherwise make every baseline pair "missing", a regression rather than bad input)."""
+    if not Path(folder).is_dir():
+        raise HarnessError(f"{side} {folder}: no such folder of result records")
     records, problems = ResultStore(folder).records(model)
     if problems:
         shown = "; ".join(f"{p.path}: {p.reason}" for p in problems[:3])

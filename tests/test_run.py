@@ -305,3 +305,16 @@ def test_a_teacher_of_another_dimension_runs_to_the_end(tmp_path, tiny_bert, dat
     compat = sorted(p.name for p in (tmp_path / "runs").iterdir() if "_hash_48-" in p.name)
     assert len(compat) == 1 and compat[0].startswith("align-map-")  # the student's, not the base's
     assert (tmp_path / "lb" / "leaderboard.html").is_file()
+
+
+def test_a_rerun_that_reuses_everything_leaves_every_file_as_it_was(run_toml, data_env, tmp_path, monkeypatch):
+    """`git status` clean after a plain run that reused everything (issue 22): records, run config and the
+    leaderboard are byte-identical after the second run, whether or not it shows progress (a display setting
+    is not recorded), and the run config no longer carries `progress`."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(run_toml)]) == 0
+    written = {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()}
+    settings = next((tmp_path / "results" / "run_configs").iterdir())
+    assert "progress" not in json.loads(settings.read_text())
+    assert main(["run", "--config", str(run_toml), "--no-progress"]) == 0
+    assert {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()} == written

@@ -113,6 +113,8 @@ class EvalConfig:
         return asdict(self)
 
 
+DISPLAY_ONLY = frozenset({"progress"})  # settings that change what a run shows, never what it computes
+
 QUICK = {"max_pairs": 200, "tasks": ["stsb-multi-mt", "tatoeba"], "compat_tasks": ["tatoeba"], "baselines": [],
          "head_fit_pairs": 400,
          "results_dir": "results/quick/runs", "leaderboard_dir": "results/quick", "models_dir": "models/quick"}
@@ -178,6 +180,11 @@ class RunConfig(TrainSettings):
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def recorded(self) -> dict[str, Any]:
+        """The settings a run stores (its run config, its records' run block): all but how it is displayed,
+        so that a run with --no-progress leaves what a plain run wrote as it was."""
+        return {k: v for k, v in asdict(self).items() if k not in DISPLAY_ONLY}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.app.config import EvalConfig, RunConfig, TrainCommand
+from harness.app.config import DISPLAY_ONLY, EvalConfig, RunConfig, TrainCommand
 from harness.app.plan import EvalPlan, StudentPlan, leak_report, plan_eval, plan_run, plan_train, with_models
 from harness.app.plugins import TRAINERS
 from harness.core.encoder import CachedEncoder
@@ -22,7 +22,7 @@ from harness.core.vocabulary import BASE, BASELINE, COMPAT, TEACHER
 from harness.encoders.card import read_summary, save_summary_and_card, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
 from harness.results.schema import invalid_metric, make_record
-from harness.results.store import ResultStore, safe_name, write_json_atomic
+from harness.results.store import ResultStore, safe_name, write_json_unless_same
 
 
 @dataclass
@@ -265,7 +265,7 @@ def run(config: RunConfig, log=print) -> RunReport:
     for baseline in config.baselines:
         meta[baseline] = {"role": BASELINE}
     models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
-    eval_plan = with_models(plan.evaluation, models, meta, {k: v for k, v in config.to_dict().items()
+    eval_plan = with_models(plan.evaluation, models, meta, {k: v for k, v in config.recorded().items()
                                                            if k not in ("seeds",)})
     eval_plan.models.update({m: resolve(m) for m in models if m not in encoders})
     evaluation = evaluate(eval_plan, encoders, log)
@@ -273,10 +273,11 @@ def run(config: RunConfig, log=print) -> RunReport:
         compat = _compat_encoders(config, encoders)
         _merge(evaluation, evaluate(_compat_plan(plan, config, compat), compat, log))
     for path, student in zip(students, plan.students):
-        write_json_atomic(run_settings_path(config.leaderboard_dir, [path], []), {**config.to_dict(),
-                                                                               "seed": student.seed})
+        write_json_unless_same(run_settings_path(config.leaderboard_dir, [path], []),
+                               {**config.recorded(), "seed": student.seed}, ignore=DISPLAY_ONLY)
     if not students:
-        write_json_atomic(run_settings_path(config.leaderboard_dir, [], models), config.to_dict())
+        write_json_unless_same(run_settings_path(config.leaderboard_dir, [], models), config.recorded(),
+                               ignore=DISPLAY_ONLY)
     pages = write_leaderboard(config.results_dir, config.leaderboard_dir,
                               warn=lambda line: log(f"leaderboard: skipped {line}"))
     return RunReport(students, evaluation, pages, time.perf_counter() - began, models)
@@ -332,7 +333,7 @@ def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, A
 def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any]) -> EvalPlan:
     meta = {name: {"role": COMPAT, "queries": encoder.query.name, "candidates": encoder.candidate.name}
             for name, encoder in encoders.items()}
-    return with_models(plan.compat, list(encoders), meta, {k: v for k, v in config.to_dict().items() if k != "seeds"})
+    return with_models(plan.compat, list(encoders), meta, {k: v for k, v in config.recorded().items() if k != "seeds"})
 
 
 def _merge(report: EvalReport, more: EvalReport) -> None:

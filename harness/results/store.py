@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,22 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 VOLATILE = ("created_at", "timing")  # what a recomputation changes although the result is the same
+
+
+def write_json_unless_same(path: Path, data: dict[str, Any], ignore: Collection[str] = ()) -> bool:
+    """Write `data` atomically unless the file already says the same, its top-level keys in `ignore` aside
+    (an older file that still carries one of them is left as it is). True when it wrote."""
+    try:
+        stored = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = None
+    if isinstance(stored, dict):
+        same = {k: v for k, v in stored.items() if k not in ignore} == \
+            {k: v for k, v in json.loads(json.dumps(data)).items() if k not in ignore}
+        if same:
+            return False
+    write_json_atomic(path, data)
+    return True
 
 
 def _content(record: dict[str, Any]) -> dict[str, Any]:

@@ -392,7 +392,7 @@ def permutation_p(kind: str, predicted_a: np.ndarray, predicted_b: np.ndarray, g
         beyond += int((np.abs(swapped) >= observed - TIE).sum())
         squares += float(swapped @ swapped)
     drawn = (1.0 + beyond) / (1.0 + permutations)
-    if beyond >= TAIL_COUNT:
+    if beyond >= TAIL_COUNT or squares == 0.0:
         return drawn
     # Fewer than TAIL_COUNT swaps reach the observed difference: past what the draws resolve, the tail of the
     # permutation distribution's normal approximation (centred on 0: swapping every item negates the

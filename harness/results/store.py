@@ -46,17 +46,20 @@ def write_json_unless_same(path: Path, data: dict[str, Any], ignore: Collection[
         stored = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         stored = None
-    if isinstance(stored, dict):
-        same = {k: v for k, v in stored.items() if k not in ignore} == \
-            {k: v for k, v in json.loads(json.dumps(data)).items() if k not in ignore}
-        if same:
-            return False
+    if _says_the_same(stored, data, ignore):
+        return False
     write_json_atomic(path, data)
     return True
 
 
-def _content(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in VOLATILE}
+def _says_the_same(stored: Any, data: dict[str, Any], ignore: Collection[str]) -> bool:
+    """Whether a stored JSON object holds what `data` would be written as, its top-level keys in `ignore` aside."""
+    if not isinstance(stored, dict):
+        return False
+    def kept(obj: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in obj.items() if k not in ignore}
+
+    return kept(stored) == kept(json.loads(json.dumps(data)))
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class ResultStore:
         that recomputes what is already there leaves the file, and `git status`, as they were."""
         path = self.path_for(record["model"]["name"], record["task"]["name"], record["pair"])
         stored = self.read(record["model"]["name"], record["task"]["name"], record["pair"])
-        if stored is None or _content(stored) != _content(json.loads(json.dumps(record))):
+        if not _says_the_same(stored, record, VOLATILE):
             write_json_atomic(path, record)
         return path
 

@@ -330,17 +330,6 @@ TAIL_COUNT = 10  # fewer swaps than this as extreme as the observed difference: 
 TIE = 1e-6  # swapped statistics this close to the observed one (in correlation units: 1e-4 points) are ties
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties sharing their average (what Spearman correlates)."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ranks
-
-
 def permutation_p(kind: str, predicted_a: np.ndarray, predicted_b: np.ndarray, gold: np.ndarray, key: str,
                   permutations: int = PERMUTATIONS) -> float:
     """The two-sided p-value of a paired permutation test that B's correlation with `gold` equals A's.
@@ -354,10 +343,12 @@ def permutation_p(kind: str, predicted_a: np.ndarray, predicted_b: np.ndarray, g
     Carlo permutation p-value that keeps its level, down to about 0.001; beyond that (fewer than TAIL_COUNT
     swaps as extreme) the normal tail of the swapped statistics. An undefined correlation (a constant side)
     gives p = 1."""
+    from scipy.stats import rankdata
+
     def scaled(values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         if kind == "spearman":
-            values = _average_ranks(values)
+            values = rankdata(values)  # average ranks for ties, as Spearman's
         spread = values.std()
         return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
@@ -410,10 +401,8 @@ def correlation_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray,
     """B minus A for a correlation on the same items: the paired permutation p-value (`permutation_p`) with
     the interval that agrees with it about 0 (`agreeing_interval`)."""
     observed = float(estimate_b - estimate_a)
-    percentile = percentile_interval(np.asarray(reps_b) - np.asarray(reps_a))
     p_value = permutation_p(kind, predicted_a, predicted_b, gold, key) if math.isfinite(observed) else 1.0
-    low, high = agreeing_interval(observed, p_value, percentile)
-    return Difference(observed, max(low, -200.0), min(high, 200.0), p_value)  # coefficients x100 differ by 200 at most
+    return _tested(observed, p_value, reps_a, reps_b, bound=200.0)  # coefficients x100 differ by 200 at most
 
 
 def agreeing_interval(observed: float, p_value: float, percentile: tuple[float, float]) -> tuple[float, float]:
@@ -426,6 +415,13 @@ def agreeing_interval(observed: float, p_value: float, percentile: tuple[float, 
     return test_based_interval(observed, p_value, percentile)
 
 
+def _tested(observed: float, p_value: float, reps_a: np.ndarray, reps_b: np.ndarray, bound: float) -> Difference:
+    """A difference tested otherwise than by its replicates: the given p-value, the interval that agrees with
+    it, no wider than the score's range allows (`bound`)."""
+    low, high = agreeing_interval(observed, p_value, percentile_interval(np.asarray(reps_b) - np.asarray(reps_a)))
+    return Difference(observed, max(low, -bound), min(high, bound), p_value)
+
+
 def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
                  items_a: np.ndarray, items_b: np.ndarray) -> Difference:
     """B minus A for a mean of per-item values scored on the same items: the sign-flip mid-p-value where it
@@ -434,9 +430,7 @@ def exact_paired(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_
     p_value = sign_flip_p(np.asarray(items_b, dtype=np.float64) - np.asarray(items_a, dtype=np.float64))
     if p_value is None:
         return compare_replicates(estimate_a, estimate_b, reps_a, reps_b)
-    observed = float(estimate_b - estimate_a)
-    low, high = agreeing_interval(observed, p_value, percentile_interval(np.asarray(reps_b) - np.asarray(reps_a)))
-    return Difference(observed, max(low, -100.0), min(high, 100.0), p_value)  # scores of 0-100 differ by 100 at most
+    return _tested(float(estimate_b - estimate_a), p_value, reps_a, reps_b, bound=100.0)  # scores of 0-100
 
 
 def compare_recipes(estimate_a: float, estimate_b: float, reps_a: np.ndarray, reps_b: np.ndarray,

@@ -276,13 +276,15 @@ def _paired(a: Group, b: Group, keys: list[Key], value_a: float, value_b: float,
     return stats.compare_replicates(value_a, value_b, reps_a, reps_b)
 
 
-def differences(student: Group, other: Group) -> list[PairDifference]:
-    """The student minus `other`, pair by pair on their shared pairs; p-values Holm-corrected over them.
+def differences(student: Group, other: Group, family: str | None = None) -> list[PairDifference]:
+    """The student minus `other`, pair by pair on their shared pairs (of one family, if given); p-values
+    Holm-corrected over those pairs.
 
     When either side has several seeds the comparison is of recipes (`stats.compare_recipes`: the seed
     spread counts beside the items'); otherwise of the two models, with the gate's exact tests (`_paired`)."""
     rows = [PairDifference(key[0], key[1], student.family[key], mine, theirs, difference)
-            for key, mine, theirs, difference in _compare(student, other)]
+            for key, mine, theirs, difference in _compare(student, other)
+            if family is None or student.family[key] == family]
     tested = [row for row in rows if row.difference is not None]
     for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
         row.p_holm = adjusted
@@ -318,11 +320,7 @@ def flags(groups: dict[str, Group]) -> dict[str, list[PairDifference]]:
         base = groups.get(group.meta.get("base", ""))
         if group.role not in TRAINED_ROLES or base is None or base is group:
             continue
-        sts = [row for row in differences(group, base) if row.family == STS]
-        tested = [row for row in sts if row.difference is not None]
-        for row, adjusted in zip(tested, stats.holm([row.difference.p_value for row in tested])):
-            row.p_holm = adjusted
-        drops = [row for row in sts if row.significant and row.value < row.other]
+        drops = [row for row in differences(group, base, STS) if row.significant and row.value < row.other]
         if drops:
             flagged[group.name] = drops
     return flagged

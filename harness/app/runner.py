@@ -239,6 +239,12 @@ def run_settings_path(leaderboard_dir: str | Path, students: list[Path], models:
     return folder / f"{safe_name(name, 120)}.json"
 
 
+def _run_block(config: RunConfig) -> dict[str, Any]:
+    """The run's settings as each record stores them: all it records but the seed list (a record of a student
+    gets that student's own seed instead)."""
+    return {k: v for k, v in config.recorded().items() if k != "seeds"}
+
+
 def run(config: RunConfig, log=print) -> RunReport:
     """Train each trainer's student per seed, evaluate teacher, base, students and baselines side by side,
     store the results with the resolved configuration, and regenerate the leaderboard.
@@ -265,8 +271,7 @@ def run(config: RunConfig, log=print) -> RunReport:
     for baseline in config.baselines:
         meta[baseline] = {"role": BASELINE}
     models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))
-    eval_plan = with_models(plan.evaluation, models, meta, {k: v for k, v in config.recorded().items()
-                                                           if k not in ("seeds",)})
+    eval_plan = with_models(plan.evaluation, models, meta, _run_block(config))
     eval_plan.models.update({m: resolve(m) for m in models if m not in encoders})
     evaluation = evaluate(eval_plan, encoders, log)
     if plan.compat is not None:
@@ -333,7 +338,7 @@ def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, A
 def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any]) -> EvalPlan:
     meta = {name: {"role": COMPAT, "queries": encoder.query.name, "candidates": encoder.candidate.name}
             for name, encoder in encoders.items()}
-    return with_models(plan.compat, list(encoders), meta, {k: v for k, v in config.recorded().items() if k != "seeds"})
+    return with_models(plan.compat, list(encoders), meta, _run_block(config))
 
 
 def _merge(report: EvalReport, more: EvalReport) -> None:

@@ -216,13 +216,20 @@ def _side_table(table: SideTable, first: str, *, roles: bool, tasks: bool, extra
     return _scrolling_table(head, rows)
 
 
-def _sts17_section(report: Report) -> str:
-    if not report.sts17.columns:
+def _side_section(ident: str, title: str, prose: str, table: SideTable, first: str, **layout) -> str:
+    """A section holding one SideTable (nothing when the table has no rows); `title` and `prose` are the
+    page's own HTML."""
+    if not table.rows:
         return ""
-    return ('<h2 id="sts17">STS17: the paper\'s benchmark</h2><p>SemEval-2017, 250 human-scored pairs per track; '
-            "Spearman x100 with its 95% interval. es-en is track 4a (SNLI captions), en-es track 4b (news). "
-            "The paper's goal for a student: cross-lingual STS of at least 0.95 times its teacher's en-en.</p>"
-            + _side_table(report.sts17, "model", roles=True, tasks=False, extra=[]))
+    return f'<h2 id="{ident}">{title}</h2><p>{prose}</p>' + _side_table(table, first, **layout)
+
+
+def _sts17_section(report: Report) -> str:
+    return _side_section(
+        "sts17", "STS17: the paper's benchmark",
+        "SemEval-2017, 250 human-scored pairs per track; Spearman x100 with its 95% interval. es-en is track 4a "
+        "(SNLI captions), en-es track 4b (news). The paper's goal for a student: cross-lingual STS of at least "
+        "0.95 times its teacher's en-en.", report.sts17, "model", roles=True, tasks=False, extra=[])
 
 
 def _select(ident: str, values: list[str], label: str) -> str:
@@ -231,15 +238,15 @@ def _select(ident: str, values: list[str], label: str) -> str:
 
 
 def _compat_section(report: Report) -> str:
-    if not report.compat.rows:
-        return ""
-    return ('<h2 id="compat">Teacher compatibility</h2><p>The distillation paper\'s practical promise: a student '
-            "lives in its teacher's space, so its queries in any language can search an index the English teacher "
-            "built. Each row encodes the queries (Tatoeba xx, XQuAD-R questions) with the model before the @ and the "
-            "English candidates with the teacher after it; the main score with its 95% interval. The last columns "
-            "are mean cosines, on the Tatoeba pairs, of the model's vector for a translation and for the English "
-            "sentence itself with the teacher's vector for that English sentence (1 = the teacher's own).</p>"
-            + _side_table(report.compat, "queries @ index", roles=False, tasks=True, extra=list(COSINES.values())))
+    return _side_section(
+        "compat", "Teacher compatibility",
+        "The distillation paper's practical promise: a student lives in its teacher's space, so its queries in "
+        "any language can search an index the English teacher built. Each row encodes the queries (Tatoeba xx, "
+        "XQuAD-R questions) with the model before the @ and the English candidates with the teacher after it; the "
+        "main score with its 95% interval. The last columns are mean cosines, on the Tatoeba pairs, of the model's "
+        "vector for a translation and for the English sentence itself with the teacher's vector for that English "
+        "sentence (1 = the teacher's own).", report.compat, "queries @ index", roles=False, tasks=True,
+        extra=list(COSINES.values()))
 
 
 def _scrolling_table(head: str, rows: list[str]) -> str:

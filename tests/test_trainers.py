@@ -193,18 +193,60 @@ def test_orthogonal_head_recovers_a_rotation_and_keeps_cosines():
         orthogonal_head(x, x[:, :8])
 
 
-def test_align_map_keeps_the_aligned_cosines_and_moves_towards_the_teacher(tiny_bert, tiny_data, tmp_path):
+def _router_heads(model) -> dict:
+    router = model[len(model) - 1]
+    assert type(router).__name__ == "Router"
+    return {name: next(m for m in modules if type(m).__name__ == "Dense").linear.weight.detach().numpy()
+            for name, modules in router.sub_modules.items()}
+
+
+def test_align_map_has_a_rotation_output_and_a_teacher_space_output(tiny_bert, tiny_data, tmp_path):
     from sentence_transformers import SentenceTransformer
 
+    from harness.encoders.card import model_outputs
+
     config = config_for(tmp_path, head="auto", epochs=1)
-    path = TRAINERS.get("align-map")().train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
+    teacher = HashEncoder(dim=32)
+    path = TRAINERS.get("align-map")().train(teacher, load_student(tiny_bert), tiny_data, config)
     summary = json.loads((path / "training_summary.json").read_text())
     assert summary["trainer"] == "align-map" and summary["map"]["head"] == "orthogonal"
+    assert model_outputs(path) == ("default", "teacher") and set(summary["outputs"]) == {"default", "teacher"}
+    model = SentenceTransformer(str(path), device="cpu")
+    heads = _router_heads(model)
+    rotation, least_squares = heads["default"], heads["teacher"]
+    np.testing.assert_allclose(rotation.T @ rotation, np.eye(rotation.shape[1]), atol=1e-4)  # cosines kept
+    assert not np.allclose(least_squares.T @ least_squares, np.eye(least_squares.shape[1]), atol=1e-2)
+    # the default output is the trunk rotated, so every cosine of the trunk is kept; the other is not
+    texts = [s for s, _ in tiny_data.train[0].pairs[:40]]
+    trunk = SentenceTransformer(modules=list(model)[:-1], device="cpu").encode(texts)
+    own, theirs = model.encode(texts), model.encode(texts, task="teacher")
+    np.testing.assert_allclose(own @ own.T, unit(trunk) @ unit(trunk).T, atol=1e-4)
+    assert np.abs(theirs @ theirs.T - own @ own.T).max() > 1e-2
+    # the least-squares output lands nearer the teacher than the rotation: that is what it is for
+    mapped = summary["map"]
+    assert mapped["teacher_output"]["mean_cosine_to_teacher"] > mapped["mean_cosine_to_teacher"] > 0.1
+    target = unit(teacher.encode(texts))
+    assert np.einsum("ij,ij->i", unit(theirs), target).mean() > np.einsum("ij,ij->i", unit(own), target).mean()
+    assert "## Outputs" in (path / "README.md").read_text() and 'task="teacher"' not in summary["outputs"]["default"]
+
+
+def test_align_map_with_one_output_is_the_rotation_alone(tiny_bert, tiny_data, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from harness.encoders.card import model_outputs
+
+    config = config_for(tmp_path, head="auto", epochs=1, teacher_output="none")
+    path = TRAINERS.get("align-map")().train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
+    assert model_outputs(path) == ()
     model = SentenceTransformer(str(path), device="cpu")
     dense = next(module for module in model if type(module).__name__ == "Dense")
     weight = dense.linear.weight.detach().numpy()
-    np.testing.assert_allclose(weight.T @ weight, np.eye(weight.shape[1]), atol=1e-4)  # a rotation: cosines kept
-    assert summary["map"]["mean_cosine_to_teacher"] > 0.1  # the rotation found the hash teacher's directions
+    np.testing.assert_allclose(weight.T @ weight, np.eye(weight.shape[1]), atol=1e-4)
+    assert "outputs" not in json.loads((path / "training_summary.json").read_text())
+
+
+def unit(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def test_similarity_loss_is_zero_only_when_the_cosines_match():

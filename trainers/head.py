@@ -45,6 +45,10 @@ def orthogonal_head(student_vecs: np.ndarray, teacher_vecs: np.ndarray):
 FITTED_HEADS = {"lstsq": least_squares_head, "orthogonal": orthogonal_head}
 
 
+TEACHER_OUTPUT = "teacher"  # the route name: model.encode(texts, task="teacher")
+OWN_OUTPUT = "default"
+
+
 def attach_head(student, teacher_dim: int, teacher_normalises: bool, *, head: str = "auto",
                 fit: tuple[np.ndarray, np.ndarray] | None = None):
     """Return a SentenceTransformer: student modules [+ Dense projection] [+ Normalize].
@@ -53,27 +57,59 @@ def attach_head(student, teacher_dim: int, teacher_normalises: bool, *, head: st
     from `fit`, a pair of student and teacher embeddings), or 'auto' (lstsq when `fit` is given, else
     linear when dimensions differ, else none).
     """
-    import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Dense, Normalize
 
-    student_dim = embedding_dim(student)
+    modules = list(student)
+    modules += _head_modules(embedding_dim(student), teacher_dim, head, fit)
+    if teacher_normalises and not (type(modules[-1]).__name__ == "Normalize"):
+        modules.append(_normalize())
+    elif not teacher_normalises and type(modules[-1]).__name__ == "Normalize":
+        modules.pop()
+    return SentenceTransformer(modules=modules, device=str(student.device))
+
+
+def attach_two_heads(student, teacher_dim: int, teacher_normalises: bool, fit: tuple[np.ndarray, np.ndarray], *,
+                     own: str, teacher: str):
+    """Return a SentenceTransformer with two outputs over one shared `student` trunk (a Router after it):
+    the default one through the `own` head, and `task="teacher"` through the `teacher` head, both fitted in
+    closed form on `fit`. An orthogonal `own` head keeps every cosine of the trunk; a least-squares
+    `teacher` head lands nearer the teacher's vectors, so the teacher's index can be searched with it."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Router
+
+    dim = embedding_dim(student)
+    tail = [_normalize()] if teacher_normalises else []
+    routes = {OWN_OUTPUT: [*_head_modules(dim, teacher_dim, own, fit), *tail],
+              TEACHER_OUTPUT: [*_head_modules(dim, teacher_dim, teacher, fit), *tail]}
+    # sentence-transformers' own retrieval tasks take the default output, as a one-output model would give
+    aliases = {(task, None): OWN_OUTPUT for task in ("query", "document")}
+    router = Router(routes, default_route=OWN_OUTPUT, route_mappings=aliases)
+    return SentenceTransformer(modules=[*student, router], device=str(student.device))
+
+
+def _head_modules(student_dim: int, teacher_dim: int, head: str, fit) -> list:
+    """The projection modules `head` names ([] for none; see attach_head)."""
+    import torch
+    from sentence_transformers.sentence_transformer.modules import Dense
+
     if head == "auto":
         head = "lstsq" if fit is not None else ("linear" if student_dim != teacher_dim else "none")
     if head == "none" and student_dim != teacher_dim:
         raise ValueError(f"student dim {student_dim} != teacher dim {teacher_dim}: a projection head is needed")
-    modules = list(student)
-    if head in ("linear", *FITTED_HEADS):
-        weight = bias = None
-        if head in FITTED_HEADS:
-            if fit is None:
-                raise ValueError(f"head '{head}' needs student and teacher embeddings to fit")
-            w, b = FITTED_HEADS[head](*fit)
-            weight, bias = torch.from_numpy(w), torch.from_numpy(b)
-        modules.append(Dense(student_dim, teacher_dim, bias=True, activation_function=torch.nn.Identity(),
-                             init_weight=weight, init_bias=bias))
-    if teacher_normalises and not (type(modules[-1]).__name__ == "Normalize"):
-        modules.append(Normalize())
-    elif not teacher_normalises and type(modules[-1]).__name__ == "Normalize":
-        modules.pop()
-    return SentenceTransformer(modules=modules, device=str(student.device))
+    if head not in ("linear", *FITTED_HEADS):
+        return []
+    weight = bias = None
+    if head in FITTED_HEADS:
+        if fit is None:
+            raise ValueError(f"head '{head}' needs student and teacher embeddings to fit")
+        w, b = FITTED_HEADS[head](*fit)
+        weight, bias = torch.from_numpy(w), torch.from_numpy(b)
+    return [Dense(student_dim, teacher_dim, bias=True, activation_function=torch.nn.Identity(),
+                  init_weight=weight, init_bias=bias)]
+
+
+def _normalize():
+    from sentence_transformers.sentence_transformer.modules import Normalize
+
+    return Normalize()
+

@@ -19,7 +19,7 @@ from harness.core.process import is_main_process
 from harness.core.task import PairResult, Task
 from harness.core.training import TrainConfig
 from harness.core.vocabulary import BASE, BASELINE, COMPAT, TEACHER
-from harness.encoders.card import read_summary, save_summary_and_card, trained_on
+from harness.encoders.card import model_outputs, read_summary, save_summary_and_card, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
 from harness.results.schema import invalid_metric, make_record
 from harness.results.store import ResultStore, safe_name, write_json_unless_same
@@ -322,11 +322,19 @@ class LazyEncoder:
 
 def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, Any]:
     """Each student's and the base's queries against an index its teacher builds (English candidates): the
-    teacher's side is one cache for all of them, so each English sentence is encoded once."""
+    teacher's side is one cache for all of them, so each English sentence is encoded once. A student with
+    several outputs is searched through each (`NAME#output=teacher` beside `NAME`)."""
     from harness.core.encoder import TwoSidedEncoder
+    from harness.encoders.specs import OUTPUT_MARK
 
     teacher = CachedEncoder(LazyEncoder.for_spec(config.teacher, config))
     queries = {**students, config.base_model: LazyEncoder.for_spec(config.base_model, config)}
+    for name, student in students.items():  # a student with several outputs: each named one searches too
+        for output in model_outputs(student.spec)[1:]:
+            spec = f"{student.spec}{OUTPUT_MARK}{output}"
+            queries[f"{name}{OUTPUT_MARK}{output}"] = LazyEncoder(spec, f"{name}{OUTPUT_MARK}{output}",
+                                                                  student.revision, config.device,
+                                                                  config.trust_remote_code)
     pairs = {}
     for name, encoder in queries.items():
         if name != config.teacher:

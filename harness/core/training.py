@@ -15,6 +15,7 @@ from harness.core.settings import SEED_MAX, check_fields, setting
 HEADS = ("auto", "none", "linear", "lstsq", "orthogonal")
 PRECISIONS = ("auto", "fp32", "bf16")
 SAVE_DTYPES = ("float32", "float16")
+TEACHER_OUTPUTS = ("lstsq", "none")
 
 
 @dataclass
@@ -54,6 +55,9 @@ class TrainSettings:
     aligned_share: float = setting(0.5, "align-map: share of the aligned weights in the student, the rest the "
                                         "base's (1: the aligned model; 0.5: halfway back to the base)",
                                    minimum=0.0, exclusive_minimum=True, maximum=1.0)
+    teacher_output: str = setting("lstsq", "align-map: a second output, task='teacher', in the teacher's space "
+                                           "(lstsq: the closest linear map; none: the rotation's one output)",
+                                  choices=TEACHER_OUTPUTS)
     precision: str = setting("auto", "arithmetic of the training steps: auto = bf16 autocast on a GPU that has "
                                      "it, else fp32", choices=PRECISIONS)
     save_dtype: str = setting("float32", "weights of the saved student (float16 halves the folder; it loads as "
@@ -88,7 +92,7 @@ INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "m
 
 
 # settings only some trainers read: {setting: (the trainers that read it, its value before it existed)}
-TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0)}
+TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0), "teacher_output": (("align-map",), "none")}
 
 
 def setting_text(name: str, value: Any) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 from harness.core.errors import HarnessError
 from harness.core.hash_encoder import HashEncoder
 from harness.encoders.coverage import MAX_EXTRA_TOKENS, TruncationWarning, token_lengths
-from harness.encoders.specs import ALIASES, PROMPT_MARK, ModelSpec, hub_reachable, resolve, revision_of
+from harness.encoders.specs import ALIASES, OUTPUT_MARK, PROMPT_MARK, ModelSpec, hub_reachable, resolve, revision_of
 
 
 class SentenceTransformerEncoder:
@@ -23,12 +23,13 @@ class SentenceTransformerEncoder:
     """
 
     def __init__(self, model, name: str, revision: str, *, show_progress: bool = False,
-                 prompt: str | None = None):
+                 prompt: str | None = None, output: str | None = None):
         self.model = model
         self.name = name
         self.revision = revision
         self.show_progress = show_progress
         self.prompt = prompt
+        self.output = output  # a named output (the model's `task`), or None for its default one
         self._warned_truncation = False
 
     @property
@@ -53,8 +54,9 @@ class SentenceTransformerEncoder:
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         self._check_length(texts)
+        named = {"task": self.output} if self.output else {}
         return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, prompt=self.prompt,
-                                 show_progress_bar=self.show_progress and len(texts) > batch_size)
+                                 show_progress_bar=self.show_progress and len(texts) > batch_size, **named)
 
 
 def load_sentence_transformer(resolved: ModelSpec, *, device: str | None = None, trust_remote_code: bool = False):
@@ -99,18 +101,26 @@ def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: boo
     """Resolve `spec` and return an Encoder. 'hash' / 'hash:DIM' is the model-free test double.
 
     `SPEC#prompt=TEXT` prepends TEXT to every input (e.g. e5's "query: "); the prompt is part of the
-    model's name in results, so runs with and without it sit side by side.
+    model's name in results, so runs with and without it sit side by side. `SPEC#output=NAME` takes a model's
+    named output (its `task`, e.g. an align-map student's `teacher`); a prompt, if any, follows it.
     """
     if spec in BASELINE_ENCODERS:
         return BASELINE_ENCODERS[spec](spec)
-    spec_only, _, prompt = spec.partition(PROMPT_MARK)
-    if prompt:
-        encoder = load_encoder(spec_only, device=device, trust_remote_code=trust_remote_code,
-                               show_progress=show_progress)
-        if not isinstance(encoder, SentenceTransformerEncoder):
-            raise HarnessError(f"model '{spec}': a prompt needs a sentence-transformers model")
-        encoder.name, encoder.prompt = spec, prompt
-        return encoder
+    for mark in (PROMPT_MARK, OUTPUT_MARK):
+        spec_only, _, value = spec.partition(mark)
+        if value:
+            encoder = load_encoder(spec_only, device=device, trust_remote_code=trust_remote_code,
+                                   show_progress=show_progress)
+            what = "a prompt" if mark == PROMPT_MARK else "a named output"
+            if not isinstance(encoder, SentenceTransformerEncoder):
+                raise HarnessError(f"model '{spec}': {what} needs a sentence-transformers model")
+            if mark == OUTPUT_MARK:
+                _check_output(encoder.model, spec_only, value)
+                encoder.output = value
+            else:
+                encoder.prompt = value
+            encoder.name = spec
+            return encoder
     resolved = resolve(spec)
     if resolved.kind == "hash":
         dim = int(spec.split(":")[1]) if ":" in spec else 64
@@ -119,6 +129,14 @@ def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: boo
     return SentenceTransformerEncoder(model, spec, revision_of(resolved) or "unknown", show_progress=show_progress)
 
 
+
+
+def _check_output(model, spec: str, output: str) -> None:
+    last = model[len(model) - 1]
+    names = tuple(last.sub_modules) if type(last).__name__ == "Router" else ()
+    if output not in names:
+        offered = f"its outputs are {', '.join(names)}" if names else "it has one output"
+        raise HarnessError(f"model '{spec}' has no output named '{output}': {offered}")
 
 
 def known_revision(resolved: ModelSpec) -> str | None:

@@ -42,6 +42,7 @@ def model_card(summary: dict[str, Any]) -> str:
         f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
         f"on {summary['device']}",
         "",
+        *_outputs_section(summary.get("outputs") or {}),
         "## Data",
         "",
         "| dataset | pairs |",
@@ -67,6 +68,30 @@ def model_card(summary: dict[str, Any]) -> str:
                   *[f"| {row['task']} | {row['pair']} | {row['metric']} | {row['value']:.2f} |" for row in evaluation],
                   ""]
     return "\n".join(lines)
+
+
+def _outputs_section(outputs: dict[str, str]) -> list[str]:
+    """The model card's list of a model's named outputs (a Router's routes), with how to ask for each."""
+    if not outputs:
+        return []
+    return ["## Outputs", "", "This model has one trunk and several outputs; `model.encode(texts)` gives the "
+            "first, `model.encode(texts, task=NAME)` any of them (in the harness: `MODEL#output=NAME`).", "",
+            *[f"- `{name}`: {what}" for name, what in outputs.items()], ""]
+
+
+def model_outputs(folder: str | Path) -> tuple[str, ...]:
+    """The named outputs of a sentence-transformers folder, read without loading it: the routes of a Router
+    that follows its first module (() for a model with one output, or a folder that is not a model)."""
+    folder = Path(folder)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        routers = [m for m in modules[1:] if str(m.get("type", "")).endswith(".Router")]
+        if not routers:
+            return ()
+        config = json.loads((folder / routers[-1]["path"] / "router_config.json").read_text(encoding="utf-8"))
+        return tuple(config["structure"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ()
 
 
 def trained_on(folder: Path) -> str:

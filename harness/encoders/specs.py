@@ -22,6 +22,7 @@ from harness.core.paths import shared_root
 DEFAULT_TEACHER = "all-MiniLM-L6-v2"
 DEFAULT_STUDENT = "multilingual-e5-small"
 PROMPT_MARK = "#prompt="
+OUTPUT_MARK = "#output="  # one named output of a model that has several (a Router's route)
 BASELINES = ("use-multilingual",)  # installable peers that are not sentence-transformers models
 
 
@@ -63,8 +64,9 @@ class ModelSpec:
 
 def resolve(spec: str) -> ModelSpec:
     """Resolve in order: the 'hash' test double, a baseline, an alias, a local folder, a hub name."""
-    if PROMPT_MARK in spec:
-        return replace(resolve(spec.partition(PROMPT_MARK)[0]), spec=spec)
+    for mark in (PROMPT_MARK, OUTPUT_MARK):  # a prompt comes last: its text may hold anything
+        if mark in spec:
+            return replace(resolve(spec.partition(mark)[0]), spec=spec)
     if spec in BASELINES:
         return ModelSpec(spec, "baseline", spec)
     if spec == "hash" or spec.startswith("hash:"):

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "results" / "runs"
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 TRAINING = ["teacher", "student", "langs", "max_pairs", "epochs", "batch_size", "lr", "max_seq_length",
-            "freeze_layers", "balanced", "head"]
+            "freeze_layers", "balanced", "head", "aligned_share", "teacher_output"]
 
 
 def students_of(config: RunConfig) -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
-"""Model specs: aliases, folders and the '#prompt=' suffix."""
+"""Model specs: aliases, folders and the '#prompt=' and '#output=' suffixes."""
 
 import numpy as np
 import pytest
@@ -24,3 +24,49 @@ def test_prompt_suffix_prepends_the_prompt_and_names_the_model(tiny_bert):
 def test_prompt_on_a_model_without_text_input_is_an_error():
     with pytest.raises(HarnessError, match="needs a sentence-transformers model"):
         load_encoder("hash#prompt=query: ")
+
+
+@pytest.fixture(scope="module")
+def two_outputs(tiny_bert, tmp_path_factory):
+    """The tiny BERT with two outputs over its trunk, as align-map saves a student: a rotation (default) and a
+    least-squares map (task='teacher') into a 24-d space."""
+    from sentence_transformers import SentenceTransformer
+
+    from trainers.head import attach_two_heads
+
+    trunk = SentenceTransformer(str(tiny_bert), device="cpu")
+    rng = np.random.default_rng(0)
+    ours = trunk.encode([f"sentence {i}" for i in range(200)])
+    targets = ours @ rng.standard_normal((ours.shape[1], 32)).astype(np.float32) + 0.1
+    folder = tmp_path_factory.mktemp("two") / "model"
+    attach_two_heads(trunk, 32, False, (ours, targets), own="orthogonal", teacher="lstsq").save(str(folder))
+    return folder
+
+
+def test_output_suffix_takes_the_named_output_and_names_the_model(two_outputs):
+    from sentence_transformers import SentenceTransformer
+
+    from harness.encoders.card import model_outputs
+
+    assert model_outputs(two_outputs) == ("default", "teacher")
+    texts = ["Anna kauft Äpfel.", "Der Hund schläft."]
+    model = SentenceTransformer(str(two_outputs), device="cpu")
+    plain, teacher = load_encoder(str(two_outputs)), load_encoder(f"{two_outputs}#output=teacher")
+    np.testing.assert_allclose(teacher.encode(texts), model.encode(texts, task="teacher"), atol=1e-6)
+    np.testing.assert_allclose(plain.encode(texts), model.encode(texts), atol=1e-6)
+    assert not np.allclose(teacher.encode(texts), plain.encode(texts), atol=1e-3)
+    assert teacher.name.endswith("#output=teacher") and teacher.revision == plain.revision
+    assert resolve(f"{two_outputs}#output=teacher").location == resolve(str(two_outputs)).location
+    prompted = load_encoder(f"{two_outputs}#output=teacher#prompt=query: ")  # a prompt follows the output
+    np.testing.assert_allclose(prompted.encode(texts), model.encode(["query: " + t for t in texts], task="teacher"),
+                               atol=1e-6)
+
+
+def test_an_output_the_model_lacks_is_an_error_naming_the_ones_it_has(two_outputs, tiny_bert):
+    from harness.encoders.card import model_outputs
+
+    with pytest.raises(HarnessError, match="has no output named 'techer': its outputs are default, teacher"):
+        load_encoder(f"{two_outputs}#output=techer")
+    with pytest.raises(HarnessError, match="has no output named 'teacher': it has one output"):
+        load_encoder(f"{tiny_bert}#output=teacher")
+    assert model_outputs(tiny_bert) == () and model_outputs(tiny_bert / "nowhere") == ()

@@ -302,8 +302,10 @@ def test_a_teacher_of_another_dimension_runs_to_the_end(tmp_path, tiny_bert, dat
     err = capsys.readouterr().err
     skipped = [line for line in err.splitlines() if line.startswith("skipped ")]
     assert len(skipped) == 1 and "32-dimensional" in skipped[0] and "48-dimensional" in skipped[0]
-    compat = sorted(p.name for p in (tmp_path / "runs").iterdir() if "_hash_48-" in p.name)
-    assert len(compat) == 1 and compat[0].startswith("align-map-")  # the student's, not the base's
+    models = [json.loads(next(p.glob("*/*.json")).read_text())["model"] for p in (tmp_path / "runs").iterdir()]
+    compat = sorted(model["queries"] for model in models if model["role"] == "compat")
+    # the student's two outputs each search the teacher's index, and the base does not
+    assert len(compat) == 2 and compat[1] == f"{compat[0]}#output=teacher", compat
     assert (tmp_path / "lb" / "leaderboard.html").is_file()
 
 

@@ -68,3 +68,18 @@ def test_real_parallel_sources_are_separate_datasets(tiny_root):
     assert {len(v) for v in data.dev.values()} == {10}
     dev = set(data.dev["de"])
     assert not dev & {p for d in data.train if d.lang == "de" for p in d.pairs}  # dev is held out
+
+
+def test_the_english_the_cap_leaves_out_is_spare_and_never_trained_on_or_dev(tiny_root):
+    from harness.core.parallel import load_parallel
+
+    capped = load_parallel(tiny_root, ["de", "fr"], max_pairs=20, dev_pairs=10)
+    everything = load_parallel(tiny_root, ["de", "fr"], max_pairs=None, dev_pairs=10)
+    used = {p[0] for d in capped.train for p in d.pairs} | {p[0] for pairs in capped.dev.values() for p in pairs}
+    spare = capped.spare_english
+    assert spare and len(spare) == len(set(spare)) and not set(spare) & used
+    # with no cap every pair is trained on or dev, so nothing is left over; capped, nothing English is lost
+    assert everything.spare_english == []
+    every = {p[0] for d in everything.train for p in d.pairs} | {p[0] for v in everything.dev.values() for p in v}
+    assert set(spare) | used == every
+    assert load_parallel(tiny_root, ["de", "fr"], max_pairs=20, dev_pairs=10).spare_english == spare  # seeded

@@ -225,6 +225,10 @@ def test_align_map_has_a_rotation_output_and_a_teacher_space_output(tiny_bert, t
     # the least-squares output lands nearer the teacher than the rotation: that is what it is for
     mapped = summary["map"]
     assert mapped["teacher_output"]["mean_cosine_to_teacher"] > mapped["mean_cosine_to_teacher"] > 0.1
+    # the teacher-space output is fitted on more English than the rotation: that of pairs left out by the cap
+    spare = mapped["teacher_output"]["of_which_from_pairs_not_trained_on"]
+    fitted = mapped["teacher_output"]["fitted_on_english_sentences"]
+    assert spare > 0 and fitted == mapped["fitted_on_english_sentences"] + spare
     target = unit(teacher.encode(texts))
     assert np.einsum("ij,ij->i", unit(theirs), target).mean() > np.einsum("ij,ij->i", unit(own), target).mean()
     assert "## Outputs" in (path / "README.md").read_text() and 'task="teacher"' not in summary["outputs"]["default"]

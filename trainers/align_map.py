@@ -66,6 +66,15 @@ def english_sentences(data: ParallelData, limit: int) -> list[str]:
     return list(seen)
 
 
+def spare_english(data: ParallelData, english: list[str], limit: int | None) -> list[str]:
+    """English sentences to fit the teacher-space output on beside `english` (the training pairs' own), up to
+    `limit` in all: the English of the pairs the cap left out; none when `limit` is None ('same')."""
+    if limit is None:
+        return []
+    have = set(english)
+    return [s for s in data.spare_english if s not in have][:max(0, limit - len(english))]
+
+
 class AlignMapTrainer(StudentTrainer):
     """Align the base to its own English space (MSE self-distillation), then map that space into the teacher's
     with a head fitted in closed form on English sentences (orthogonal by default: cosines unchanged)."""
@@ -86,9 +95,14 @@ class AlignMapTrainer(StudentTrainer):
         head = "orthogonal" if config.head == "auto" else config.head
         normalised = are_unit_rows(targets[:256])
         two = config.teacher_output not in ("none", head)  # a second output only where it differs from the first
-        mapped = attach_two_heads(model, targets.shape[1], normalised, (ours, targets), own=head,
-                                  teacher=config.teacher_output) if two else \
-            attach_head(model, targets.shape[1], normalised, head=head, fit=(ours, targets))
+        if two:
+            spare = spare_english(data, english, config.teacher_fit_sentences)
+            teacher_fit = (np.vstack([ours, model.encode(spare, batch_size=64, convert_to_numpy=True)]),
+                           np.vstack([targets, cache.embed(spare)])) if spare else (ours, targets)
+            mapped = attach_two_heads(model, targets.shape[1], normalised, (ours, targets), own=head,
+                                      teacher=config.teacher_output, teacher_fit=teacher_fit)
+        else:
+            mapped = attach_head(model, targets.shape[1], normalised, head=head, fit=(ours, targets))
         dev_targets = {lang: cache.embed([s for s, _ in pairs]) for lang, pairs in data.dev.items()}
         summary = {
             "alignment": {"own_embeddings": own.name, "dev_before_average": aligned.result.dev,
@@ -109,7 +123,8 @@ class AlignMapTrainer(StudentTrainer):
                                 f"into {teacher.name}'s space, to search an index that teacher built",
             }
             summary["map"]["teacher_output"] = {
-                "head": config.teacher_output,
+                "head": config.teacher_output, "fitted_on_english_sentences": len(teacher_fit[0]),
+                "of_which_from_pairs_not_trained_on": len(spare),
                 "mean_cosine_to_teacher": round(_mean_cosine(in_teacher_space, english[:512], targets[:512]), 6),
                 "dev": dev_callback(data, dev_targets)(in_teacher_space)}
         return Fitted(mapped, aligned.result, aligned.inference_length, summary)

@@ -69,18 +69,19 @@ def attach_head(student, teacher_dim: int, teacher_normalises: bool, *, head: st
 
 
 def attach_two_heads(student, teacher_dim: int, teacher_normalises: bool, fit: tuple[np.ndarray, np.ndarray], *,
-                     own: str, teacher: str):
+                     own: str, teacher: str, teacher_fit: tuple[np.ndarray, np.ndarray] | None = None):
     """Return a SentenceTransformer with two outputs over one shared `student` trunk (a Router after it):
-    the default one through the `own` head, and `task="teacher"` through the `teacher` head, both fitted in
-    closed form on `fit`. An orthogonal `own` head keeps every cosine of the trunk; a least-squares
-    `teacher` head lands nearer the teacher's vectors, so the teacher's index can be searched with it."""
+    the default one through the `own` head, and `task="teacher"` through the `teacher` head, fitted in
+    closed form on `fit` (the teacher head on `teacher_fit` when given). An orthogonal `own` head keeps every
+    cosine of the trunk; a least-squares `teacher` head lands nearer the teacher's vectors, so the teacher's
+    index can be searched with it."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Router
 
     dim = embedding_dim(student)
     tail = [_normalize()] if teacher_normalises else []
     routes = {OWN_OUTPUT: [*_head_modules(dim, teacher_dim, own, fit), *tail],
-              TEACHER_OUTPUT: [*_head_modules(dim, teacher_dim, teacher, fit), *tail]}
+              TEACHER_OUTPUT: [*_head_modules(dim, teacher_dim, teacher, teacher_fit or fit), *tail]}
     # sentence-transformers' own retrieval tasks take the default output, as a one-output model would give
     aliases = {(task, None): OWN_OUTPUT for task in ("query", "document")}
     router = Router(routes, default_route=OWN_OUTPUT, route_mappings=aliases)

@@ -36,6 +36,9 @@ class ParallelData:
     fingerprint: str = ""  # of the files the pairs came from (with the settings, it identifies the sample)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> pairs read, dropped, revision
     checked_against: int = 0  # distinct evaluation sentences the leak filter compared every pair with
+    # English sources of the pairs the cap left out (leak-filtered, never dev or trained on), in a seeded order
+    # across the sources: monolingual English a closed-form map may be fitted on
+    spare_english: list[str] = field(default_factory=list)
 
     @property
     def n_pairs(self) -> int:
@@ -93,6 +96,7 @@ def assemble(read: list[ParallelDataset], langs: list[str], used: dict[Path, str
     batching still sees every domain. `used` ({file: digest} of what was read) gives the fingerprint."""
     train: list[ParallelDataset] = []
     dev: dict[str, list[tuple[str, str]]] = {}
+    left_over: list[list[tuple[str, str]]] = []
     report: dict[str, dict[str, Any]] = {}
     dropped = hashlib.sha256()  # which pairs were dropped, so that another filter is another sample
     read = sorted(read, key=lambda source: source.name)  # the order sources were named in does not matter
@@ -122,9 +126,24 @@ def assemble(read: list[ParallelDataset], langs: list[str], used: dict[Path, str
                 raise HarnessError(f"{source.name}: no training pairs left after holding out {len(dev[lang])} dev "
                                    f"pairs and capping {lang} at {max_pairs}; raise --max-pairs")
             train.append(ParallelDataset(source.name, lang, pairs[:cap]))
+            left_over.append(pairs[cap:])
     if any(source["dropped_as_evaluation"] for source in report.values()):
         used = {**used, Path("leak-filter") / "dropped": dropped.hexdigest()}
-    return ParallelData(train, dev, fingerprint(used), report, len(exclude))
+    return ParallelData(train, dev, fingerprint(used), report, len(exclude), _spare_english(left_over, train, dev))
+
+
+def _spare_english(left_over: list[list[tuple[str, str]]], train: list[ParallelDataset],
+                   dev: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """The distinct English sides of the left-over pairs, round-robin over the sources, leaving out every English
+    sentence that is trained on or held out for dev."""
+    taken = {pair[0] for dataset in train for pair in dataset.pairs}
+    taken |= {pair[0] for pairs in dev.values() for pair in pairs}
+    spare: dict[str, None] = {}
+    for row in range(max((len(pairs) for pairs in left_over), default=0)):
+        for pairs in left_over:
+            if row < len(pairs) and pairs[row][0] not in taken:
+                spare.setdefault(pairs[row][0], None)
+    return list(spare)
 
 
 def _hold_out(per_source: list[list[tuple[str, str]]], dev_pairs: int) -> tuple[list[tuple[str, str]], list[int]]:

@@ -58,6 +58,11 @@ class TrainSettings:
     teacher_output: str = setting("lstsq", "align-map: a second output, task='teacher', in the teacher's space "
                                            "(lstsq: the closest linear map; none: the rotation's one output)",
                                   choices=TEACHER_OUTPUTS)
+    teacher_fit_sentences: int | None = setting(10000, "align-map: English sentences the teacher-space output is "
+                                                       "fitted on: the training pairs' English, then that of the "
+                                                       "pairs the cap left out (same: head_fit_pairs, from the "
+                                                       "training pairs alone)",
+                                                kind="int", minimum=1, nullable="same")
     precision: str = setting("auto", "arithmetic of the training steps: auto = bf16 autocast on a GPU that has "
                                      "it, else fp32", choices=PRECISIONS)
     save_dtype: str = setting("float32", "weights of the saved student (float16 halves the folder; it loads as "
@@ -92,7 +97,8 @@ INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "m
 
 
 # settings only some trainers read: {setting: (the trainers that read it, its value before it existed)}
-TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0), "teacher_output": (("align-map",), "none")}
+TRAINER_ONLY = {"aligned_share": (("align-map",), 1.0), "teacher_output": (("align-map",), "none"),
+                "teacher_fit_sentences": (("align-map",), None)}
 
 
 def setting_text(name: str, value: Any) -> str:

@@ -246,7 +246,8 @@ def _compat_section(report: Report) -> str:
         "main score with its 95% interval. The last columns are mean cosines, on the Tatoeba pairs, of the model's "
         "vector for a translation and for the English sentence itself with the teacher's vector for that English "
         "sentence (1 = the teacher's own). A model with several outputs has a row for each: NAME#output=teacher is "
-        "its output in the teacher's space (task='teacher'), NAME its default one.", report.compat, "queries @ index", roles=False, tasks=True,
+        "its output in the teacher's space (task='teacher'), NAME its default one.", report.compat, "queries @ index",
+        roles=False, tasks=True,
         extra=list(COSINES.values()))
 
 

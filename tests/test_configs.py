@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.app.config import RunConfig, build
-from harness.app.plan import student_name
+from harness.app.plan import TRAIN_FIELDS, student_name
+from harness.core.training import recipe_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "results" / "runs"
@@ -32,6 +33,11 @@ def test_config_reproduces_its_committed_students(path):
         wanted = {**config.to_dict(), "seed": seed}
         changed = {k: (stored.get(k), wanted[k]) for k in [*TRAINING, "seed"] if k in stored and stored[k] != wanted[k]}
         assert not changed, f"{path.name} no longer reproduces {name}: {changed}"
+        # and the run's own reuse check agrees, settings added since (compared at their old values) included
+        trainer = next(t for t in config.trainers if name.startswith(f"{t}-"))
+        recorded = {k: stored[k] for k in TRAIN_FIELDS if k in stored}
+        differs = recipe_differences(recorded, {k: wanted[k] for k in TRAIN_FIELDS}, trainer)
+        assert not differs, f"{path.name}: a run would refuse {name}: {differs}"
 
 
 def test_every_committed_student_comes_from_a_config_or_the_default_run():

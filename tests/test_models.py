@@ -70,3 +70,33 @@ def test_an_output_the_model_lacks_is_an_error_naming_the_ones_it_has(two_output
     with pytest.raises(HarnessError, match="has no output named 'teacher': it has one output"):
         load_encoder(f"{tiny_bert}#output=teacher")
     assert model_outputs(tiny_bert) == () and model_outputs(tiny_bert / "nowhere") == ()
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("hash#output=", "#output= needs a value"), ("hash:32#output=", "#output= needs a value"),
+    ("hash#prompt=", "#prompt= needs a value"),
+    ("hash#prompt=query: #output=teacher", "put #output=NAME before #prompt=TEXT")])
+def test_a_mark_without_a_value_or_out_of_order_is_an_error(spec, says):
+    with pytest.raises(HarnessError, match=says):
+        load_encoder(spec)
+    with pytest.raises(HarnessError, match=says):
+        resolve(spec)
+
+
+def test_a_student_s_revision_covers_the_heads_of_its_outputs(two_outputs, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from harness.encoders.specs import folder_revision, model_files
+
+    weights_of = [p for p in model_files(two_outputs) if p.suffix == ".safetensors"]
+    heads = [p for p in weights_of if p.parent.parent.name.endswith("Router")]
+    assert {p.parent.name.split("_")[0] for p in heads} == {"default", "teacher"}
+    copy = tmp_path / "copy"
+    shutil.copytree(two_outputs, copy)
+    assert folder_revision(copy) == folder_revision(two_outputs)
+    teacher_head = next(p for p in model_files(copy) if p.parent.name.startswith("teacher") and p.suffix != ".json")
+    weights = load_file(str(teacher_head))
+    save_file({k: v * 2 for k, v in weights.items()}, str(teacher_head))
+    assert folder_revision(copy) != folder_revision(two_outputs)  # another head is another model

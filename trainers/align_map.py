@@ -66,13 +66,14 @@ def english_sentences(data: ParallelData, limit: int) -> list[str]:
     return list(seen)
 
 
-def spare_english(data: ParallelData, english: list[str], limit: int | None) -> list[str]:
-    """English sentences to fit the teacher-space output on beside `english` (the training pairs' own), up to
-    `limit` in all: the English of the pairs the cap left out; none when `limit` is None ('same')."""
-    if limit is None:
+def teacher_fit_english(data: ParallelData, english: list[str], limit: int | None) -> list[str]:
+    """The English sentences the teacher-space output is fitted on beside `english` (the rotation's), `limit` in
+    all: more of the training pairs' English, then that of the pairs the cap left out. None ('same'): none."""
+    if limit is None or limit <= len(english):
         return []
     have = set(english)
-    return [s for s in data.spare_english if s not in have][:max(0, limit - len(english))]
+    pool = [s for s in english_sentences(data, limit) if s not in have] + data.spare_english
+    return list(dict.fromkeys(s for s in pool if s not in have))[:limit - len(english)]
 
 
 class AlignMapTrainer(StudentTrainer):
@@ -96,9 +97,9 @@ class AlignMapTrainer(StudentTrainer):
         normalised = are_unit_rows(targets[:256])
         two = config.teacher_output not in ("none", head)  # a second output only where it differs from the first
         if two:
-            spare = spare_english(data, english, config.teacher_fit_sentences)
-            teacher_fit = (np.vstack([ours, model.encode(spare, batch_size=64, convert_to_numpy=True)]),
-                           np.vstack([targets, cache.embed(spare)])) if spare else (ours, targets)
+            more = teacher_fit_english(data, english, config.teacher_fit_sentences)
+            teacher_fit = (np.vstack([ours, model.encode(more, batch_size=64, convert_to_numpy=True)]),
+                           np.vstack([targets, cache.embed(more)])) if more else (ours, targets)
             mapped = attach_two_heads(model, targets.shape[1], normalised, (ours, targets), own=head,
                                       teacher=config.teacher_output, teacher_fit=teacher_fit)
         else:
@@ -124,7 +125,7 @@ class AlignMapTrainer(StudentTrainer):
             }
             summary["map"]["teacher_output"] = {
                 "head": config.teacher_output, "fitted_on_english_sentences": len(teacher_fit[0]),
-                "of_which_from_pairs_not_trained_on": len(spare),
+                "of_which_from_pairs_not_trained_on": len(set(more) & set(data.spare_english)),
                 "mean_cosine_to_teacher": round(_mean_cosine(in_teacher_space, english[:512], targets[:512]), 6),
                 "dev": dev_callback(data, dev_targets)(in_teacher_space)}
         return Fitted(mapped, aligned.result, aligned.inference_length, summary)

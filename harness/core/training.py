@@ -59,9 +59,9 @@ class TrainSettings:
                                            "(lstsq: the closest linear map; none: the rotation's one output)",
                                   choices=TEACHER_OUTPUTS)
     teacher_fit_sentences: int | None = setting(10000, "align-map: English sentences the teacher-space output is "
-                                                       "fitted on: the training pairs' English, then that of the "
-                                                       "pairs the cap left out (same: head_fit_pairs, from the "
-                                                       "training pairs alone)",
+                                                       "fitted on (at least the rotation's): the training pairs' "
+                                                       "English, then that of the pairs the cap left out (same: "
+                                                       "the rotation's head_fit_pairs alone)",
                                                 kind="int", minimum=1, nullable="same")
     precision: str = setting("auto", "arithmetic of the training steps: auto = bf16 autocast on a GPU that has "
                                      "it, else fp32", choices=PRECISIONS)
@@ -116,6 +116,10 @@ def setting_text(name: str, value: Any) -> str:
     return str(value)
 
 
+# settings read only when another setting is not at a value: {setting: (the other, the value that makes it unread)}
+READ_UNLESS = {"teacher_fit_sentences": ("teacher_output", "none")}
+
+
 def unused_by(trainer: str) -> frozenset[str]:
     """The settings `trainer` does not read: its students are not told apart by them."""
     return frozenset(key for key, (readers, _) in TRAINER_ONLY.items() if trainer not in readers)
@@ -135,6 +139,8 @@ def recipe_differences(stored: dict[str, Any], wanted: dict[str, Any], trainer: 
     compared at all."""
     stored = {**legacy_values(trainer), **stored}
     ignore = INCIDENTAL | unused_by(trainer)
+    ignore |= {key for key, (other, value) in READ_UNLESS.items() if wanted.get(other, stored.get(other)) == value
+               and stored.get(other, value) == value}
     return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
 
 

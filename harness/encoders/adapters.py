@@ -12,7 +12,16 @@ import numpy as np
 from harness.core.errors import HarnessError
 from harness.core.hash_encoder import HashEncoder
 from harness.encoders.coverage import MAX_EXTRA_TOKENS, TruncationWarning, token_lengths
-from harness.encoders.specs import ALIASES, OUTPUT_MARK, PROMPT_MARK, ModelSpec, hub_reachable, resolve, revision_of
+from harness.encoders.specs import (
+    ALIASES,
+    OUTPUT_MARK,
+    PROMPT_MARK,
+    ModelSpec,
+    check_marks,
+    hub_reachable,
+    resolve,
+    revision_of,
+)
 
 
 class SentenceTransformerEncoder:
@@ -106,6 +115,7 @@ def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: boo
     """
     if spec in BASELINE_ENCODERS:
         return BASELINE_ENCODERS[spec](spec)
+    check_marks(spec)
     for mark in (PROMPT_MARK, OUTPUT_MARK):
         spec_only, _, value = spec.partition(mark)
         if value:

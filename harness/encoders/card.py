@@ -81,7 +81,8 @@ def _outputs_section(outputs: dict[str, str]) -> list[str]:
 
 def model_outputs(folder: str | Path) -> tuple[str, ...]:
     """The named outputs of a sentence-transformers folder, read without loading it: the routes of a Router
-    that follows its first module (() for a model with one output, or a folder that is not a model)."""
+    that follows its first module, its default route first (() for a model with one output, or a folder that
+    is not a model)."""
     folder = Path(folder)
     try:
         modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
@@ -89,7 +90,9 @@ def model_outputs(folder: str | Path) -> tuple[str, ...]:
         if not routers:
             return ()
         config = json.loads((folder / routers[-1]["path"] / "router_config.json").read_text(encoding="utf-8"))
-        return tuple(config["structure"])
+        default = config.get("parameters", {}).get("default_route")
+        routes = list(config["structure"])
+        return tuple(sorted(routes, key=lambda route: route != default))  # the default output first
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ()
 

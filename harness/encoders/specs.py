@@ -62,10 +62,23 @@ class ModelSpec:
     package: str | None = None
 
 
+def check_marks(spec: str) -> None:
+    """`MODEL#output=NAME#prompt=TEXT`: each mark needs a value, and an output comes before a prompt."""
+    before, _, prompt = spec.partition(PROMPT_MARK)
+    if OUTPUT_MARK in prompt:
+        raise HarnessError(f"model '{spec}': put {OUTPUT_MARK}NAME before {PROMPT_MARK}TEXT (a prompt's text runs to "
+                           f"the end of the spec)")
+    for mark, value in ((PROMPT_MARK, prompt), (OUTPUT_MARK, before.partition(OUTPUT_MARK)[2])):
+        if mark in spec and not value:
+            raise HarnessError(f"model '{spec}': {mark} needs a value after it, e.g. {mark}"
+                               f"{'query: ' if mark == PROMPT_MARK else 'teacher'}")
+
+
 def resolve(spec: str) -> ModelSpec:
     """Resolve in order: the 'hash' test double, a baseline, an alias, a local folder, a hub name."""
     for mark in (PROMPT_MARK, OUTPUT_MARK):  # a prompt comes last: its text may hold anything
         if mark in spec:
+            check_marks(spec)
             return replace(resolve(spec.partition(mark)[0]), spec=spec)
     if spec in BASELINES:
         return ModelSpec(spec, "baseline", spec)
@@ -124,7 +137,8 @@ _MODEL_SUFFIXES = {".json", ".safetensors", ".bin", ".txt", ".model"}
 
 
 def model_files(folder: str | Path) -> list[Path]:
-    """The files that define a sentence-transformers folder: its top-level files and its modules' folders.
+    """The files that define a sentence-transformers folder: its top-level files and its modules' folders (a
+    Router's route modules included).
 
     Training checkpoints, a ranking-hn stage-1 model and the model card live beside them and are left out.
     """
@@ -132,10 +146,21 @@ def model_files(folder: str | Path) -> list[Path]:
     places = [folder]
     modules = folder / "modules.json"
     if modules.is_file():
-        places += [folder / m["path"] for m in json.loads(modules.read_text(encoding="utf-8")) if m.get("path")]
+        for module in json.loads(modules.read_text(encoding="utf-8")):
+            if module.get("path"):
+                places.append(folder / module["path"])
+                places += _route_folders(folder / module["path"])
     files = {p for place in places if place.is_dir() for p in place.iterdir()
              if p.is_file() and p.suffix in _MODEL_SUFFIXES and p.name not in _NOT_THE_MODEL}
     return sorted(files)
+
+
+def _route_folders(place: Path) -> list[Path]:
+    """A Router module's own modules (its routes' heads), each saved in a folder inside the Router's."""
+    config = place / "router_config.json"
+    if not config.is_file():
+        return []
+    return [place / name for name in json.loads(config.read_text(encoding="utf-8")).get("types", {})]
 
 
 def folder_revision(folder: str | Path) -> str:

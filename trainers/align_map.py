@@ -15,9 +15,7 @@ linear one: nearer the teacher, at the cost of the base's own geometry.
 So the student has two outputs by default (`teacher_output = "lstsq"`): the rotation as its default output,
 and, over the same trunk, the least-squares map as a second one, `model.encode(texts, task="teacher")` (a
 sentence-transformers Router; the harness spells it `MODEL#output=teacher`). The first keeps the aligned
-base's scores; the second searches the teacher's index (issue 24: on the paper-scale trunk, Tatoeba de->en
-against the teacher's index went from 52 through the rotation to 92 through the least-squares map, both
-fitted on the same 2,000 English sentences).
+base's scores; the second searches the teacher's index (README, "Compatibility without the trade-off").
 """
 
 from __future__ import annotations

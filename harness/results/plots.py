@@ -98,9 +98,21 @@ def _render(fig, legend, axes) -> Figure:
         legend_box = _box(legend.get_window_extent(renderer), height) if legend else None
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
-        return Figure(base64.b64encode(buffer.getvalue()).decode("ascii"), width, height, boxes, legend_box)
+        return Figure(base64.b64encode(_palette_png(buffer.getvalue())).decode("ascii"), width, height, boxes,
+                      legend_box)
     finally:
         plt.close(fig)
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The same picture in 256 colours (a plot has few; anti-aliased edges lose nothing visible): a third of the
+    bytes, so the report, which embeds it, stays small enough to commit. Deterministic, like the plot."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        buffer = io.BytesIO()
+        image.convert("RGB").quantize(colors=256).save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
 
 
 def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

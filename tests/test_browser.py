@@ -125,6 +125,20 @@ def test_the_mining_explorer_shows_the_worst_confusions(driver, page):
     assert len(out.find_elements("css selector", "tbody tr")) >= 1
 
 
+def test_the_gap_histogram_spans_the_gaps_not_minus_one_to_one(driver, page):
+    """Issue 21, item 7: the bars fill the plot, the zero line sits between its ends, and they are labelled."""
+    driver.get(page[0].as_uri())
+    out = driver.find_element("id", "explorer-out")
+    bars = out.find_elements("css selector", "svg rect")
+    filled = [bar for bar in bars if float(bar.get_attribute("height")) > 0]
+    assert len(filled) >= 5, "the gaps should spread over several bars, not one or two"
+    zero = float(out.find_element("css selector", "svg line.zero-line").get_attribute("x1"))
+    xs = [float(bar.get_attribute("x")) for bar in bars]
+    assert min(xs) <= zero <= max(xs) + float(bars[-1].get_attribute("width"))
+    labels = [text.text for text in out.find_elements("css selector", "svg text")]
+    assert "0" in labels and labels != ["-1", "0", "+1"]
+
+
 def test_no_javascript_errors_and_no_legend_over_a_plot(driver, page):
     driver.get(page[0].as_uri())
     driver.find_element("css selector", "input[name=view][value=all]").click()

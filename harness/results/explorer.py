@@ -1,24 +1,55 @@
 """The mining explorer's data: per model, mining pair and direction, the hard-negative summary stored in
 the records, with the texts of the worst confusions deduplicated into one list (the same hard sentences
-recur across models)."""
+recur across models).
+
+The gap histogram is drawn over the range the gaps of that model, pair and direction actually take. The
+records keep a histogram with fixed bins from -1 to +1, in which a good model's gaps (a few hundredths)
+fill one or two bars; so the explorer bins the per-item gaps of the record's evidence again, over their
+own range (always including 0, the line between right and wrong). A record without gap evidence (written
+before it was kept) shows its stored histogram over -1 to +1.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from harness.core.vocabulary import MINING
+from harness.results.evidence import decode_array
 from harness.results.overview import group_name
 
 WORST_SHOWN = 10  # of the 20 a record keeps: enough to read, and the page stays small
+GAP_BINS = 40
+GAP_RANGE_QUANTILES = (0.005, 0.995)  # the few gaps beyond these fall into the end bars, which say so
+
+
+def gap_histogram(gaps: np.ndarray, bins: int = GAP_BINS) -> dict[str, Any]:
+    """{"range": [low, high], "counts": [...]}: `bins` equal bins over the range most finite gaps take,
+    widened to include 0; gaps beyond either end count in the end bin."""
+    finite = gaps[np.isfinite(gaps)]
+    if not len(finite):
+        return {"range": [-1.0, 1.0], "counts": [0] * bins}
+    low, high = np.quantile(finite, GAP_RANGE_QUANTILES)
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    if high - low < 1e-6:
+        low, high = low - 0.01, high + 0.01
+    counts, _ = np.histogram(np.clip(finite, low, high), bins=bins, range=(low, high))
+    return {"range": [round(low, 5), round(high, 5)], "counts": counts.tolist()}
+
+
+def _gap_evidence(record: dict[str, Any], direction: str) -> np.ndarray | None:
+    entry = (record.get("evidence") or {}).get("arrays", {}).get(f"gap_{direction}")
+    return None if entry is None else decode_array(entry).astype(np.float64)
 
 
 def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str, Any]:
-    """{"edges": histogram bin edges, "texts": [...], "entries": {"model|task|pair|dir": summary}} for the
-    mining records of `models` (a student trained with several seeds shows its first seed)."""
+    """{"texts": [...], "entries": {"model|task|pair|dir": summary}} for the
+    mining records of `models` (a student trained with several seeds shows its first seed). Each entry's
+    histogram is {"range": [low, high], "counts": [...]} over equal bins."""
     wanted = set(models)
     texts: dict[str, int] = {}
     entries: dict[str, Any] = {}
-    edges: list[float] = []
 
     def text_id(text: str) -> int:
         return texts.setdefault(text, len(texts))
@@ -32,14 +63,16 @@ def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str,
             analysis = record["analysis"].get(direction)
             if analysis is None or key in entries:
                 continue
-            edges = edges or analysis["gap_histogram"]["edges"]
             quantiles = analysis["gap_quantiles"]
+            evidence = _gap_evidence(record, direction)
+            kept = analysis["gap_histogram"]
+            stored = {"range": [kept["edges"][0], kept["edges"][-1]], "counts": kept["counts"]}
             entries[key] = {
                 "n": analysis["n"], "rate": analysis["wrong_outranks_gold"],
-                "hist": analysis["gap_histogram"]["counts"],
+                "hist": stored if evidence is None else gap_histogram(evidence),
                 "median": quantiles["p50"], "p5": quantiles["p5"],
                 "tags": [f"{tag} {count}" for tag, count in sorted(analysis["error_tags"].items())],
                 "worst": [[text_id(w["query"]), text_id(w["gold"]), text_id(w["wrong"]), w["gap"], " ".join(w["tags"])]
                           for w in analysis["worst"][:WORST_SHOWN]],
             }
-    return {"edges": edges, "texts": list(texts), "entries": entries}
+    return {"texts": list(texts), "entries": entries}

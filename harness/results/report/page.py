@@ -265,7 +265,8 @@ def _explorer_section(report: Report) -> str:
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
     return ('<h2 id="explorer">Mining explorer</h2><p>For a model, a mining pair and a direction (fwd: xx&rarr;en, '
             "bwd: en&rarr;xx): how often a wrong candidate outranks the gold, the histogram of gold minus best "
-            "wrong cosine (red: errors), the error types, and the worst confusions with their texts.</p>"
+            "wrong cosine over the range these gaps take (red: errors, left of the dashed zero line; the end bars "
+            "also hold the few gaps beyond it), the error types, and the worst confusions with their texts.</p>"
             f'<div class="controls">{_select("ex-model", models, "Model")}{_select("ex-pair", pairs, "Pair")}'
             f'{_select("ex-dir", ["fwd", "bwd"], "Direction")}</div><div id="explorer-out"></div>'
             f'<script type="application/json" id="explorer-data">{payload}</script>')

@@ -66,34 +66,50 @@ function showStudent() {
   });
 }
 
-function histogram(counts, edges) {
+// A histogram of gaps over [low, high] in equal bins: red left of 0 (errors), blue right of it, the zero
+// line drawn, and the ends labelled; the end bars also hold the few gaps beyond the range.
+function histogram(hist) {
   const width = 420, height = 150, pad = 28;
+  const counts = hist.counts, low = hist.range[0], high = hist.range[1];
   const top = Math.max.apply(null, counts.concat([1]));
   const step = (width - 2 * pad) / counts.length;
+  const at = function (value) { return pad + (value - low) / (high - low) * (width - 2 * pad); };
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("width", width);
   svg.setAttribute("height", height + 24);
   counts.forEach(function (count, i) {
+    const from = low + i * (high - low) / counts.length, to = low + (i + 1) * (high - low) / counts.length;
     const bar = document.createElementNS(ns, "rect");
     const h = (height - pad) * count / top;
     bar.setAttribute("x", pad + i * step);
     bar.setAttribute("y", height - h);
     bar.setAttribute("width", Math.max(1, step - 1));
     bar.setAttribute("height", h);
-    bar.setAttribute("fill", edges[i] < 0 ? "#cf222e" : "#0571b0");
+    bar.setAttribute("fill", (from + to) / 2 < 0 ? "#cf222e" : "#0571b0");
     const tip = document.createElementNS(ns, "title");
-    tip.textContent = "[" + edges[i] + ", " + edges[i + 1] + "): " + count;
+    const beyond = i === 0 ? " (and below)" : i === counts.length - 1 ? " (and above)" : "";
+    tip.textContent = "[" + from.toFixed(3) + ", " + to.toFixed(3) + ")" + beyond + ": " + count;
     bar.appendChild(tip);
     svg.appendChild(bar);
   });
-  [[-1, "-1"], [0, "0"], [1, "+1"]].forEach(function (mark) {
-    const x = pad + (mark[0] - edges[0]) / (edges[edges.length - 1] - edges[0]) * (width - 2 * pad);
+  const zero = document.createElementNS(ns, "line");
+  zero.setAttribute("class", "zero-line");
+  zero.setAttribute("x1", at(0));
+  zero.setAttribute("x2", at(0));
+  zero.setAttribute("y1", pad / 2);
+  zero.setAttribute("y2", height);
+  zero.setAttribute("stroke", "#24292f");
+  zero.setAttribute("stroke-dasharray", "4 3");
+  svg.appendChild(zero);
+  // the ends below the axis, 0 above its line, so the three never overprint
+  [[low, low.toFixed(2), "start", height + 16], [high, "+" + high.toFixed(2), "end", height + 16],
+   [0, "0", "middle", pad / 2 - 3]].forEach(function (mark) {
     const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", x);
-    label.setAttribute("y", height + 16);
+    label.setAttribute("x", mark[0] === 0 ? at(0) : mark[2] === "start" ? pad : width - pad);
+    label.setAttribute("y", mark[3]);
     label.setAttribute("font-size", "12");
-    label.setAttribute("text-anchor", "middle");
+    label.setAttribute("text-anchor", mark[2]);
     label.textContent = mark[1];
     svg.appendChild(label);
   });
@@ -132,7 +148,7 @@ function renderExplorer() {
   out.appendChild(summary);
   const figure = document.createElement("div");
   figure.className = "hist";
-  figure.appendChild(histogram(entry.hist, data.edges));
+  figure.appendChild(histogram(entry.hist));
   out.appendChild(figure);
   const table = document.createElement("table");
   const head = table.createTHead().insertRow();

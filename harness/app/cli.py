@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_settings(p, RunConfig)
     _add_results_commands(sub)
     _add_data_commands(sub)
+    _add_mine_command(sub)
     ls = _command(sub, "ls", help="list tasks, trainers, models or languages")
     ls.add_argument("what", choices=["tasks", "trainers", "models", "languages"])
     ls.add_argument("--mteb", action="store_true", help="with tasks: the mteb tasks `--tasks mteb:NAME` can run "
@@ -144,6 +145,74 @@ def _add_data_commands(sub) -> None:
     verify.add_argument("root", nargs="?", default=None, metavar="DIR", help="a data root (default: the one in use)")
     verify.add_argument("--sets", default=None, help="only these sets, comma-separated")
     verify.add_argument("--langs", default=None, help="only the files these languages need (English always)")
+
+
+def _add_mine_command(sub) -> None:
+    from harness.search.bitext import EXACT_BELOW, MODES
+    from harness.search.corpus import CHUNK_SENTENCES
+    from harness.search.miner import DEFAULT_THRESHOLD
+
+    mine = _command(sub, "mine", help="find translation pairs in two monolingual corpora (LASER-style margin mining)",
+                    description="Encode two corpora (one sentence per line, UTF-8, plain or .gz) in cached chunks, "
+                                "search both ways, score by ratio margin (k=4) and write score<TAB>source<TAB>target, "
+                                "best first. A killed run resumes from its cached chunks. Exit 2 on bad input.")
+    mine.add_argument("--model", required=True, help="a model spec, as in eval (alias, folder, hub name, "
+                                                          "MODEL#output=NAME)")
+    mine.add_argument("--src", required=True, type=Path, help="the source-language corpus")
+    mine.add_argument("--tgt", required=True, type=Path, help="the target-language corpus")
+    mine.add_argument("--out", required=True, type=Path, help="the pairs file to write (TSV)")
+    mine.add_argument("--mode", choices=MODES, default="max",
+                      help="candidates: max (both directions, each sentence once; LASER's mining default), "
+                           "intersection, forward or backward (default: max)")
+    mine.add_argument("--threshold", type=float, default=None,
+                      help=f"keep pairs whose margin is at least this (default: calibrated on --gold when given, "
+                           f"else {DEFAULT_THRESHOLD})")
+    mine.add_argument("--gold", type=Path, default=None,
+                      help="known pairs (source<TAB>target, both lines of the corpora): the threshold is the one that "
+                           "maximises F1 on them (BUCC), and precision, recall and F1 are reported")
+    mine.add_argument("--exact-below", type=int, default=EXACT_BELOW,
+                      help=f"exact search when neither corpus is longer, the approximate ivfpq index above "
+                           f"(default: {EXACT_BELOW})")
+    mine.add_argument("--chunk", type=int, default=CHUNK_SENTENCES,
+                      help=f"sentences per cached chunk of embeddings (default: {CHUNK_SENTENCES})")
+    mine.add_argument("--cache", type=Path, default=None,
+                      help="folder for the embedding chunks (default: mine/ under $HARNESS_CACHE)")
+    mine.add_argument("--no-cache", dest="use_cache", action="store_false", help="keep no embeddings on disk")
+    mine.add_argument("--batch-size", type=int, default=64)
+    mine.add_argument("--device", default=None, help="torch device for the model (default: what it picks)")
+    mine.add_argument("--trust-remote-code", action="store_true", help="run a hub model's own code (off by default)")
+    mine.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    from harness.core.paths import cache_root
+    from harness.encoders.adapters import load_encoder
+    from harness.search.miner import MineOptions, mine_corpora, read_corpora
+
+    for name in ("chunk", "batch_size", "exact_below"):
+        if getattr(args, name) < 1:
+            raise HarnessError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
+    for corpus in (args.src, args.tgt):
+        if args.out.resolve() == corpus.resolve():
+            raise HarnessError(f"--out {args.out} is an input corpus: it would be overwritten")
+    options = MineOptions(mode=args.mode, threshold=args.threshold, exact_below=args.exact_below,
+                          chunk=args.chunk, batch_size=args.batch_size, progress=args.progress,
+                          cache=(args.cache or cache_root() / "mine") if args.use_cache else None)
+    corpora = read_corpora(args.src, args.tgt, args.gold)  # bad input fails before a model loads
+    encoder = load_encoder(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
+    report = mine_corpora(encoder, corpora, args.out, options, log=lambda line: print(line, file=sys.stderr))
+    how = "calibrated on the gold pairs" if report.calibrated else "given" if args.threshold is not None else "default"
+    print(f"{report.written:,} pairs written to {args.out} (margin >= {report.threshold:.4f}, {how}; "
+          f"{report.candidates:,} {args.mode} candidates; search {report.search})")
+    print(f"sentences: {report.sentences['source']:,} source, {report.sentences['target']:,} target "
+          f"({report.duplicates['source']:,} and {report.duplicates['target']:,} repeated lines dropped); "
+          f"encoded now {report.encoded['source'] + report.encoded['target']:,}, the rest from the cache")
+    if report.quality is not None:
+        q = report.quality
+        print(f"against the gold pairs: precision {100 * q.precision:.2f}, recall {100 * q.recall:.2f}, "
+              f"F1 {100 * q.f1:.2f} ({q.correct:,} of {q.mined:,} mined pairs are gold)")
+    print("seconds: " + ", ".join(f"{stage} {value:.1f}" for stage, value in report.seconds.items()))
+    return 0
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -335,7 +404,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
-            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls, "data": cmd_data}
+            "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls, "data": cmd_data,
+            "mine": cmd_mine}
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -258,3 +258,41 @@ def read_json(path: str | Path):
         raise DataError(path, f"invalid UTF-8 at byte {err.start}") from None
     except json.JSONDecodeError as err:
         raise DataError(path, f"invalid JSON: {err.msg}", err.lineno) from None
+
+
+def _open_binary(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def read_corpus(path: str | Path) -> list[str]:
+    """The sentences of a monolingual corpus (one per line, UTF-8, plain or .gz), read as a stream so that a
+    corpus larger than the ledger would hold still loads; blank lines are skipped.
+
+    Refused with the file and line: a file with no sentence, binary data (a NUL byte), UTF-16 text (a
+    byte-order mark or NULs between letters), or bytes that are not UTF-8.
+    """
+    path = require_file(Path(path))
+    sentences: list[str] = []
+    try:
+        with _open_binary(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                if number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    raise DataError(path, "UTF-16 text: save it as UTF-8", number)
+                if b"\x00" in raw:
+                    raise DataError(path, "binary data (a NUL byte), not text; is it UTF-16? save it as UTF-8", number)
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise DataError(path, f"invalid UTF-8 at byte {err.start} of the line (another encoding? "
+                                          "save it as UTF-8)", number) from None
+                text = text.removeprefix("\ufeff") if number == 1 else text
+                text = text.strip()
+                if text:
+                    sentences.append(text)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(path, f"cannot read it: {err}") from None
+    if not sentences:
+        raise DataError(path, "no sentences: the file is empty or blank")
+    return sentences

@@ -373,3 +373,24 @@ def test_a_bootstrap_difference_and_its_interval_agree_about_zero():
                                      stats.point_estimate("ndcg@10", [ranks_b]), *reps)
         disagreements += (d.low > 0 or d.high < 0) != (d.p_value < 0.05)
     assert disagreements == 0
+
+
+def test_extraction_f1_precision_and_recall_are_sklearns_and_resample_by_item():
+    """The ratio statistics of the comparable-corpus task (issue 21, item 4): on items that are each a true
+    positive, a false positive or a false negative, they are sklearn's binary scores; each replicate is the
+    statistic of the resampled items themselves."""
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    rng = np.random.default_rng(5)
+    kind = rng.choice(4, size=600, p=[0.5, 0.1, 0.15, 0.25])  # 0 tp, 1 fp, 2 fn, 3 tn
+    tp, fp, fn = ((kind == k).astype(np.uint8) for k in range(3))
+    y_true, y_pred = np.isin(kind, [0, 2]), np.isin(kind, [0, 1])
+    for name, reference in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score)):
+        assert stats.point_estimate(name, [tp, fp, fn]) == pytest.approx(100 * reference(y_true, y_pred))
+        reps = stats.replicates(name, [tp, fp, fn], "ratio-test")
+        counts = stats.resample_counts("ratio-test", len(tp))
+        for row in (0, 17):
+            drawn = np.repeat(np.arange(len(tp)), counts[row].astype(int))
+            assert reps[row] == pytest.approx(100 * reference(y_true[drawn], y_pred[drawn]))
+        low, high = stats.interval(name, [tp, fp, fn], reps)
+        assert low < stats.point_estimate(name, [tp, fp, fn]) < high and high - low < 10

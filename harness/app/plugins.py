@@ -21,6 +21,7 @@ TASKS.register("sts17", "tasks.sts17:STS17")
 TASKS.register("tatoeba", "tasks.tatoeba:TatoebaMining")
 TASKS.register("flores", "tasks.flores:FloresMining")
 TASKS.register("xquad-r", "tasks.xquad_r:XQuADR")
+TASKS.register("tatoeba-bucc", "tasks.comparable:ComparableMining")  # opt-in: not in a family's defaults
 
 # bring-your-own-file tasks: `KIND:ARGUMENT`, built by the class method from_argument(ARGUMENT)
 FILE_TASKS: Registry = Registry("file task", "distill_harness.file_tasks")

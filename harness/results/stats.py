@@ -37,7 +37,7 @@ METHOD = ("percentile bootstrap over items; for means of per-item values in [0, 
 Z = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 DEFF_FLOOR = 0.25  # an interval never counts the items as more than 4 times their number (see mean_interval)
 RESOLUTION = 0.005  # points: differences below this are rounding (replicates are stored 0.001 apart)
-_KIND = re.compile(r"^(?P<name>[a-z]+)(?:@(?P<k>\d+))?$")
+_KIND = re.compile(r"^(?P<name>[a-z][a-z0-9]*)(?:@(?P<k>\d+))?$")
 
 
 # ---- per-item statistics: the one definition each, used by the tasks and by the resampling ----------
@@ -65,13 +65,31 @@ def hit(ranks: np.ndarray, k: int) -> np.ndarray:
 _PER_ITEM = {"ndcg": ndcg_gain, "mrr": reciprocal_rank, "hit": hit}
 
 
+def _f1(tp, fp, fn):
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1e-300)
+
+
+def _precision(tp, fp, fn):
+    return tp / np.maximum(tp + fp, 1e-300)
+
+
+def _recall(tp, fp, fn):
+    return tp / np.maximum(tp + fn, 1e-300)
+
+
+# Ratios of sums over items, from three 0/1 arrays per item (true positive, false positive, false negative):
+# the F1, precision and recall of extracted pairs. They are not means of per-item values, so their intervals
+# are percentile-bootstrap ones, like a correlation's.
+_RATIOS = {"f1": _f1, "precision": _precision, "recall": _recall}
+
+
 def per_item(kind: str, arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     """The per-item values whose mean is the statistic, or None for a correlation."""
     match = _KIND.match(kind)
     if not match:
         raise ValueError(f"unknown statistic {kind!r}")
     name, k = match["name"], match["k"]
-    if name in ("spearman", "pearson"):
+    if name in ("spearman", "pearson") or name in _RATIOS:
         return None
     if name in _PER_ITEM:
         return _PER_ITEM[name](arrays[0], int(k))
@@ -82,6 +100,8 @@ def per_item(kind: str, arrays: Sequence[np.ndarray]) -> np.ndarray | None:
 
 def point_estimate(kind: str, arrays: Sequence[np.ndarray]) -> float:
     """The statistic on all items, x100 (for correlations: the coefficient x100)."""
+    if kind in _RATIOS:
+        return 100.0 * float(_RATIOS[kind](*(np.asarray(a, dtype=np.float64).sum() for a in arrays)))
     values = per_item(kind, arrays)
     if values is None:
         x, y = (np.asarray(a, dtype=np.float64) for a in arrays[:2])
@@ -184,6 +204,10 @@ def _pearson(x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def replicates(kind: str, arrays: Sequence[np.ndarray], key: str, resamples: int = RESAMPLES) -> np.ndarray:
     """The statistic on every bootstrap resample of `key`'s items: a vector of `resamples` scores."""
     n = len(arrays[0])
+    if kind in _RATIOS:
+        counts = resample_counts(key, n, resamples).astype(np.float64)
+        sums = [counts @ np.asarray(a, dtype=np.float64) for a in arrays]
+        return 100.0 * _RATIOS[kind](*sums)
     values = per_item(kind, arrays)
     if values is not None:
         # einsum, not a BLAS product: a thread pool costs more than it saves on one (resamples x n) pass

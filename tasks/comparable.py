@@ -5,8 +5,10 @@ For a language xx, the gold pairs are Tatoeba's (LASER v1) xx-eng test pairs, wh
 as many unrelated sentences on each side, drawn from the parallel/ files: Tatoeba-Challenge's short everyday
 sentences first (the gold's own domain, so the hardest), then Multi30k's captions (a data root without them
 lends every parallel/ source). The foreign side of one set of pairs and the English side of another, so that
-no pair of the files links a foreign distractor to an English one: a sentence the files translate twice
-("Ich bin müde." as "I'm tired." and as "I am tired.") cannot put its own translation in the other corpus.
+no chain of pairs and rewordings links a foreign distractor to an English one (`_unlinked_sides`): Tatoeba
+translates a sentence several ways, and by exact strings alone "Picasso malte dieses Bild 1950." (from one
+pair) would find its translation "Picasso painted this picture in 1950." (from another). Distractors with
+the content words of a gold sentence are left out too.
 STSb's machine-translated train sentences are not used: its rows pair near-paraphrases, so the German of one
 row translates the English of another. A distractor can still paraphrase a gold sentence's translation; that
 is the noise of any comparable corpus, and it counts against every model alike. Where the files hold fewer
@@ -24,6 +26,8 @@ two models compare on the same items.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +50,7 @@ DISTRACTORS_PER_GOLD = 10
 SEED = 20260127
 STATISTICS = {name: (name, ("tp", "fp", "fn")) for name in ("f1", "precision", "recall")}
 WORST_SHOWN = 10
+COMMON_SHARE, COMMON_MIN = 0.002, 20
 
 
 @dataclass
@@ -61,8 +66,24 @@ class Corpus:
         return {(int(i), int(j)) for i, j in enumerate(self.gold_of_src) if j >= 0}
 
 
-def _folded(text: str) -> str:
-    return " ".join(text.split()).casefold()
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class ContentKeys:
+    """A sentence's content words, sorted: two wordings of one sentence ("Picasso painted this/that picture in
+    1950.") share them. Content words are numbers, and words of 4 letters or more that are not common in
+    `sentences` (in more than COMMON_SHARE of them, and more than COMMON_MIN times: "this", "that", "have").
+    A sentence without content words keys on all its words."""
+
+    def __init__(self, sentences: list[str]):
+        counts = Counter(word for text in sentences for word in set(_WORD.findall(text.casefold())))
+        floor = max(COMMON_MIN, COMMON_SHARE * len(sentences))
+        self.common = {word for word, n in counts.items() if n > floor and not word.isdigit()}
+
+    def __call__(self, text: str) -> str:
+        words = _WORD.findall(text.casefold())
+        content = sorted({w for w in words if w.isdigit() or (len(w) >= 4 and w not in self.common)})
+        return " ".join(content or words)
 
 
 def _corpus(gold_src: list[str], gold_tgt: list[str], noise_src: list[str], noise_tgt: list[str],
@@ -127,46 +148,58 @@ class ComparableMining(Task):
     def pairs(self, langs: list[str]) -> list[LangPair]:
         return [LangPair(lang, PIVOT) for lang in langs if lang in self._codes]
 
-    def _distractors(self, lang: str, gold: set[str], rng: np.random.Generator) -> list[tuple[str, str]]:
-        """(English, foreign) pairs of the distractor files, without any that touch a gold sentence; each
-        file's pairs shuffled, the preferred source first."""
+    def _distractors(self, lang: str, rng: np.random.Generator) -> list[tuple[str, str]]:
+        """(English, foreign) pairs of the distractor files, each file's pairs shuffled, the preferred source
+        first."""
         pool: dict[tuple[str, str], None] = {}
         for path in self._sources(lang):
-            pairs = [(english.strip(), foreign.strip()) for english, foreign in read_pairs(path)
-                     if _folded(english) not in gold and _folded(foreign) not in gold]
+            pairs = [(english.strip(), foreign.strip()) for english, foreign in read_pairs(path)]
             pool.update((pairs[i], None) for i in rng.permutation(len(pairs)))
         return list(pool)
 
     @staticmethod
-    def _unlinked_sides(pool: list[tuple[str, str]], per_side: int) -> tuple[list[str], list[str]]:
-        """Up to `per_side` foreign and English sentences from different pairs of `pool`, such that no pair of
-        the pool links a chosen foreign sentence to a chosen English one."""
-        english_of: dict[str, set[str]] = {}
-        foreign_of: dict[str, set[str]] = {}
+    def _unlinked_sides(pool: list[tuple[str, str]], per_side: int, keys: tuple[ContentKeys, ContentKeys],
+                        ) -> tuple[list[str], list[str]]:
+        """Up to `per_side` foreign and English sentences of `pool` such that no chain of links joins a chosen
+        foreign sentence to a chosen English one, where a link is a pair of the pool or two sentences of one
+        language with the same content words (`keys`: English, foreign). Tatoeba translates one sentence
+        several ways ("Picasso painted this picture in 1950." and "...that picture..."): by exact strings alone,
+        the German of one pair would still translate the English of the other. Linked pairs form components; a
+        component lends only foreign sentences or only English ones, and a side takes one sentence per key."""
+        english_key, foreign_key = keys
+        parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+        def root(node):
+            parent.setdefault(node, node)
+            while parent[node] != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
         for english, foreign in pool:
-            english_of.setdefault(_folded(foreign), set()).add(_folded(english))
-            foreign_of.setdefault(_folded(english), set()).add(_folded(foreign))
-        foreign_side: dict[str, str] = {}
-        english_side: dict[str, str] = {}
-        for index, (english, foreign) in enumerate(pool):  # alternate: one pair lends its foreign side, the next
-            if index % 2 == 0 and len(foreign_side) < per_side:  # its English side
-                key = _folded(foreign)
-                if key not in foreign_side and not english_of[key] & english_side.keys():
-                    foreign_side[key] = foreign
-            elif index % 2 == 1 and len(english_side) < per_side:
-                key = _folded(english)
-                if key not in english_side and not foreign_of[key] & foreign_side.keys():
-                    english_side[key] = english
-        return list(foreign_side.values()), list(english_side.values())
+            parent[root(("en", english_key(english)))] = root(("xx", foreign_key(foreign)))
+        side_of: dict[tuple[str, str], int] = {}
+        chosen: tuple[dict[str, str], dict[str, str]] = ({}, {})  # foreign side, English side: key -> sentence
+        for english, foreign in pool:
+            component = root(("en", english_key(english)))
+            if component not in side_of:  # a new component goes to the side that has fewer so far
+                side_of[component] = 0 if len(chosen[0]) <= len(chosen[1]) else 1
+            side = side_of[component]
+            if len(chosen[side]) < per_side:
+                text, key = (foreign, foreign_key(foreign)) if side == 0 else (english, english_key(english))
+                chosen[side].setdefault(key, text)
+        return list(chosen[0].values()), list(chosen[1].values())
 
     def load_pair(self, pair: LangPair) -> tuple[Corpus, Corpus]:
         code = self._codes[pair.src]
         foreign_path = self.tatoeba / f"tatoeba.{code}-eng.{code}"
         gold_src, gold_tgt = read_aligned(foreign_path, self.tatoeba / f"tatoeba.{code}-eng.eng")
-        gold_texts = {_folded(t) for t in (*gold_src, *gold_tgt)}
         rng = np.random.default_rng([SEED, len(gold_src), sum(map(ord, pair.key))])
-        noise_src, noise_tgt = self._unlinked_sides(self._distractors(pair.src, gold_texts, rng),
-                                                    DISTRACTORS_PER_GOLD * len(gold_src))
+        pool = self._distractors(pair.src, rng)
+        keys = ContentKeys([e for e, _ in pool] + gold_tgt), ContentKeys([f for _, f in pool] + gold_src)
+        gold_keys = {keys[0](t) for t in gold_tgt} | {keys[1](t) for t in gold_src}
+        pool = [(e, f) for e, f in pool if keys[0](e) not in gold_keys and keys[1](f) not in gold_keys]
+        noise_src, noise_tgt = self._unlinked_sides(pool, DISTRACTORS_PER_GOLD * len(gold_src), keys)
         per_gold = min(len(noise_src), len(noise_tgt)) // len(gold_src)
         if per_gold < 1:
             raise DataError(self.parallel, f"{pair.key}: too few distractors ({len(noise_src)} foreign, "

@@ -10,17 +10,42 @@ from harness.core.data import read_aligned
 from harness.core.task import LangPair
 from harness.results import stats
 from harness.search.bitext import Candidates
-from tasks.comparable import ComparableMining, Corpus, outcome
+from tasks.comparable import ComparableMining, ContentKeys, Corpus, outcome
+
+
+def keys_of(pool, filler=()):
+    return ContentKeys([e for e, _ in pool] + list(filler)), ContentKeys([f for _, f in pool])
+
+
+def test_content_keys_drop_common_words_and_keep_names_and_numbers():
+    filler = [f"Is this {i} or that {i}?" for i in range(40)]  # "this" and "that" are common here
+    keys = ContentKeys(filler + ["Picasso painted that picture in 1950."])
+    assert keys("Picasso painted this picture in 1950.") == keys("Picasso painted that picture in 1950.")
+    assert keys("Picasso painted this picture in 1950.") == "1950 painted picasso picture"
+    assert keys("Picasso painted this picture in 1951.") != keys("Picasso painted this picture in 1950.")
+    assert keys("Hi!") == "hi"
 
 
 def test_a_sentence_translated_twice_never_lends_both_sides():
     pool = [("I'm tired.", "Ich bin müde."), ("I am tired.", "Ich bin müde."), ("Hello.", "Hallo."),
             ("Good night.", "Gute Nacht."), ("Thanks.", "Danke.")]
-    foreign, english = ComparableMining._unlinked_sides(pool, per_side=5)
+    foreign, english = ComparableMining._unlinked_sides(pool, per_side=5, keys=keys_of(pool))
     linked = {(f, e) for e, f in pool}
     assert foreign and english
     assert not any((f, e) in linked for f in foreign for e in english)
     assert "Ich bin müde." in foreign and not {"I'm tired.", "I am tired."} & set(english)
+
+
+def test_a_reworded_translation_of_another_pair_is_linked_too():
+    """Tatoeba's way: two pairs whose strings differ, yet each German translates the other's English."""
+    pool = [("Picasso painted that picture in 1950.", "Picasso malte dieses Bild 1950."),
+            ("Picasso painted this picture in 1950.", "Picasso hat dieses Bild 1950 gemalt."),
+            ("Hello.", "Hallo."), ("Good night.", "Gute Nacht."), ("Thanks a lot.", "Vielen Dank.")]
+    filler = [f"Is this {i} or that {i}?" for i in range(40)]
+    foreign, english = ComparableMining._unlinked_sides(pool, per_side=5, keys=keys_of(pool, filler))
+    picasso = [text for text in (*foreign, *english) if "Picasso" in text]
+    assert picasso
+    assert all(text in foreign for text in picasso) or all(text in english for text in picasso)
 
 
 def test_outcomes_count_a_wrong_pair_as_false_positive_and_false_negative():

@@ -213,3 +213,62 @@ def test_a_panel_and_a_flag_test_two_single_models_exactly():
     assert rows["stsb-multi-mt"].difference == paired_difference(records[2], records[3], "spearman")
     (flagged,) = flags(groups)["s"]  # the flag reads the same test, Holm over the student's STS pairs (one)
     assert flagged.difference == rows["stsb-multi-mt"].difference and flagged.p_holm == flagged.difference.p_value
+
+
+def perfect_but(model: str, wrong: int, task: str = "flores", pair: str = "de-en", role: str = "student",
+                n: int = 1000) -> dict:
+    """A mining record with `wrong` of n queries wrong in each direction."""
+    flags_ = np.ones(n, dtype=np.uint8)
+    flags_[:wrong] = 0
+    record = mining_record(model, flags_, flags_.copy(), pair=pair, task_name=task)
+    record["model"].update({"role": role})
+    return record
+
+
+def saturation_records():
+    """flores de-en: everyone at 99.9-100 (saturated; the English teacher at 10 is not counted on it);
+    flores fr-en: 100 against 99.0, which 10 wrong answers a side tell apart; tatoeba de-en: far from the
+    ceiling."""
+    return [perfect_but("a", 0), perfect_but("b", 1), perfect_but("t", 900, role="teacher"),
+            perfect_but("a", 0, pair="fr-en"), perfect_but("b", 10, pair="fr-en"),
+            perfect_but("t", 900, pair="fr-en", role="teacher"),
+            mining("a", 0.9), mining("b", 0.8), mining("t", 0.1, role="teacher")]
+
+
+def test_a_pair_every_model_aces_is_saturated_and_left_out_of_the_averages():
+    from harness.results.overview import saturated
+
+    groups = load_groups(saturation_records())
+    assert saturated(groups, ["a", "b", "t"]) == [("flores", "de-en")]
+    columns = {c.label: c for c in view(groups, ["a", "b", "t"])}
+    mining_all = columns["mining all"]
+    assert mining_all.saturated == [("flores", "de-en")] and ("flores", "de-en") not in mining_all.shared
+    assert mining_all.shared == [("flores", "fr-en"), ("tatoeba", "de-en")]
+    expected = np.mean([r["metrics"]["acc_margin_mean"]["value"] for r in saturation_records()
+                        if r["model"]["name"] == "b" and (r["task"]["name"], r["pair"]) in mining_all.shared])
+    assert mining_all.cells["b"].value == pytest.approx(expected)
+    kept = {c.label: c for c in view(groups, ["a", "b", "t"], ceiling=None)}["mining all"]
+    assert kept.saturated == [] and ("flores", "de-en") in kept.shared  # the setting that turns it off
+
+
+def test_a_pair_is_not_saturated_when_the_teacher_is_judged_on_english_or_one_model_is_below_the_ceiling():
+    from harness.results.overview import saturated
+
+    records = [perfect_but("a", 0, task="xquad", pair="en-en"), perfect_but("b", 0, task="xquad", pair="en-en"),
+               perfect_but("t", 300, task="xquad", pair="en-en", role="teacher"),
+               perfect_but("a", 0, pair="it-en"), perfect_but("b", 20, pair="it-en")]
+    assert saturated(load_groups(records), ["a", "b", "t"]) == []
+    assert saturated(load_groups(records[:2]), ["a", "b"]) == [("xquad", "en-en")]
+    assert saturated(load_groups(records[:1]), ["a"]) == []  # one model: nothing to tell apart
+
+
+def test_the_report_names_the_saturated_pairs_and_the_summary_too(tmp_path):
+    from harness.results.report import render_html, render_markdown
+
+    report = build(saturation_records(), [], "synthetic")
+    assert report.saturated("main") == [("flores", "de-en")]
+    markdown = render_markdown(report)
+    assert "Saturated, left out of the averages: flores de-en." in markdown and "de-en (saturated)" in markdown
+    assert 'id="saturated-main"' in render_html(report)
+    assert "saturated, left out of the averages: flores de-en" in run_summary(saturation_records(), ["a", "b", "t"])[-1]
+    assert "Saturated" not in render_markdown(build(saturation_records(), [], "synthetic", ceiling=None))

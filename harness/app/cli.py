@@ -13,7 +13,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import RESULTS_DIR, RUNS_DIR
 from harness.core.settings import Spec, default_of, specs, split_list
 from harness.core.training import TrainSettings
-from harness.core.vocabulary import MINING
+from harness.core.vocabulary import MINING, SATURATION_CEILING
 
 
 def _shown_default(value, spec: Spec) -> str:
@@ -96,6 +96,10 @@ def _add_results_commands(sub) -> None:
     lb = _command(sub, "leaderboard", help="rebuild LEADERBOARD.md/.csv and leaderboard.html from stored results")
     lb.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
     lb.add_argument("--out", default=RESULTS_DIR, help=f"folder for the leaderboard files (default: {RESULTS_DIR})")
+    lb.add_argument("--ceiling", type=float, default=SATURATION_CEILING,
+                    help="a pair on which every model scores at least this, none significantly below the best, is "
+                         f"saturated: named, and left out of the averages (default: {SATURATION_CEILING:g})")
+    lb.add_argument("--keep-saturated", action="store_true", help="keep saturated pairs in the averages")
     lb.add_argument("--skip-invalid", action="store_true",
                     help="exit 0 although some records were unreadable or invalid and left out (each is still "
                          "named on stderr)")
@@ -316,8 +320,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.results.report import write_leaderboard
 
+    if not 0.0 < args.ceiling <= 100.0:
+        raise HarnessError(f"--ceiling must be a score in (0, 100], not {args.ceiling:g}")
     skipped: list[str] = []
-    for path in write_leaderboard(args.results_dir, args.out, warn=skipped.append):
+    ceiling = None if args.keep_saturated else args.ceiling
+    for path in write_leaderboard(args.results_dir, args.out, warn=skipped.append, ceiling=ceiling):
         print(path)
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)

@@ -17,3 +17,7 @@ ROLE_COLOURS = {TEACHER: "#7b3294", BASE: "#525252", STUDENT: "#0571b0", BASELIN
 STS, MINING, RETRIEVAL = "sts", "mining", "retrieval"
 FAMILIES = (STS, MINING, RETRIEVAL)
 MAIN_SCORE = {STS: "spearman", MINING: "acc_margin_mean", RETRIEVAL: "ndcg@10"}
+
+# A pair on which every model of a view scores at least this (main score, x100), tied after the paired tests,
+# is saturated: it tells no model from another, so the report leaves it out of the averages.
+SATURATION_CEILING = 99.0

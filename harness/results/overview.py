@@ -15,7 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.vocabulary import ABLATION, BASELINE, COMPAT, FAMILIES, ROLES, STS, STUDENT, TRAINED_ROLES
+from harness.core.vocabulary import (
+    ABLATION,
+    BASELINE,
+    COMPAT,
+    FAMILIES,
+    ROLES,
+    SATURATION_CEILING,
+    STS,
+    STUDENT,
+    TEACHER,
+    TRAINED_ROLES,
+)
 from harness.results import stats
 from harness.results.evidence import main_replicates, paired_difference
 
@@ -150,13 +161,15 @@ class Cell:
 
 @dataclass
 class Column:
-    """A family's language (or 'all' for the family average): the pairs averaged, and the ones left out."""
+    """A family's language (or 'all' for the family average): the pairs averaged, the ones left out because
+    not every model has them, and the ones left out as saturated."""
 
     family: str
     lang: str
     shared: list[Key]
     left_out: list[Key]
     cells: dict[str, Cell]
+    saturated: list[Key] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -217,21 +230,51 @@ def _mark_ties(column: Column, groups: dict[str, Group]) -> None:
         column.cells[name].vs_reference = replace(difference, p_value=adjusted)
 
 
-def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = None) -> list[Column]:
+def _counted(group: Group, key: Key) -> bool:
+    """Whether a group's score on `key` counts in judging saturation: not the teacher's on a pair with another
+    language than English. The teacher is monolingual by design (the paper's premise), so its low score on a
+    cross-lingual pair says nothing about the multilingual models the pair should tell apart."""
+    return not (group.role == TEACHER and key[1] != "en-en")
+
+
+def saturated(groups: dict[str, Group], names: list[str], ceiling: float = SATURATION_CEILING) -> list[Key]:
+    """The (task, pair)s of a view on which every counted model (at least two) scores `ceiling` or more and
+    none is significantly below the best (the ties of `_mark_ties`: paired tests, Holm). Such a pair cannot
+    tell the models apart, so it is left out of the averages (mteb dropped NTREX's saturated pairs likewise).
+    A model without evidence on the pair cannot be tested, and keeps the pair in."""
+    keys = sorted({key for name in names for key in groups[name].keys()})
+    found = []
+    for key in keys:
+        counted = [name for name in names if key in groups[name].keys() and _counted(groups[name], key)]
+        if len(counted) < 2:
+            continue
+        column = Column("", "", [key], [], {name: _cell(groups[name], [key]) for name in counted})
+        if min(cell.value for cell in column.cells.values()) < ceiling:
+            continue
+        _mark_ties(column, groups)
+        if all(cell.tied is True for cell in column.cells.values()):
+            found.append(key)
+    return found
+
+
+def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = None,
+         ceiling: float | None = SATURATION_CEILING) -> list[Column]:
     """The columns of a view of these groups: each averages, for every group that has the column at all,
-    only the pairs all of them have; the pairs some lack are named as left out. With `focus`, only the
-    columns that at least one `focus` group has (the headline shows the students' languages, not every language
-    a teacher was ever scored on)."""
+    only the pairs all of them have; the pairs some lack are named as left out, and so are the saturated
+    pairs (`saturated`; none when `ceiling` is None). With `focus`, only the columns that at least one `focus`
+    group has (the headline shows the students' languages, not every language a teacher was ever scored on)."""
     members = [groups[name] for name in names]
     wanted = set(_keys_by_column([groups[name] for name in focus])) if focus else None
     wanted = wanted or None  # students without scores yet: show everything rather than nothing
+    skipped = set(saturated(groups, names, ceiling)) if ceiling is not None else set()
     columns = []
     for (family, lang), by_group in sorted(_keys_by_column(members).items(), key=lambda item: _column_order(item[0])):
         if wanted is not None and (family, lang) not in wanted:
             continue
-        shared = sorted(set.intersection(*by_group.values()))
         everything = sorted(set.union(*by_group.values()))
-        column = Column(family, lang, shared, [k for k in everything if k not in shared], {})
+        shared = sorted(set.intersection(*by_group.values()) - skipped)
+        column = Column(family, lang, shared, [k for k in everything if k not in shared and k not in skipped], {},
+                        [k for k in everything if k in skipped])
         if shared:
             column.cells = {name: _cell(groups[name], shared) for name in by_group}
             _mark_ties(column, groups)

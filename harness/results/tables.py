@@ -96,10 +96,11 @@ def scores_csv(records: list[dict[str, Any]]) -> str:
 
 
 def hard_negative_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """% of queries where a wrong candidate outranks the gold (xx->en), per model and mining pair."""
+    """% of queries where a wrong candidate outranks the gold (xx->en), per model and mining pair (the tasks
+    that search aligned sides; an extraction task such as tatoeba-bucc has no such analysis)."""
     rows = [{"model": r["model"]["name"], "column": f"{r['task']['name']} {r['pair']}",
              "value": r["analysis"]["fwd"]["wrong_outranks_gold"]}
-            for r in records if r.get("analysis")]
+            for r in records if "fwd" in (r.get("analysis") or {})]
     if not rows:
         return pd.DataFrame()
     table = pd.DataFrame(rows).pivot_table(index="model", columns="column", values="value", aggfunc="first")

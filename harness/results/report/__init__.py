@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.core.errors import HarnessError
+from harness.core.vocabulary import SATURATION_CEILING
 from harness.results.report.markdown import render_markdown
 from harness.results.report.model import Report, build
 from harness.results.report.page import render_html
@@ -20,13 +21,15 @@ from harness.results.tables import scores_csv
 __all__ = ["Report", "build", "render_html", "render_markdown", "run_summary", "write_leaderboard"]
 
 
-def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None) -> list[Path]:
+def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None,
+                      ceiling: float | None = SATURATION_CEILING) -> list[Path]:
     """Regenerate LEADERBOARD.md, LEADERBOARD.csv and leaderboard.html in `out_dir` from `results_dir`.
 
     A results folder that does not exist or holds no record is an error, and nothing is written (an empty
     leaderboard would silently replace the one in `out_dir`). Each record that cannot be read or is invalid
     (the store's one validator: shape, finite values inside their metric's range) is left out, listed at the
-    end of LEADERBOARD.md, and passed to `warn` as one line `PATH: reason`."""
+    end of LEADERBOARD.md, and passed to `warn` as one line `PATH: reason`. Pairs saturated at `ceiling` are
+    left out of the averages and named (None keeps them in)."""
     if not Path(results_dir).is_dir():
         raise HarnessError(f"{results_dir}: no such folder of result records; nothing written")
     store = ResultStore(results_dir)
@@ -39,7 +42,7 @@ def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None) -
     failed = [f"{r['model']['name']} {r['task']['name']} {r['pair']}: failed: {r['error']}"
               for r in records if r["status"] != "ok"]
     skipped = [f"{p.path.relative_to(store.root).as_posix()}: {p.reason}" for p in problems] + failed
-    report = build(ok, skipped, Path(results_dir).as_posix())
+    report = build(ok, skipped, Path(results_dir).as_posix(), ceiling)
     out = Path(out_dir)
     md, csv, page = out / "LEADERBOARD.md", out / "LEADERBOARD.csv", out / "leaderboard.html"
     write_text_atomic(md, render_markdown(report) + "\n")

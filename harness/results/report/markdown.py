@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.vocabulary import MINING
-from harness.results.report.model import TITLE, Report, marks
+from harness.results.report.model import TITLE, Report, marks, saturation_text
 from harness.results.tables import to_markdown
 
 MARKS = {"best": "*", "tied": "=", "untestable": "?"}
@@ -31,7 +31,8 @@ def overview_markdown(report: Report, view: str) -> str:
     notes = [f"- {c.label}: {', '.join(f'{t} {p}' for t, p in c.shared)}"
              + (f" (left out, not every model has them: {', '.join(f'{t} {p}' for t, p in c.left_out)})"
                 if c.left_out else "") for c in columns]
-    return "\n".join(lines + ["", "Pairs averaged per column:", "", *notes])
+    saturated = saturation_text(report, view)
+    return "\n".join(lines + ["", *([saturated, ""] if saturated else []), "Pairs averaged per column:", "", *notes])
 
 
 def render_markdown(report: Report) -> str:
@@ -55,8 +56,10 @@ def render_markdown(report: Report) -> str:
             lines += [f"## {title}", "", overview_markdown(report, name), ""]
     if not report.training.empty:
         lines += ["## Students: how each was trained", "", to_markdown(report.training), ""]
+    saturated = set(report.saturated("main"))
     for task, main_score, table in report.tasks:
-        lines += [f"## {task} ({main_score}, 95% interval)", "", to_markdown(table), ""]
+        marked = table.rename(columns={c: f"{c} (saturated)" for c in table.columns if (task, c) in saturated})
+        lines += [f"## {task} ({main_score}, 95% interval)", "", to_markdown(marked), ""]
     directions, hard_negatives = report.mining
     if any(r["task"]["family"] == MINING for r in report.records):
         lines += ["## Bitext mining by direction (fwd = xx->en, bwd = en->xx)", "", to_markdown(directions), "",

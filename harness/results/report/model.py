@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.core.vocabulary import ABLATION, BASE, COMPAT, MINING, ROLES, TEACHER, TRAINED_ROLES
+from harness.core.vocabulary import ABLATION, BASE, COMPAT, MINING, ROLES, SATURATION_CEILING, TEACHER, TRAINED_ROLES
 from harness.results import stats
 from harness.results.explorer import explorer_data
 from harness.results.overview import (
@@ -105,6 +105,11 @@ class Report:
     training: pd.DataFrame  # how each student was trained
     mining: tuple[pd.DataFrame, pd.DataFrame]  # accuracy by direction; the hard-negative rates
     explorer: dict[str, Any]
+    ceiling: float | None = SATURATION_CEILING  # None: saturated pairs stay in the averages
+
+    def saturated(self, name: str) -> list[tuple[str, str]]:
+        """The (task, pair)s left out of view `name`'s averages as saturated."""
+        return sorted({key for column in self.columns.get(name, []) for key in column.saturated})
 
     @property
     def no_evidence(self) -> list[str]:
@@ -116,14 +121,15 @@ class Report:
         return group.role if group else ABLATION
 
 
-def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Report:
+def build(records: list[dict[str, Any]], problems: list[str], source: str,
+          ceiling: float | None = SATURATION_CEILING) -> Report:
     groups = load_groups(records)
     ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
     main = set(main_view(groups))
     views = {"main": [n for n in ordered if n in main], "all": ordered}
     views = {name: members for name, members in views.items() if members}
     focus = {"main": students_of(groups) or None}
-    columns = {name: view(groups, members, focus.get(name)) for name, members in views.items()}
+    columns = {name: view(groups, members, focus.get(name), ceiling) for name, members in views.items()}
     ranges = {name: {c.label: (min(x.value for x in c.cells.values()), max(x.value for x in c.cells.values()))
                      for c in cols if c.cells} for name, cols in columns.items()}
     everyone = views.get("all", [])
@@ -131,7 +137,7 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str) -> Re
                   panels=[_panel(groups, name) for name in everyone if groups[name].role in TRAINED_ROLES],
                   sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
                   training=training_table(records), mining=_mining(records),
-                  explorer=explorer_data(records, views.get("main", []) or everyone))
+                  explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling)
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:
@@ -199,3 +205,15 @@ def _tasks(records: list[dict[str, Any]]) -> list[tuple[str, str, pd.DataFrame]]
         subset = [r for r in records if r["task"]["name"] == task]
         tables.append((task, subset[0]["task"]["main_score"], task_table(subset)))
     return tables
+
+
+def saturation_text(report: Report, name: str) -> str:
+    """The sentence naming the pairs left out of a view's averages as saturated (empty when none)."""
+    pairs = report.saturated(name)
+    if not pairs:
+        return ""
+    return (f"Saturated, left out of the averages: {', '.join(f'{t} {p}' for t, p in pairs)}. On each, every model "
+            f"scores {report.ceiling:g} or more and none is significantly below the best (paired tests, Holm), so "
+            "it cannot tell them apart; the English teacher's score on a pair with another language is not "
+            "counted. Their scores are in the tables below; the leaderboard command's --keep-saturated option "
+            "keeps them in the averages.")

@@ -14,7 +14,16 @@ from harness.core.training import setting_text
 from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
 from harness.results.overview import Column, flag_text
 from harness.results.plots import Figure, forest
-from harness.results.report.model import COSINES, ROLE_ORDER, TITLE, Report, SideTable, StudentPanel, marks
+from harness.results.report.model import (
+    COSINES,
+    ROLE_ORDER,
+    TITLE,
+    Report,
+    SideTable,
+    StudentPanel,
+    marks,
+    saturation_text,
+)
 
 ASSETS = Path(__file__).parent
 
@@ -82,6 +91,11 @@ def _overview_table(report: Report, name: str) -> str:
         rows.append(f'<tr data-role="{group.role}">{"".join(cells)}</tr>')
     return (f'<div class="scroll-x"><table id="overview-{name}" data-view="{name}"><thead><tr>{"".join(head)}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _saturated_note(report: Report, name: str) -> str:
+    text = saturation_text(report, name)
+    return f'<p class="note saturated" id="saturated-{name}">{_esc(text)}</p>' if text else ""
 
 
 def _shared_note(columns: list[Column]) -> str:
@@ -170,9 +184,12 @@ def _students_section(report: Report) -> str:
 
 def _task_tables(report: Report) -> str:
     parts = ['<h2 id="tasks">Every task and pair</h2>']
+    saturated = set(report.saturated("main"))
     for task, main_score, table in report.tasks:
-        head = '<th class="name sortable">model</th>' + "".join(f'<th class="sortable">{_esc(c)}</th>'
-                                                                 for c in table.columns)
+        head = '<th class="name sortable">model</th>' + "".join(
+            f'<th class="sortable saturated" title="saturated in the main view: left out of its averages">'
+            f'{_esc(c)}<br><small>saturated</small></th>' if (task, c) in saturated else
+            f'<th class="sortable">{_esc(c)}</th>' for c in table.columns)
         body = []
         for model, row in table.iterrows():
             cells = "".join(f'<td data-value="{_sort_key(v)}">{_esc(v)}</td>' for v in row)
@@ -328,7 +345,8 @@ def render_html(report: Report) -> str:
              "Click a header to sort.</p>",
              '<h2 id="overview">Overview</h2>', _controls(report)]
     for name in report.views:
-        parts += [f'<div data-view="{name}">', _overview_table(report, name), _shared_note(report.columns[name])]
+        parts += [f'<div data-view="{name}">', _overview_table(report, name), _saturated_note(report, name),
+                  _shared_note(report.columns[name])]
         figure = forest([c for c in report.columns[name] if c.lang != "all"], report.groups,
                         report.views[name], f"Main score and 95% interval per language ({name} view)") \
             if len(report.views[name]) <= 12 else None

@@ -51,6 +51,7 @@ SEED = 20260127
 STATISTICS = {name: (name, ("tp", "fp", "fn")) for name in ("f1", "precision", "recall")}
 WORST_SHOWN = 10
 COMMON_SHARE, COMMON_MIN = 0.002, 20
+NEAR_DUPLICATE_JACCARD, MIN_SHARED, MAX_POSTINGS = 0.5, 2, 500
 
 
 @dataclass
@@ -84,6 +85,28 @@ class ContentKeys:
         words = _WORD.findall(text.casefold())
         content = sorted({w for w in words if w.isdigit() or (len(w) >= 4 and w not in self.common)})
         return " ".join(content or words)
+
+
+def near_duplicates(keys: list[str], overlap: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[str, str]]:
+    """Pairs of content keys (`ContentKeys`) that share at least MIN_SHARED words and overlap by at least
+    `overlap` (Jaccard): two wordings of one sentence ("Avez-vous déjà été traité / reçu un traitement pour une
+    infection urinaire ?"). One shared word is not enough: chains of "said" and "happy" would join most
+    short sentences into one component. Only words that at most MAX_POSTINGS keys have are counted, which
+    keeps the search near linear."""
+    unique = sorted(set(keys))
+    words = [set(key.split()) for key in unique]
+    postings: dict[str, list[int]] = {}
+    for index, found in enumerate(words):
+        for word in found:
+            postings.setdefault(word, []).append(index)
+    linked = []
+    for index, found in enumerate(words):
+        shared = Counter(other for word in found if len(postings[word]) <= MAX_POSTINGS
+                         for other in postings[word] if other > index)
+        for other, count in shared.items():
+            if count >= MIN_SHARED and count / (len(found) + len(words[other]) - count) >= overlap:
+                linked.append((unique[index], unique[other]))
+    return linked
 
 
 def _corpus(gold_src: list[str], gold_tgt: list[str], noise_src: list[str], noise_tgt: list[str],
@@ -162,9 +185,10 @@ class ComparableMining(Task):
                         ) -> tuple[list[str], list[str]]:
         """Up to `per_side` foreign and English sentences of `pool` such that no chain of links joins a chosen
         foreign sentence to a chosen English one, where a link is a pair of the pool or two sentences of one
-        language with the same content words (`keys`: English, foreign). Tatoeba translates one sentence
-        several ways ("Picasso painted this picture in 1950." and "...that picture..."): by exact strings alone,
-        the German of one pair would still translate the English of the other. Linked pairs form components; a
+        language whose content words (`keys`: English, foreign) are the same or overlap by half
+        (`near_duplicates`). Tatoeba translates one sentence several ways ("Picasso painted this picture in
+        1950." and "...that picture..."): by exact strings alone, the German of one pair would still translate
+        the English of the other. Linked pairs form components; a
         component lends only foreign sentences or only English ones, and a side takes one sentence per key."""
         english_key, foreign_key = keys
         parent: dict[tuple[str, str], tuple[str, str]] = {}
@@ -178,6 +202,9 @@ class ComparableMining(Task):
 
         for english, foreign in pool:
             parent[root(("en", english_key(english)))] = root(("xx", foreign_key(foreign)))
+        for language, key_of, column in (("en", english_key, 0), ("xx", foreign_key, 1)):
+            for a, b in near_duplicates([key_of(pair[column]) for pair in pool]):
+                parent[root((language, a))] = root((language, b))
         side_of: dict[tuple[str, str], int] = {}
         chosen: tuple[dict[str, str], dict[str, str]] = ({}, {})  # foreign side, English side: key -> sentence
         for english, foreign in pool:

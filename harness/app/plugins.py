@@ -21,6 +21,7 @@ TASKS.register("sts17", "tasks.sts17:STS17")
 TASKS.register("tatoeba", "tasks.tatoeba:TatoebaMining")
 TASKS.register("flores", "tasks.flores:FloresMining")
 TASKS.register("xquad-r", "tasks.xquad_r:XQuADR")
+TASKS.register("flores-plus", "tasks.flores_plus:FloresPlus")  # opt-in, as tatoeba-bucc
 TASKS.register("tatoeba-bucc", "tasks.comparable:ComparableMining")  # opt-in: not in a family's defaults
 
 # bring-your-own-file tasks: `KIND:ARGUMENT`, built by the class method from_argument(ARGUMENT)
@@ -28,6 +29,7 @@ FILE_TASKS: Registry = Registry("file task", "distill_harness.file_tasks")
 FILE_TASKS.register("sts-file", "tasks.files:STSFile")
 FILE_TASKS.register("mining-file", "tasks.files:MiningFile")
 FILE_TASKS.register("retrieval-file", "tasks.files:RetrievalFile")
+FILE_TASKS.register("xsimpp", "tasks.flores_plus:PublishedXsimPlusPlus")  # LASER's published near-duplicates
 FILE_TASKS.register("mteb", "tasks.from_mteb:MtebTask")  # `mteb:NAME`: any mteb STS, BitextMining or Retrieval task
 
 # what a family name (`--tasks sts`) stands for

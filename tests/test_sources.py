@@ -180,3 +180,38 @@ def test_parallel_is_repeatable_on_the_command_line_and_a_list_in_toml(tmp_path,
     toml.write_text(f'parallel = ["{a}", "{b}"]\n', encoding="utf-8")
     assert main(["validate", "--config", str(toml), *common]) == 0
     assert "in 2 datasets" in capsys.readouterr().out
+
+
+def test_mined_pairs_train_above_a_minimum_score_with_english_first(tmp_path):
+    """Issue 21, item 5: what `harness mine` writes is training data, cut at a score."""
+    mined = tmp_path / "pairs.tsv"
+    rows = [(1.30, "Anna kauft 7 Äpfel.", "Anna buys 7 apples."),
+            (1.10, "Boris kauft 14 Bücher.", "Boris buys 14 books."),
+            (1.02, "Chen kauft 21 Autos.", "Dana buys 5 dogs.")]
+    mined.write_text("".join(f"{s:.6f}\t{a}\t{b}\n" for s, a, b in rows), encoding="utf-8")
+    data = training_data([f"mined:{mined}@de-en>=1.05"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    (dataset,) = data.train
+    assert dataset.name == "mined:pairs.tsv>=1.05" and dataset.lang == "de"
+    assert sorted(dataset.pairs) == [("Anna buys 7 apples.", "Anna kauft 7 Äpfel."),
+                                     ("Boris buys 14 books.", "Boris kauft 14 Bücher.")]
+    everything = training_data([f"mined:{mined}@de-en"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    assert len(everything.train[0].pairs) == 3
+    english_source = tmp_path / "en-side.tsv"
+    english_source.write_text("1.2\tAnna buys 7 apples.\tAnna kauft 7 Äpfel.\n", encoding="utf-8")
+    flipped = training_data([f"mined:{english_source}@en-de"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
+    assert flipped.train[0].pairs == [("Anna buys 7 apples.", "Anna kauft 7 Äpfel.")]
+
+
+@pytest.mark.parametrize("spec_tail, content, message", [
+    ("@de-en", "high\ta\tb\n", "pairs.tsv:1: the score 'high' is not a number"),
+    ("@de-en", "1.0\ta\n", "pairs.tsv:1: expected 3 tab-separated fields"),
+    ("@de-en>=2", "1.0\ta\tb\n", "no pair scores 2 or more"),
+    ("@de-fr", "1.0\ta\tb\n", "must be English"),
+    ("", "1.0\ta\tb\n", "use mined:FILE@SRC-TGT"),
+    ("@de-en>=x", "1.0\ta\tb\n", "is not a number"),
+])
+def test_bad_mined_files_and_specs_are_one_line_errors(tmp_path, spec_tail, content, message):
+    mined = tmp_path / "pairs.tsv"
+    mined.write_text(content, encoding="utf-8")
+    with pytest.raises(HarnessError, match=message.replace("(", r"\(")):
+        training_data([f"mined:{mined}{spec_tail}"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)

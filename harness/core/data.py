@@ -172,6 +172,25 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     return [(f[0], f[1]) for _, f in read_tsv(path, 2)]
 
 
+def read_mined_pairs(path: str | Path, *, english_first: bool, min_score: float) -> list[tuple[str, str]]:
+    """The pairs of a `harness mine` file (`score<TAB>source<TAB>target`) scoring at least `min_score`, as
+    (english, translation): `english_first` says whether the mined source side was the English one."""
+    pairs = []
+    for number, (score, source, target) in read_tsv(path, 3):
+        try:
+            value = float(score)
+        except ValueError:
+            raise DataError(path, f"the score {score!r} is not a number (is this a `harness mine` file?)",
+                            number) from None
+        if not math.isfinite(value):
+            raise DataError(path, f"the score {score!r} is not finite", number)
+        if value >= min_score:
+            pairs.append((source, target) if english_first else (target, source))
+    if not pairs:
+        raise DataError(path, f"no pair scores {min_score:g} or more")
+    return pairs
+
+
 def read_jsonl_pairs(path: str | Path) -> list[tuple[str, str]]:
     """Parallel pairs as JSON lines: {"english": ..., "non_english": ...} (sentence-transformers' parallel
     sentences) or a two-item array [english, translation]; blank lines are skipped, as in TSV files."""

@@ -11,6 +11,9 @@
   two text columns); the language comes from the subset (`en-de`), its commit goes into the training summary
   and a hash of its pairs into the student's reuse key (the same data, whether the hub answers or not). NAME
   may be a local folder of parquet files (`NAME/SUBSET/*.parquet`), which is how it is tested offline;
+- `mined:FILE@SRC-TGT[>=SCORE]`: the pairs `harness mine` wrote (`score<TAB>source<TAB>target`) for a source
+  language SRC and target TGT, one of them English, keeping those whose margin is at least SCORE (default:
+  every pair in the file);
 - `data-root`: the data root's parallel/ folder beside the others.
 
 Every source is its own dataset for the balanced batches, and every pair whose English or foreign side is an
@@ -23,12 +26,14 @@ import hashlib
 import re
 from pathlib import Path
 
-from harness.core.data import fingerprint, read_jsonl_pairs, read_pairs, recording_reads
+from harness.core.data import fingerprint, read_jsonl_pairs, read_mined_pairs, read_pairs, recording_reads
 from harness.core.errors import HarnessError
 from harness.core.languages import LANGUAGES, normalise
 from harness.core.parallel import ParallelData, ParallelDataset, assemble, root_sources
 
 DATA_ROOT = "data-root"
+MINED = "mined:"
+_MINED = re.compile(r"^mined:(?P<path>.+)@(?P<src>[^-@>=]+)-(?P<tgt>[^-@>=]+?)(?:>=(?P<score>[^@]+))?$")
 SUFFIXES = (".tsv", ".tsv.gz", ".jsonl", ".jsonl.gz")
 _CODE = r"[a-z]{2,3}(?:_[a-z]{4})?"
 _EN_FIRST = re.compile(rf"(?:^|[._-])en-({_CODE})(?=[._-]|$)")  # en-de, wmt-en-de: the usual spelling, tried first
@@ -44,6 +49,8 @@ def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: 
         for spec in specs or [DATA_ROOT]:
             if spec == DATA_ROOT:
                 read += root_sources(root, langs, strict=len(specs) <= 1)
+            elif spec.startswith(MINED):
+                read.append(mined_source(spec))
             elif spec.startswith("hf:"):
                 source = hub_source(spec)
                 # the pairs themselves key the student: the same data offline (revision unknown) and online
@@ -116,6 +123,27 @@ def file_sources(spec: str, langs: list[str] | None = None) -> list[ParallelData
         name = f"{path.name}/{file.relative_to(path).as_posix()}" if path.is_dir() else file.name
         sources.append(ParallelDataset(name, lang, reader(file)))
     return sources
+
+
+def mined_source(spec: str) -> ParallelDataset:
+    """The pairs of a `harness mine` file, as one source named after the file and its threshold."""
+    match = _MINED.match(spec)
+    if match is None:
+        raise HarnessError(f"--parallel {spec}: use mined:FILE@SRC-TGT or mined:FILE@SRC-TGT>=SCORE, e.g. "
+                           f"mined:pairs.tsv@de-en>=1.1")
+    src, tgt = normalise(match["src"]), normalise(match["tgt"])
+    if "en" not in (src, tgt) or src == tgt:
+        raise HarnessError(f"--parallel {spec}: one side of {src}-{tgt} must be English, the other not")
+    try:
+        score = float(match["score"]) if match["score"] else -float("inf")
+    except ValueError:
+        raise HarnessError(f"--parallel {spec}: the minimum score {match['score']!r} is not a number") from None
+    path = Path(match["path"]).expanduser()
+    if not path.is_file():
+        raise HarnessError(f"--parallel {spec}: no such file")
+    pairs = read_mined_pairs(path, english_first=src == "en", min_score=score)
+    suffix = f">={match['score']}" if match["score"] else ""
+    return ParallelDataset(f"mined:{path.name}{suffix}", tgt if src == "en" else src, pairs)
 
 
 def hub_source(spec: str) -> ParallelDataset:

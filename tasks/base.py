@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.core.data import fingerprint, recording_reads
-from harness.core.encoder import Encoder, NonFiniteEmbeddings
+from harness.core.encoder import Encoder, NonFiniteEmbeddings, encode_side
 from harness.core.task import LangPair, PairResult, TaskMetadata
 
 PIVOT = "en"
@@ -104,3 +104,10 @@ def pairs_with_pivot(available: list[str], langs: list[str], *, same: bool, both
         if same:
             pairs.append(LangPair(lang, lang))
     return pairs
+
+
+def encode_sides(encoder: Encoder, queries: list[str], candidates: list[str], batch_size: int):
+    """(query vectors, candidate vectors): one model for both, or, for a two-sided encoder, the student's
+    queries against the index its teacher built."""
+    return (encode_side(encoder, queries, "queries", batch_size=batch_size),
+            encode_side(encoder, candidates, "candidates", batch_size=batch_size))

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from harness.core.data import iter_lines, read_bytes
-from harness.core.encoder import Encoder, encode_side
+from harness.core.encoder import Encoder
 from harness.core.errors import DataError
 from harness.core.paths import data_root
 from harness.core.task import Evidence, LangPair, Metric, PairResult, TaskMetadata
 from harness.core.vocabulary import MINING
 from harness.search.knn import SearchConfig, search_both_ways
 from harness.search.mining import MARGIN_K, Neighbours, margin_top1
-from tasks.base import PIVOT, Task, x100
+from tasks.base import PIVOT, Task, encode_sides, x100
 from tasks.flores import FloresMining
 from tasks.near_duplicates import TYPES, near_duplicates
 
@@ -112,8 +112,7 @@ class FloresPlus(Task):
 
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         data = self.data(pair)
-        queries = encode_side(encoder, data.queries, "queries", batch_size=batch_size)
-        candidates = encode_side(encoder, data.candidates, "candidates", batch_size=batch_size)
+        queries, candidates = encode_sides(encoder, data.queries, data.candidates, batch_size)
         fwd, bwd = (Neighbours(*found) for found in search_both_ways(queries, candidates, MARGIN_K,
                                                                       self.search_config))
         picked, scores = margin_top1(fwd, bwd.mean_sim)
@@ -162,7 +161,7 @@ class PublishedXsimPlusPlus(FloresPlus):
 
     def __init__(self, root: Path, augmented: Path, types: Path | None):
         super().__init__(root)
-        self.augmented, self.types = augmented, types
+        self.augmented, self.types_file = augmented, types
         self.metadata = TaskMetadata(
             name="xsimpp", family=MINING, dataset=f"FLORES-200 + {augmented.name}", split="devtest",
             main_score="acc_margin", description="xx->en mining among FLORES' English and LASER's published "
@@ -184,16 +183,16 @@ class PublishedXsimPlusPlus(FloresPlus):
         """The published near-duplicates, typed from the error-type file when given ('unknown' otherwise). The
         type file may be a list (one type per line of AUGMENTED) or a mapping from the line's index (0-based,
         in AUGMENTED or in the English devtest followed by AUGMENTED) to its type."""
-        lines = [text for _, text in iter_lines(self.augmented)]
+        lines = [text for _, text in iter_lines(self.augmented) if text.strip()]
         if not lines:
             raise DataError(self.augmented, "no near-duplicates")
         kinds = ["unknown"] * len(lines)
-        if self.types is not None:
+        if self.types_file is not None:
             try:
-                table = json.loads(read_bytes(self.types).decode("utf-8"))
+                table = json.loads(read_bytes(self.types_file).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                raise DataError(self.types, f"not JSON: {err}") from None
-            kinds = _types_of(table, len(lines), self.types)
+                raise DataError(self.types_file, f"not JSON: {err}") from None
+            kinds = _types_of(table, len(lines), self.types_file)
         return [(text, kind, -1, "", "") for text, kind in zip(lines, kinds)]
 
     def near_duplicates(self, english: list[str]) -> list[tuple[str, str, int, str, str]]:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.core.encoder import Encoder, encode_side
+from harness.core.encoder import Encoder
 from harness.core.task import Evidence, LangPair, Metric, PairResult
 from harness.results.stats import point_estimate
 from harness.search.knn import SearchConfig, search
-from tasks.base import Task
+from tasks.base import Task, encode_sides
 
 CUTOFF = 10
 STATISTICS = {f"ndcg@{CUTOFF}": (f"ndcg@{CUTOFF}", ("rank",)), f"mrr@{CUTOFF}": (f"mrr@{CUTOFF}", ("rank",)),
@@ -48,8 +48,7 @@ class RetrievalTask(Task):
 
     def evaluate_pair(self, encoder: Encoder, pair: LangPair, *, batch_size: int) -> PairResult:
         data = self.data(pair)
-        queries = encode_side(encoder, data.queries, "queries", batch_size=batch_size)
-        pool = encode_side(encoder, data.candidates, "candidates", batch_size=batch_size)
+        queries, pool = encode_sides(encoder, data.queries, data.candidates, batch_size)
         _, ids = search(queries, pool, CUTOFF, self.search_config)
         ranks = ranks_of_gold(ids, np.asarray(data.gold))
         evidence = Evidence({"rank": ranks.astype(np.uint8)}, STATISTICS)

@@ -27,3 +27,11 @@ def test_outliers_fall_in_the_end_bars_and_all_positive_gaps_still_show_zero():
 
 def test_no_finite_gap_gives_an_empty_histogram_not_an_error():
     assert sum(gap_histogram(np.array([np.inf, np.inf]))["counts"]) == 0
+
+
+def test_zero_is_a_bin_edge_so_no_bar_mixes_errors_and_right_answers():
+    rng = np.random.default_rng(1)
+    for gaps in (rng.normal(0.05, 0.03, 500), rng.normal(-0.2, 0.3, 500), rng.uniform(0.01, 0.2, 500)):
+        low, high = gap_histogram(gaps)["range"]
+        steps = (0.0 - low) / ((high - low) / GAP_BINS)
+        assert abs(steps - round(steps)) < 1e-6 and low <= 0.0 <= high

@@ -80,7 +80,7 @@ def test_calibration_finds_the_f1_maximising_threshold_by_brute_force():
 def test_a_tie_at_the_threshold_keeps_all_tied_pairs():
     found = Candidates(np.arange(4), np.arange(4), np.array([1.2, 1.1, 1.1, 1.0]))
     best = calibrate(found, {(0, 0), (1, 1)})
-    assert best.mined in (1, 3)  # never 2: a threshold of 1.1 keeps both pairs scoring 1.1
+    assert best.mined == 3  # F1 0.8 at 1.1 (both pairs scoring 1.1 kept), never 2
 
 
 def test_the_approximate_index_is_used_only_above_the_size():
@@ -194,3 +194,19 @@ def test_a_gold_pair_outside_the_corpora_and_an_output_over_an_input_are_refused
     assert main(["mine", "--model", "hash", "--src", str(tmp_path / "src.txt.gz"), "--tgt", str(tmp_path / "tgt.txt"),
                  "--out", str(tmp_path / "tgt.txt")]) == 2
     assert "would be overwritten" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--threshold", "nan"], "--threshold must be a finite margin"),
+    (["--out", "."], "is a folder"),
+    (["--gold", "GOLD", "--out", "GOLD"], "is an input file"),
+])
+def test_bad_options_are_refused_before_any_work(tmp_path, capsys, extra, message):
+    write_corpora(tmp_path)
+    extra = [str(tmp_path / "gold.tsv") if part == "GOLD" else str(tmp_path) if part == "." else part
+             for part in extra]
+    args = ["mine", "--model", "hash", "--src", str(tmp_path / "src.txt.gz"), "--tgt", str(tmp_path / "tgt.txt"),
+            "--out", str(tmp_path / "pairs.tsv"), "--no-progress", *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert (tmp_path / "gold.tsv").read_text(encoding="utf-8").count("\t") == 60  # the gold file is untouched

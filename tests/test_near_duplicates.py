@@ -127,6 +127,11 @@ def test_the_published_set_is_read_from_a_list_or_an_index_mapping(tmp_path, mon
     types.write_text(json.dumps(["number", "entity"]), encoding="utf-8")
     task = PublishedXsimPlusPlus.from_argument(f"{augmented}+{types}")
     assert [kind for _, kind, *_ in task.published()] == ["number", "entity"]
+    from harness.core.hash_encoder import HashEncoder
+
+    result = next(task.evaluate(HashEncoder(dim=64), ["de"]))  # scored like flores-plus, with these types
+    assert set(result.metrics) >= {"acc_margin", "confused_number", "confused_entity", "confused_other"}
+    assert result.analysis["candidates"]["number"] == result.analysis["candidates"]["entity"] == 1
     types.write_text(json.dumps({"1013": "entity"}), encoding="utf-8")  # an index after the 1,012 devtest lines
     assert [kind for _, kind, *_ in PublishedXsimPlusPlus.from_argument(f"{augmented}+{types}").published()] == \
         ["unknown", "entity"]
@@ -135,3 +140,34 @@ def test_the_published_set_is_read_from_a_list_or_an_index_mapping(tmp_path, mon
 
     with pytest.raises(DataError, match="not JSON"):
         PublishedXsimPlusPlus.from_argument(f"{augmented}+{types}")
+
+
+@pytest.mark.parametrize("rule, text, expected", [
+    (causality_edit, "It failed because of the rain.", None),  # no "although of"
+    (causality_edit, "It won't rain.", None),  # won/lost are not flipped ("lost't")
+    (causality_edit, "The plant is in South Africa.", None),  # a compass word inside a name
+    (causality_edit, "The Middle East is hot.", None),
+    (causality_edit, "They were in before.", None),  # "before" that heads nothing
+    (causality_edit, "It has more than ten rooms.", "It has less than ten rooms."),
+    (causality_edit, "One or more bombs went off.", None),
+    (causality_edit, "Winds came from the north in the morning.", "Winds came from the south in the morning."),
+    (negation_edit, "No major damage has been reported.", None),  # no double negative
+    (negation_edit, "The fault may have ruptured.", "The fault may not have ruptured."),
+    (negation_edit, "It appeared to have been moved.", None),
+    (number_edit, "At 07:19 the train left.", None),  # a time
+    (number_edit, "The 802.11n standard is old.", None),  # a version
+])
+def test_what_a_reviewer_found_wrong_is_left_alone_or_edited_right(rule, text, expected):
+    edit = rule(text, np.random.default_rng(3))
+    assert (edit.text if edit else None) == expected
+
+
+def test_number_words_change_within_their_class():
+    from tasks.near_duplicates import NUMBER_CLASSES
+
+    for text, word in (("Two hundred people came.", "Two"), ("It lasted twenty years.", "twenty"),
+                       ("A thousand years passed.", "thousand")):
+        edit = number_edit(text, np.random.default_rng(4))
+        assert edit.before == word
+        assert any(word.lower() in words and edit.after.lower() in words for words in NUMBER_CLASSES)
+    assert len(number_edit("It was built in 1003.", np.random.default_rng(5)).after) == 4

@@ -196,6 +196,7 @@ def test_mined_pairs_train_above_a_minimum_score_with_english_first(tmp_path):
                                      ("Boris buys 14 books.", "Boris kauft 14 Bücher.")]
     everything = training_data([f"mined:{mined}@de-en"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)
     assert len(everything.train[0].pairs) == 3
+    assert everything.fingerprint != data.fingerprint  # another minimum score is other training data
     english_source = tmp_path / "en-side.tsv"
     english_source.write_text("1.2\tAnna buys 7 apples.\tAnna kauft 7 Äpfel.\n", encoding="utf-8")
     flipped = training_data([f"mined:{english_source}@en-de"], ["de"], tmp_path, max_pairs=None, dev_pairs=0, seed=0)

@@ -5,6 +5,7 @@ load only inside the commands."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -170,7 +171,8 @@ def _add_mine_command(sub) -> None:
                            "intersection, forward or backward (default: max)")
     mine.add_argument("--threshold", type=float, default=None,
                       help=f"keep pairs whose margin is at least this (default: calibrated on --gold when given, "
-                           f"else {DEFAULT_THRESHOLD})")
+                           f"else {DEFAULT_THRESHOLD}, where LASER's mined corpora were cut; other models' margins "
+                           f"spread otherwise, so calibrate on a gold sample when you can)")
     mine.add_argument("--gold", type=Path, default=None,
                       help="known pairs (source<TAB>target, both lines of the corpora): the threshold is the one that "
                            "maximises F1 on them (BUCC), and precision, recall and F1 are reported")
@@ -196,9 +198,17 @@ def cmd_mine(args: argparse.Namespace) -> int:
     for name in ("chunk", "batch_size", "exact_below"):
         if getattr(args, name) < 1:
             raise HarnessError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
-    for corpus in (args.src, args.tgt):
-        if args.out.resolve() == corpus.resolve():
-            raise HarnessError(f"--out {args.out} is an input corpus: it would be overwritten")
+    for given in (args.src, args.tgt, args.gold):
+        if given is not None and args.out.resolve() == given.resolve():
+            raise HarnessError(f"--out {args.out} is an input file: it would be overwritten")
+    if args.out.is_dir():
+        raise HarnessError(f"--out {args.out} is a folder; name the pairs file to write")
+    if not args.out.parent.is_dir():
+        raise HarnessError(f"--out {args.out}: the folder {args.out.parent} does not exist")
+    if args.cache is not None and args.cache.exists() and not args.cache.is_dir():
+        raise HarnessError(f"--cache {args.cache} is a file, not a folder")
+    if args.threshold is not None and not math.isfinite(args.threshold):
+        raise HarnessError(f"--threshold must be a finite margin, not {args.threshold}")
     options = MineOptions(mode=args.mode, threshold=args.threshold, exact_below=args.exact_below,
                           chunk=args.chunk, batch_size=args.batch_size, progress=args.progress,
                           cache=(args.cache or cache_root() / "mine") if args.use_cache else None)
@@ -213,8 +223,9 @@ def cmd_mine(args: argparse.Namespace) -> int:
           f"encoded now {report.encoded['source'] + report.encoded['target']:,}, the rest from the cache")
     if report.quality is not None:
         q = report.quality
+        sample = " (in-sample: the threshold was chosen on these pairs)" if report.calibrated else ""
         print(f"against the gold pairs: precision {100 * q.precision:.2f}, recall {100 * q.recall:.2f}, "
-              f"F1 {100 * q.f1:.2f} ({q.correct:,} of {q.mined:,} mined pairs are gold)")
+              f"F1 {100 * q.f1:.2f} ({q.correct:,} of {q.mined:,} mined pairs are gold){sample}")
     print("seconds: " + ", ".join(f"{stage} {value:.1f}" for stage, value in report.seconds.items()))
     return 0
 

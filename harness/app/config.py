@@ -66,8 +66,9 @@ def _trust_remote_code() -> Any:
 
 def _parallel() -> Any:
     return setting([], "training pairs, comma-separated: FILE[@LANG] or FOLDER (TSV, TSV.gz, JSONL), "
-                       "hf:NAME[:SUBSET][@REVISION] (a Hugging Face dataset), data-root (the data root's parallel/); "
-                       "none: the data root's parallel/ (README, 'Training')", kind="list")
+                       "hf:NAME[:SUBSET][@REVISION] (a Hugging Face dataset), mined:FILE@SRC-TGT[>=SCORE] (pairs "
+                       "`harness mine` wrote), data-root (the data root's parallel/); none: the data root's parallel/ "
+                       "(README, 'Training')", kind="list")
 
 
 def _progress() -> Any:

@@ -50,7 +50,10 @@ def training_data(specs: list[str], langs: list[str], root: Path, *, max_pairs: 
             if spec == DATA_ROOT:
                 read += root_sources(root, langs, strict=len(specs) <= 1)
             elif spec.startswith(MINED):
-                read.append(mined_source(spec))
+                source = mined_source(spec)
+                # the file's digest alone would give every minimum score the same key
+                used[Path("mined") / source.name] = pairs_digest(source.pairs)
+                read.append(source)
             elif spec.startswith("hf:"):
                 source = hub_source(spec)
                 # the pairs themselves key the student: the same data offline (revision unknown) and online

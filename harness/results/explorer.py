@@ -11,6 +11,7 @@ before it was kept) shows its stored histogram over -1 to +1.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,17 +26,19 @@ GAP_RANGE_QUANTILES = (0.005, 0.995)  # the few gaps beyond these fall into the 
 
 
 def gap_histogram(gaps: np.ndarray, bins: int = GAP_BINS) -> dict[str, Any]:
-    """{"range": [low, high], "counts": [...]}: `bins` equal bins over the range most finite gaps take,
-    widened to include 0; gaps beyond either end count in the end bin."""
+    """{"range": [low, high], "counts": [...]}: `bins` equal bins over the range most finite gaps take, with 0
+    on a bin edge (a bar holds only errors or only right answers); gaps beyond either end count in the end
+    bin."""
     finite = gaps[np.isfinite(gaps)]
     if not len(finite):
         return {"range": [-1.0, 1.0], "counts": [0] * bins}
     low, high = np.quantile(finite, GAP_RANGE_QUANTILES)
     low, high = min(float(low), 0.0), max(float(high), 0.0)
-    if high - low < 1e-6:
-        low, high = low - 0.01, high + 0.01
+    width = max(high - low, 0.02) / (bins - 1)  # one bin spare, so that 0 can sit on an edge
+    low = math.floor(low / width + 1e-9) * width
+    high = low + bins * width
     counts, _ = np.histogram(np.clip(finite, low, high), bins=bins, range=(low, high))
-    return {"range": [round(low, 5), round(high, 5)], "counts": counts.tolist()}
+    return {"range": [round(low, 10), round(high, 10)], "counts": counts.tolist()}
 
 
 def _gap_evidence(record: dict[str, Any], direction: str) -> np.ndarray | None:

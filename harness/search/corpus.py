@@ -33,10 +33,13 @@ def corpus_digest(sentences: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_folder(root: Path, encoder: Encoder, sentences: list[str], chunk: int) -> Path:
-    """Where one corpus's chunks for one model live under `root`."""
+def cache_folder(root: Path, encoder: Encoder, sentences: list[str], chunk: int) -> Path | None:
+    """Where one corpus's chunks for one model live under `root`; None when the model's revision is unknown
+    (a hub model read offline), since then a changed model could not be told from the cached one."""
+    if not encoder.revision or str(encoder.revision) == "unknown":
+        return None
     model = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder.name)[-60:].lstrip("._") or "model"
-    revision = re.sub(r"[^A-Za-z0-9]+", "", str(encoder.revision))[:12] or "unknown"
+    revision = hashlib.sha256(f"{encoder.name}\n{encoder.revision}".encode()).hexdigest()[:16]
     return root / f"{model}-{revision}" / f"{corpus_digest(sentences)}-chunk{chunk}"
 
 

@@ -122,10 +122,10 @@ def mine_corpora(encoder: Encoder, corpora: Corpora, out: Path, options: MineOpt
                                                      label=f"encode {name}")
         seconds[f"encode {name}"] = time.perf_counter() - started
     config = bitext.search_config(len(src), len(tgt), options.exact_below)
+    fwd, bwd = bitext.neighbours_both_ways(vectors["source"], vectors["target"], config, options.k, seconds)
     started = time.perf_counter()
-    fwd, bwd = bitext.neighbours_both_ways(vectors["source"], vectors["target"], config, options.k)
     found = bitext.candidates(fwd, bwd, options.mode)
-    seconds["search"] = time.perf_counter() - started
+    seconds["candidates"] = time.perf_counter() - started
     if options.threshold is not None:
         threshold, calibrated = options.threshold, False
     elif gold is not None:
@@ -133,7 +133,9 @@ def mine_corpora(encoder: Encoder, corpora: Corpora, out: Path, options: MineOpt
     else:
         threshold, calibrated = DEFAULT_THRESHOLD, False
     kept = found.above(threshold)
+    started = time.perf_counter()
     write_pairs(out, kept, src, tgt)
+    seconds["write"] = time.perf_counter() - started
     seconds["total"] = sum(seconds.values())
     return MineReport(
         sentences={"source": len(src), "target": len(tgt)}, duplicates=corpora.duplicates, encoded=encoded,

@@ -272,9 +272,11 @@ def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = N
         if wanted is not None and (family, lang) not in wanted:
             continue
         everything = sorted(set.union(*by_group.values()))
-        shared = sorted(set.intersection(*by_group.values()) - skipped)
-        column = Column(family, lang, shared, [k for k in everything if k not in shared and k not in skipped], {},
-                        [k for k in everything if k in skipped])
+        common = set.intersection(*by_group.values())
+        shared = sorted(common - skipped)
+        # a saturated pair that some model lacks is left out for that reason already: it is named there
+        column = Column(family, lang, shared, [k for k in everything if k not in common], {},
+                        sorted(common & skipped))
         if shared:
             column.cells = {name: _cell(groups[name], shared) for name in by_group}
             _mark_ties(column, groups)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.core.vocabulary import SATURATION_CEILING
-from harness.results.overview import flag_text, flags, load_groups, saturated, view
+from harness.results.overview import flag_text, flags, load_groups, view
 from harness.results.report.model import ROLE_ORDER
 
 
@@ -32,7 +32,7 @@ def run_summary(records: list[dict[str, Any]], models: list[str]) -> list[str]:
         lines.append(f"{name:<{width}}  {groups[name].role:<8}  {'   '.join(parts)}{flag}")
     shared = "; ".join(f"{c.family}: {len(c.shared)} pairs" for c in columns)
     lines.append(f"(family averages over the pairs all {len(names)} models share: {shared})")
-    left_out = saturated(groups, names)
+    left_out = sorted({key for column in columns for key in column.saturated})
     if left_out:
         lines.append(f"(saturated, left out of the averages: {', '.join(f'{t} {p}' for t, p in left_out)}: every model "
                      f"scores {SATURATION_CEILING:g} or more, none significantly below the best)")

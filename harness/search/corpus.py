@@ -61,7 +61,7 @@ def encode_corpus(encoder: Encoder, sentences: list[str], cache: Path | None, *,
 
     folder = cache_folder(cache, encoder, sentences, chunk) if cache is not None else None
     n_chunks = (len(sentences) + chunk - 1) // chunk
-    parts: list[np.ndarray] = []
+    out: np.ndarray | None = None  # filled chunk by chunk: a corpus is held once, not once more to concatenate
     encoded = 0
     with tqdm(total=len(sentences), desc=label or encoder.name, unit="sent", unit_scale=True, file=sys.stderr,
               disable=not progress) as bar:
@@ -79,9 +79,11 @@ def encode_corpus(encoder: Encoder, sentences: list[str], cache: Path | None, *,
                     np.save(buffer, vectors, allow_pickle=False)
                     write_bytes_atomic(path, buffer.getvalue())
                 encoded += len(texts)
-            parts.append(vectors)
+            if out is None:
+                out = np.empty((len(sentences), vectors.shape[1]), dtype=np.float32)
+            elif vectors.shape[1] != out.shape[1]:
+                raise HarnessError(f"cached chunks under {folder} disagree in dimension ({vectors.shape[1]} and "
+                                   f"{out.shape[1]}): delete the folder")
+            out[index * chunk:index * chunk + len(texts)] = vectors
             bar.update(len(texts))
-    dims = {part.shape[1] for part in parts}
-    if len(dims) > 1:
-        raise HarnessError(f"cached chunks under {folder} disagree in dimension {sorted(dims)}: delete the folder")
-    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), encoded
+    return out, encoded

@@ -81,14 +81,18 @@ class ContentKeys:
         counts = Counter(word for text in sentences for word in set(_WORD.findall(text.casefold())))
         floor = max(COMMON_MIN, COMMON_SHARE * len(sentences))
         self.common = {word for word, n in counts.items() if n > floor and not word.isdigit()}
+        self._keys: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
-        words = _WORD.findall(text.casefold())
-        content = sorted({w for w in words if w.isdigit() or (len(w) >= 4 and w not in self.common)})
-        return " ".join(content or words)
+        key = self._keys.get(text)
+        if key is None:  # a sentence is keyed several times (gold filter, links, sides): compute it once
+            words = _WORD.findall(text.casefold())
+            content = sorted({w for w in words if w.isdigit() or (len(w) >= 4 and w not in self.common)})
+            key = self._keys[text] = " ".join(content or words)
+        return key
 
 
-def near_duplicates(keys: list[str], overlap: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[str, str]]:
+def rewordings(keys: list[str], overlap: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[str, str]]:
     """Pairs of content keys (`ContentKeys`) that share at least MIN_SHARED words and overlap by at least
     `overlap` (Jaccard): two wordings of one sentence ("Avez-vous déjà été traité / reçu un traitement pour une
     infection urinaire ?"). One shared word is not enough: chains of "said" and "happy" would join most
@@ -111,11 +115,11 @@ def near_duplicates(keys: list[str], overlap: float = NEAR_DUPLICATE_JACCARD) ->
 
 
 def _near(key_of: ContentKeys, gold: list[str], pool: list[str]) -> set[str]:
-    """The content keys of `gold` and of the `pool` sentences that reword one of them (`near_duplicates`): a
+    """The content keys of `gold` and of the `pool` sentences that reword one of them (`rewordings`): a
     distractor with such a key could be a gold sentence's translation, or its translation's."""
     gold_keys = {key_of(text) for text in gold}
     linked = set(gold_keys)
-    for a, b in near_duplicates([*gold_keys, *(key_of(text) for text in pool)]):
+    for a, b in rewordings([*gold_keys, *(key_of(text) for text in pool)]):
         if a in gold_keys:
             linked.add(b)
         if b in gold_keys:
@@ -201,7 +205,7 @@ class ComparableMining(Task):
         """Up to `per_side` foreign and English sentences of `pool` such that no chain of links joins a chosen
         foreign sentence to a chosen English one, where a link is a pair of the pool or two sentences of one
         language whose content words (`keys`: English, foreign) are the same or overlap by half
-        (`near_duplicates`). Tatoeba translates one sentence several ways ("Picasso painted this picture in
+        (`rewordings`). Tatoeba translates one sentence several ways ("Picasso painted this picture in
         1950." and "...that picture..."): by exact strings alone, the German of one pair would still translate
         the English of the other. Linked pairs form components; a
         component lends only foreign sentences or only English ones, and a side takes one sentence per key."""
@@ -218,7 +222,7 @@ class ComparableMining(Task):
         for english, foreign in pool:
             parent[root(("en", english_key(english)))] = root(("xx", foreign_key(foreign)))
         for language, key_of, column in (("en", english_key, 0), ("xx", foreign_key, 1)):
-            for a, b in near_duplicates([key_of(pair[column]) for pair in pool]):
+            for a, b in rewordings([key_of(pair[column]) for pair in pool]):
                 parent[root((language, a))] = root((language, b))
         side_of: dict[tuple[str, str], int] = {}
         chosen: tuple[dict[str, str], dict[str, str]] = ({}, {})  # foreign side, English side: key -> sentence

@@ -85,13 +85,13 @@ def test_scores_come_from_the_evidence_and_the_calibrated_threshold(tiny_root, h
 
 
 def test_rewordings_are_near_duplicates_but_one_shared_word_is_not_a_link():
-    from tasks.comparable import near_duplicates
+    from tasks.comparable import rewordings
 
     keys = ContentKeys([])
     treated = keys("Avez-vous déjà été traité pour une infection urinaire ?")
     treatment = keys("Avez-vous déjà reçu un traitement pour une infection urinaire ?")
     happy = keys("She said she was happy.")
     said = keys("He said nothing.")
-    linked = {frozenset(pair) for pair in near_duplicates([treated, treatment, happy, said])}
+    linked = {frozenset(pair) for pair in rewordings([treated, treatment, happy, said])}
     assert frozenset((treated, treatment)) in linked
     assert frozenset((happy, said)) not in linked  # "said" alone would chain most short sentences together

@@ -23,16 +23,6 @@ import numpy as np
 from tests.bench.conftest import clustered
 
 
-class Vectors:
-    """An encoder that returns stored vectors: sentence 's123' is row 123."""
-
-    def __init__(self, vectors: np.ndarray, name: str):
-        self.vectors, self.name, self.revision = vectors, name, "synthetic"
-
-    def encode(self, texts, *, batch_size=64):
-        return self.vectors[[int(t[1:]) for t in texts]]
-
-
 def harness_case(src, tgt, out: Path) -> dict:
     from harness.search.miner import Corpora, MineOptions, mine_corpora
 

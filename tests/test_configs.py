@@ -50,3 +50,18 @@ def test_every_committed_student_comes_from_a_config_or_the_default_run():
             committed.add(folder.name)
     assert committed, "no committed students"
     assert committed <= made, f"students no config makes: {sorted(committed - made)}"
+
+
+def test_every_seed_of_a_long_student_name_joins_seed_zeros_group():
+    """The paper-scale names are near the 80-character limit: a seed suffix must not push the stem into
+    shortening, or seed 1 would be a different row from seed 0 in every table."""
+    from harness.results.overview import group_name
+
+    langs = ["ar", "cs", "de", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "tr", "zh"]
+    names = [student_name("align-map", "m/multilingual-e5-small", langs, "paper-scale-two-outputs", seed)
+             for seed in (0, 1, 12)]
+    assert names[1] == names[0] + "-seed1" and names[2] == names[0] + "-seed12"
+    assert {group_name(name) for name in names} == {names[0]}
+    long_tag = "x" * 120  # a stem that must be shortened is shortened the same way for every seed
+    shortened = [student_name("distill", "m/base", ["de"], long_tag, seed) for seed in (0, 3)]
+    assert len(shortened[0]) <= 89 and shortened[1] == shortened[0] + "-seed3"

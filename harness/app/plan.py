@@ -104,7 +104,9 @@ def languages_label(langs: list[str]) -> str:
 def student_name(trainer: str, student: str, langs: list[str], tag: str = "", seed: int = 0) -> str:
     """The name a run gives a student: trainer, base, languages, tag, and the seed when it is not 0."""
     name = f"{trainer}-{Path(student).name}-{languages_label(langs)}" + (f"-{tag}" if tag else "")
-    return safe_name(name + (f"-seed{seed}" if seed else ""))
+    # The seed goes after the made-safe stem, never into its shortening, so every seed of a long name keeps
+    # seed 0's name before its '-seedN' and the seed group joins (overview.group_name).
+    return safe_name(name) + (f"-seed{seed}" if seed else "")
 
 
 @dataclass

@@ -43,11 +43,13 @@ def test_config_reproduces_its_committed_students(path):
 def test_every_committed_student_comes_from_a_config_or_the_default_run():
     made = {name for path in CONFIGS for name, _ in students_of(build(RunConfig, config_file=path))}
     made |= {name for name, _ in students_of(RunConfig(seeds=[0, 1, 2]))}  # the README's `run --seeds 0,1,2`
+    paper = build(RunConfig, {"seeds": [1]}, ROOT / "configs" / "paper-scale.toml")  # and the second GPU seed
+    made |= {name for name, _ in students_of(paper)}
     committed = set()
     for folder in RUNS.iterdir():
         record = json.loads(next(folder.glob("*/*.json")).read_text(encoding="utf-8"))
         if record["model"].get("role") == "student":
-            committed.add(folder.name)
+            committed.add(record["model"]["name"])  # a folder's name is shortened past 80 characters
     assert committed, "no committed students"
     assert committed <= made, f"students no config makes: {sorted(committed - made)}"
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import HarnessError
 from harness.core.training import TrainConfig
 from trainers.distributed import distributed
+from trainers.guards import Guards, TrainingFailed
 from trainers.sampling import BalancedBatches
 
 STATE = "trainer_state.json"
@@ -30,6 +30,7 @@ class LoopResult:
     resumed_from: int | None
     losses: list[float] = field(default_factory=list)
     dev: list[dict[str, Any]] = field(default_factory=list)
+    guards: dict[str, Any] = field(default_factory=dict)
 
 
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")
@@ -78,7 +79,8 @@ def _latest_checkpoint(folder: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1])) if done else None
 
 
-def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int) -> None:
+def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int,
+                     guards: dict[str, Any] | None = None) -> None:
     import torch
     from safetensors.torch import save_model
 
@@ -89,11 +91,24 @@ def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep:
     save_model(model, str(tmp / "model.safetensors"))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
-    (tmp / STATE).write_text(json.dumps({"step": step}), encoding="utf-8")  # written last: marks completeness
+    state = {"step": step, "guards": guards or {}}
+    (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")  # written last: marks completeness
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     for old in sorted(folder.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _drop_checkpoints_after(folder: Path, step: int) -> Path | None:
+    """Remove the checkpoints taken after `step` (the last evaluation a guard passed); the newest one left."""
+    for path in folder.glob("step-*"):
+        if int(path.name.split("-")[1]) > step:
+            shutil.rmtree(path, ignore_errors=True)
+    return _latest_checkpoint(folder)
+
+
+def _guard_state(path: Path | None) -> dict[str, Any]:
+    return json.loads((path / STATE).read_text()).get("guards", {}) if path else {}
 
 
 def _load_checkpoint(path: Path, model, optimizer, scheduler) -> int:
@@ -121,11 +136,51 @@ def autocast_plan(device, precision: str) -> tuple[str, bool]:
     return device_type, precision == "bf16"
 
 
+DEV_EVALUATIONS = 5  # dev evaluations in a run when eval_every is 'auto' (beside the one before the first step)
+
+
+def eval_interval(config: TrainConfig, total: int) -> int:
+    """Steps between dev evaluations: the setting, or with 'auto' about DEV_EVALUATIONS in the run when the
+    guards are on (they judge a trend) and only the last one when they are off; 0: only the last one."""
+    if config.eval_every is not None:
+        return config.eval_every
+    return max(1, math.ceil(total / DEV_EVALUATIONS)) if config.guards else 0
+
+
+@dataclass
+class DevWatch:
+    """Runs the dev callback and the guards on what it returns (rank 0 alone), at the steps the loop asks."""
+
+    dev_fn: Callable | None
+    guards: Guards
+    result: LoopResult
+    checkpoints: Path
+    log: Callable = print
+    _losses_seen: int = 0
+
+    def __call__(self, model, step: int) -> None:
+        if self.dev_fn is None:
+            return
+        scores = self.dev_fn(model)
+        self.result.dev.append({"step": step, **scores})
+        recent = self.result.losses[self._losses_seen:]
+        self._losses_seen = len(self.result.losses)
+        try:
+            self.guards.check(step, scores, sum(recent) / len(recent) if recent else None, self.log)
+        except TrainingFailed as failed:
+            kept = _drop_checkpoints_after(self.checkpoints, self.guards.last_good_step or 0)
+            where = (f"kept: {kept}, the last checkpoint before it (a rerun resumes there)" if kept else
+                     "no checkpoint was taken before it")
+            raise TrainingFailed(f"{failed}; {where}") from None
+        model.train()
+
+
 def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: TrainConfig, workdir: Path,
                dev_fn: Callable | None = None, desc: str = "train") -> LoopResult:
     """Run `epochs` over `batches`; `loss_fn(model, items)` returns the loss of one (local) batch.
 
-    Resumes from the newest complete checkpoint in `workdir/checkpoints`.
+    Resumes from the newest complete checkpoint in `workdir/checkpoints`. The guards (trainers.guards) check
+    every dev evaluation, the first before the first step; a collapse raises TrainingFailed (exit 3).
     """
     import time
 
@@ -147,6 +202,11 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
+    guards = Guards.restored(_guard_state(latest), desc=desc, enabled=config.guards)
+    watch = DevWatch(dev_fn if rank == 0 else None, guards, result, ckpt_dir)
+    every = eval_interval(config, total)
+    if guards.enabled and guards.start is None:
+        watch(model, start)  # the spread before training, which the collapse guard compares with
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
     step = start
@@ -159,7 +219,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 loss = loss_fn(train_model, items[rank::world])
             value = loss.item()  # the one host sync of a step
             if not math.isfinite(value):
-                raise HarnessError(f"{desc}: loss became {value} at step {step}; lower --lr")
+                raise TrainingFailed(f"{desc}: the loss became {value} at step {step}; lower --lr")
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -171,14 +231,13 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
             result.losses.append(round(value, 6))
             bar.update(1)
             bar.set_postfix(loss=f"{ema:.4g}")
+            if every and step % every == 0 and step < total:
+                watch(model, step)
             if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
-                _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints)
-            if dev_fn and rank == 0 and config.eval_every and step % config.eval_every == 0:
-                result.dev.append({"step": step, **dev_fn(model)})
-                model.train()
+                _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state())
     bar.close()
     result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
     result.seconds = time.perf_counter() - began
-    if dev_fn and rank == 0:
-        result.dev.append({"step": step, **dev_fn(model)})
+    watch(model, step)
+    result.guards = guards.summary()
     return result

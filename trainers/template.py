@@ -74,7 +74,7 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
         "pairs_per_second": result.samples / max(result.seconds, 1e-9),
         "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "cpu_count": os.cpu_count(), "gpu": _gpu_name(),
-        "dev": result.dev,
+        "dev": result.dev, "guards": result.guards,
         "loss_first": result.losses[:5], "loss_last": result.losses[-5:],
     }
 

@@ -69,7 +69,11 @@ class TrainSettings:
                                          "float32)", choices=SAVE_DTYPES)
     seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0, maximum=SEED_MAX)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
-    eval_every: int = setting(0, "steps between dev evaluations (0: at the end)", minimum=0)
+    eval_every: int | None = setting(None, "steps between dev evaluations (auto: about 5 in a run when the guards "
+                                           "are on; 0: at the end only)", kind="int", minimum=0, nullable="auto")
+    guards: bool = setting(True, "stop a student whose embeddings collapse (exit 3), flag one whose dev accuracy "
+                                 "falls while its loss falls (README: 'Guards against silent failure')",
+                           flag="--no-guards")
     keep_checkpoints: int = setting(2, "checkpoints kept on disk", minimum=1)
 
     def __post_init__(self) -> None:
@@ -92,8 +96,8 @@ class TrainConfig(TrainSettings):
 
 
 # settings that change how or where a student is computed, but not what it learns
-INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "keep_checkpoints", "micro_batch", "output", "progress",
-                        "overwrite", "device", "cache_dir", "student_name"})
+INCIDENTAL = frozenset({"checkpoint_every", "eval_every", "guards", "keep_checkpoints", "micro_batch", "output",
+                        "progress", "overwrite", "device", "cache_dir", "student_name"})
 
 
 # settings only some trainers read: {setting: (the trainers that read it, its value before it existed)}

@@ -272,3 +272,34 @@ def test_the_report_names_the_saturated_pairs_and_the_summary_too(tmp_path):
     assert 'id="saturated-main"' in render_html(report)
     assert "saturated, left out of the averages: flores de-en" in run_summary(saturation_records(), ["a", "b", "t"])[-1]
     assert "Saturated" not in render_markdown(build(saturation_records(), [], "synthetic", ceiling=None))
+
+
+def test_a_seed_far_below_its_agreeing_siblings_is_flagged_in_the_report_and_markdown():
+    """sentence-transformers #1172 planted: seeds 0 and 1 converge (90, 91), seed 2 does not (60)."""
+    from harness.results.overview import failed_seeds
+    from harness.results.report.markdown import overview_markdown
+
+    records = [mining("s", 0.90, role="student"), mining("s-seed1", 0.91, role="student"),
+               mining("s-seed2", 0.60, role="student"), mining("ok", 0.90), mining("ok-seed1", 0.91),
+               mining("ok-seed2", 0.895)]
+    groups = load_groups(records)
+    failed = failed_seeds(groups["s"])
+    assert [f.member for f in failed] == ["s-seed2"] and failed[0].pairs == 1
+    assert failed[0].siblings - failed[0].value == pytest.approx(30.5, abs=3)
+    assert failed_seeds(groups["ok"]) == []
+    report = build(records, [], "test")
+    assert set(report.failed_seeds) == {"s"}
+    row = next(line for line in overview_markdown(report, "main").splitlines() if line.startswith("| s |"))
+    assert "seed s-seed2 failed" in row
+
+
+@pytest.mark.parametrize("accuracies", [
+    (0.90, 0.60),  # two seeds: which one failed cannot be told
+    (0.90, 0.80, 0.60),  # the siblings of the lowest disagree among themselves: no convergence to fail against
+])
+def test_no_seed_is_flagged_without_agreeing_siblings(accuracies):
+    from harness.results.overview import failed_seeds
+
+    names = ["s"] + [f"s-seed{i}" for i in range(1, len(accuracies))]
+    groups = load_groups([mining(name, p) for name, p in zip(names, accuracies)])
+    assert failed_seeds(groups["s"]) == []

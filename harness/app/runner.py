@@ -19,7 +19,7 @@ from harness.core.process import is_main_process
 from harness.core.task import PairResult, Task
 from harness.core.training import TrainConfig
 from harness.core.vocabulary import BASE, BASELINE, COMPAT, TEACHER
-from harness.encoders.card import model_outputs, read_summary, save_summary_and_card, trained_on
+from harness.encoders.card import guard_status, model_outputs, read_summary, save_summary_and_card, trained_on
 from harness.results.evidence import bootstrap, evidence_to_json
 from harness.results.schema import invalid_metric, make_record
 from harness.results.store import ResultStore, safe_name, write_json_unless_same
@@ -268,6 +268,9 @@ def run(config: RunConfig, log=print) -> RunReport:
         encoders[path.name] = LazyEncoder.for_spec(str(path), config, name=path.name)
         meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
                            "trained_on": trained_on(path), "seed": student.seed}
+        guards = guard_status(path)  # absent from the records of students trained before the guards
+        if guards is not None:
+            meta[path.name]["guards"] = guards
     for baseline in config.baselines:
         meta[baseline] = {"role": BASELINE}
     models = list(dict.fromkeys([config.teacher, base, *encoders, *config.baselines]))

@@ -109,6 +109,21 @@ def trained_on(folder: Path) -> str:
     return device
 
 
+def guard_status(folder: Path) -> str | None:
+    """What the training guards (trainers.guards) saw, in a few words, from a student's summary; None for a
+    student trained before the guards existed."""
+    guards = read_summary(folder).get("guards")
+    if not guards:
+        return None
+    if not guards.get("enabled"):
+        return "off"
+    checks = f"{guards.get('checks', 0)} checks"
+    if guards.get("divergence"):
+        steps = ", ".join(str(step) for step in guards.get("divergence_steps", []))
+        return f"divergence at step {steps} ({checks})"
+    return f"passed ({checks})"
+
+
 ORIGIN = ("trainer", "teacher", "data_fingerprint")  # how a student was made, beside its settings
 
 

@@ -371,5 +371,40 @@ def flags(groups: dict[str, Group]) -> dict[str, list[PairDifference]]:
     return flagged
 
 
+FAILED_SEED_GAP = 2.0  # points: how far below its agreeing siblings a seed must be to have failed
+
+
+@dataclass(frozen=True)
+class FailedSeed:
+    """A seed of a student that failed where its siblings converged, on the pairs every seed has."""
+
+    member: str
+    value: float
+    siblings: float
+    pairs: int
+
+
+def failed_seeds(group: Group) -> list[FailedSeed]:
+    """The seeds whose mean main score over the pairs all seeds share is more than FAILED_SEED_GAP points below
+    the mean of the other seeds, while those agree among themselves within that gap (sentence-transformers
+    #1172: one seed in ten that does not converge). Three seeds at least: of two, which one failed is unknown."""
+    keys = sorted(group.keys())
+    if group.seeds < 3 or not keys:
+        return []
+    members = sorted(group.members)
+    values = dict(zip(members, group.seed_values(keys)))
+    failed = []
+    for member, value in values.items():
+        others = [v for m, v in values.items() if m != member]
+        if max(others) - min(others) <= FAILED_SEED_GAP and float(np.mean(others)) - value > FAILED_SEED_GAP:
+            failed.append(FailedSeed(member, value, float(np.mean(others)), len(keys)))
+    return failed
+
+
+def failed_seed_text(failed: list[FailedSeed]) -> str:
+    return "; ".join(f"seed {f.member} failed: {f.value:.1f} against its siblings' {f.siblings:.1f} (mean over "
+                     f"{f.pairs} pairs)" for f in failed)
+
+
 def flag_text(drops: list[PairDifference]) -> str:
     return "below base on STS: " + ", ".join(f"{d.task} {d.pair} {d.value - d.other:+.1f}" for d in drops)

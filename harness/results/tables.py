@@ -137,7 +137,8 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         if model.get("role") not in TRAINED_ROLES or model["name"] in rows or not run:
             continue
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
-                    "base": model.get("base", ""), "trained on": model.get("trained_on", "")}
+                    "base": model.get("base", ""), "trained on": model.get("trained_on", ""),
+                    "guards": model.get("guards", "before the guards")}
         # runs stored before these settings existed
         defaults = {"freeze_layers": 0, "balanced": True, "max_steps": None, **legacy_values(settings["trainer"])}
         unused = unused_by(settings["trainer"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.core.vocabulary import MINING
+from harness.results.overview import failed_seed_text
 from harness.results.report.model import TITLE, Report, marks, saturation_text
 from harness.results.tables import to_markdown
 
@@ -26,7 +27,9 @@ def overview_markdown(report: Report, view: str) -> str:
             spread = f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
             cells.append(f"{cell.value:.1f}{interval}{spread}{''.join(MARKS[m] for m in marks(cell))}")
         drops = report.flags.get(member)
-        cells.append(f"{len(drops)} significant STS drop(s) below its base" if drops else "")
+        flagged = [f"{len(drops)} significant STS drop(s) below its base"] if drops else []
+        failed = report.failed_seeds.get(member)
+        cells.append("; ".join(flagged + ([failed_seed_text(failed)] if failed else [])))
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {c.label}: {', '.join(f'{t} {p}' for t, p in c.shared)}"
              + (f" (left out, not every model has them: {', '.join(f'{t} {p}' for t, p in c.left_out)})"

@@ -8,7 +8,7 @@ averages only the (task, pair)s every model of the view that has the column has;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -19,9 +19,11 @@ from harness.results.explorer import explorer_data
 from harness.results.overview import (
     Cell,
     Column,
+    FailedSeed,
     Group,
     PairDifference,
     differences,
+    failed_seeds,
     flags,
     group_name,
     load_groups,
@@ -106,6 +108,7 @@ class Report:
     mining: tuple[pd.DataFrame, pd.DataFrame]  # accuracy by direction; the hard-negative rates
     explorer: dict[str, Any]
     ceiling: float | None = SATURATION_CEILING  # None: saturated pairs stay in the averages
+    failed_seeds: dict[str, list[FailedSeed]] = field(default_factory=dict)  # group -> its seeds that failed
 
     def saturated(self, name: str) -> list[tuple[str, str]]:
         """The (task, pair)s left out of view `name`'s averages as saturated."""
@@ -137,7 +140,8 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   panels=[_panel(groups, name) for name in everyone if groups[name].role in TRAINED_ROLES],
                   sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
                   training=training_table(records), mining=_mining(records),
-                  explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling)
+                  explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling,
+                  failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))})
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.core.training import setting_text
 from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
-from harness.results.overview import Column, flag_text
+from harness.results.overview import Column, failed_seed_text, flag_text
 from harness.results.plots import Figure, forest
 from harness.results.report.model import (
     COSINES,
@@ -147,7 +147,7 @@ def _difference_table(rows, against: str) -> str:
 
 
 SETTINGS_SHOWN = ["trainer", "teacher", "base", "langs", "max_pairs", "epochs", "max_steps", "batch_size", "lr",
-                  "head", "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on"]
+                  "head", "freeze_layers", "max_seq_length", "balanced", "tasks", "trained_on", "guards"]
 
 
 def _student_panel(report: Report, panel: StudentPanel) -> str:
@@ -163,6 +163,11 @@ def _student_panel(report: Report, panel: StudentPanel) -> str:
     drops = report.flags.get(panel.name)
     parts.append(f'<p class="flag">&#9873; {_esc(flag_text(drops))}</p>' if drops else
                  "<p>Not flagged: on no STS pair is it significantly below its base.</p>")
+    failed = report.failed_seeds.get(panel.name)
+    if failed:
+        parts.append(f'<p class="flag">&#9873; {_esc(failed_seed_text(failed))}</p>')
+    elif group.seeds >= 3:
+        parts.append("<p>Its seeds agree: none is more than 2 points below the others.</p>")
     for comparison in panel.comparisons:
         parts += [f"<h3>Against its {comparison.label}, {_esc(comparison.other)}: pair by pair</h3>",
                   _difference_table(comparison.rows, comparison.label)]

@@ -24,3 +24,18 @@ def test_torchrun_two_processes_train_one_student(tiny_bert, data_env, tmp_path)
     from sentence_transformers import SentenceTransformer
 
     assert SentenceTransformer(str(out), device="cpu").encode(["Anna kauft 7 Äpfel."]).shape == (1, 32)
+
+
+@pytest.mark.process
+def test_a_collapse_under_torchrun_stops_every_rank(tiny_bert, data_env, tmp_path):
+    """Rank 0 alone evaluates and stops with its one line; the other rank fails in its next all-reduce (with
+    torchrun's traceback) instead of waiting, and torchrun reports the failure (exit 1: its code, not ours)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29519",
+           "-m", "harness", "train", "--teacher", "hash:32", "--student", str(tiny_bert), "--langs", "de",
+           "--max-pairs", "32", "--dev-pairs", "8", "--batch-size", "8", "--output", str(tmp_path / "ddp"),
+           "--no-eval", "--no-progress", "--lr", "1.0", "--eval-every", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "error: align-map: align: the student's embeddings collapsed at step 1" in proc.stderr
+    assert not (tmp_path / "ddp" / "modules.json").exists()

@@ -13,7 +13,7 @@ from harness.app.plugins import TRAINERS
 from harness.core.hash_encoder import HashEncoder
 from harness.core.parallel import load_parallel
 from harness.core.training import TrainConfig
-from trainers.guards import MEAN_COS, VARIANCE, Guards, TrainingFailed, spread
+from trainers.guards import MEAN_COS, TEACHER_VARIANCE, VARIANCE, Guards, TrainingFailed, spread
 from trainers.loop import eval_interval
 
 
@@ -136,7 +136,47 @@ def test_a_resumed_run_judges_from_the_first_runs_start():
         resumed.check(2, scores(88, variance=0.05), 0.9)  # 2.5% of the start's 2.0, though 3% of the last
 
 
-def test_auto_evaluates_about_five_times_with_guards_and_at_the_end_without():
-    assert eval_interval(TrainConfig(output="x"), 63) == 13
+def test_auto_evaluates_about_six_times_with_guards_and_at_the_end_without():
+    assert eval_interval(TrainConfig(output="x"), 63) == 11
+    assert eval_interval(TrainConfig(output="x"), 6) == 1  # a short run: every step, so that 3 falls can be seen
     assert eval_interval(TrainConfig(output="x", guards=False), 63) == 0
     assert eval_interval(TrainConfig(output="x", eval_every=7), 63) == 7
+
+
+def test_the_checkpoint_of_the_last_passed_evaluation_outlives_the_rotation(tiny_bert, tiny_data, tmp_path):
+    """A checkpoint every step, one kept, an evaluation every 3 steps: the rotation alone would have deleted the
+    step a guard last passed before the collapse is found."""
+    config = config_for(tmp_path, lr=1e-2, epochs=4, checkpoint_every=1, keep_checkpoints=1, eval_every=3)
+    with pytest.raises(TrainingFailed) as failed:
+        train(tiny_bert, tiny_data, ConstantTeacher(dim=32, name="constant"), config)
+    step = int(str(failed.value).split("collapsed at step ")[1].split(":")[0])
+    kept = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "out" / "checkpoints").glob("step-*"))
+    assert kept == [step - 3] and f"step-{step - 3}" in str(failed.value)
+
+
+def test_evaluations_and_guards_leave_the_trained_weights_as_they_were(tiny_bert, tiny_data, tmp_path):
+    """The dev evaluations draw no random numbers and hand the model back in training mode (dropout on)."""
+    from safetensors.numpy import load_file
+
+    teacher = HashEncoder(dim=32)
+    watched = train(tiny_bert, tiny_data, teacher, config_for(tmp_path / "a", head="lstsq", eval_every=1))
+    plain = train(tiny_bert, tiny_data, teacher, config_for(tmp_path / "b", head="lstsq", eval_every=0,
+                                                          guards=False))
+    a, b = load_file(str(watched / "model.safetensors")), load_file(str(plain / "model.safetensors"))
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert len(json.loads((watched / "training_summary.json").read_text())["dev"]) == 6 + 1
+
+
+def test_a_student_as_concentrated_as_its_targets_has_not_collapsed():
+    """Judged against the targets' spread where it is the smaller (a narrow teacher space), never against a
+    teacher without any spread (the constant teacher stays a failure)."""
+    guards = Guards()
+    guards.check(0, scores(90, variance=1.0), None)
+    guards.check(1, {**scores(90, variance=0.03), TEACHER_VARIANCE: 0.04}, 1.0)  # 3% of the start, 75% of the targets
+    with pytest.raises(TrainingFailed, match="of its spread before training"):
+        guards.check(2, {**scores(90, variance=0.03), TEACHER_VARIANCE: 0.0}, 0.9)
+
+
+def test_a_student_without_spread_before_training_is_named_degenerate():
+    with pytest.raises(TrainingFailed, match="degenerate from the start"):
+        Guards().check(0, scores(10, variance=0.0), None)

@@ -280,17 +280,17 @@ def test_a_seed_far_below_its_agreeing_siblings_is_flagged_in_the_report_and_mar
     from harness.results.report.markdown import overview_markdown
 
     records = [mining("s", 0.90, role="student"), mining("s-seed1", 0.91, role="student"),
-               mining("s-seed2", 0.60, role="student"), mining("ok", 0.90), mining("ok-seed1", 0.91),
-               mining("ok-seed2", 0.895)]
+               mining("s-seed2", 0.60, role="student"), mining("ok", 0.90), mining("ok-seed1", 0.90),
+               mining("ok-seed2", 0.89)]  # drawn: 88.35, 88.7 and 88.5
     groups = load_groups(records)
     failed = failed_seeds(groups["s"])
     assert [f.member for f in failed] == ["s-seed2"] and failed[0].pairs == 1
     assert failed[0].siblings - failed[0].value == pytest.approx(30.5, abs=3)
     assert failed_seeds(groups["ok"]) == []
     report = build(records, [], "test")
-    assert set(report.failed_seeds) == {"s"}
+    assert set(report.failed_seeds) == {"s"} and report.agreeing_seeds == {"ok"}
     row = next(line for line in overview_markdown(report, "main").splitlines() if line.startswith("| s |"))
-    assert "seed s-seed2 failed" in row
+    assert "s-seed2 failed" in row
 
 
 @pytest.mark.parametrize("accuracies", [

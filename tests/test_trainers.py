@@ -103,6 +103,9 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(tiny_bert
     summary = json.loads((resumed / "training_summary.json").read_text())
     assert summary["resumed_from"] == 4
     assert summary["teacher_embeddings"]["computed_this_run"] == 0  # the teacher cache was reused
+    first = json.loads((full / "training_summary.json").read_text())["guards"]
+    assert summary["guards"]["start"] == first["start"]  # judged from the first run's start, kept in the checkpoint
+    assert all(entry["step"] > 4 for entry in summary["dev"])  # and the evaluation before training is not rerun
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
     np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)
 

@@ -24,10 +24,12 @@ import numpy as np
 from harness.core.errors import HarnessError
 
 COLLAPSE_SHARE = 0.05  # spread below 5% of the start's: the embeddings have collapsed towards one point
+NO_SPREAD = 1e-6  # targets this much less spread than the student's start are one point (a constant teacher)
 PATIENCE = 3  # falls in a row of dev accuracy, with the loss falling, that make a divergence
-SPREAD_SAMPLE = 1024  # dev sentences the spread is measured on (the first ones: deterministic)
+SPREAD_SAMPLE = 1024  # dev sentences the spread is measured on (trainers.dev takes an even sample)
 MEAN_COS = "spread_mean_cos"
 VARIANCE = "spread_var_per_dim"
+TEACHER_VARIANCE = "teacher_spread_var_per_dim"  # the targets' own spread, where the trainer has targets
 
 
 class TrainingFailed(HarnessError):
@@ -40,7 +42,7 @@ def spread(vectors: np.ndarray) -> dict[str, float]:
     """How spread out embeddings are: the mean cosine between two different rows and the mean variance per
     dimension of the rows made unit length. A collapsed model maps every sentence to (nearly) one point: mean
     cosine 1, variance 0. Rows of zeros or not-a-number count as a collapse (variance 0)."""
-    x = np.asarray(vectors, dtype=np.float64)[:SPREAD_SAMPLE]
+    x = np.asarray(vectors, dtype=np.float64)
     if len(x) < 2 or not np.isfinite(x).all():
         return {MEAN_COS: 1.0, VARIANCE: 0.0}
     norms = np.linalg.norm(x, axis=1, keepdims=True)
@@ -96,8 +98,10 @@ class Guards:
         self.checks += 1
         if self.start is None:
             self.start = {MEAN_COS: scores[MEAN_COS], VARIANCE: scores[VARIANCE]}
-        floor = COLLAPSE_SHARE * self.start[VARIANCE]
-        if not scores[VARIANCE] > floor:
+        if not self.start[VARIANCE] > 0:
+            raise TrainingFailed(f"{self.desc}: every dev sentence has the same embedding before training (spread "
+                                 f"0): the student is degenerate from the start (--no-guards trains on regardless)")
+        if not scores[VARIANCE] > COLLAPSE_SHARE * self.reference(scores):
             raise TrainingFailed(self._collapse_message(step, scores))
         self.last_good_step = step
         accuracy = mean_accuracy(scores)
@@ -106,7 +110,7 @@ class Guards:
         if self._previous is not None:
             before_acc, before_loss = self._previous
             self.falls = self.falls + 1 if accuracy < before_acc and loss < before_loss else 0
-            if self.falls >= self.patience:
+            if self.falls == self.patience:  # flagged once per run of falls
                 self.divergence_steps.append(step)
                 warning = (f"{self.desc}: dev translation accuracy fell at {self.falls} evaluations in a row while "
                            f"the training loss fell (step {step}: accuracy {accuracy:.1f}, loss {loss:.4g}); "
@@ -115,14 +119,24 @@ class Guards:
                 log(f"warning: {warning}")
         self._previous = (accuracy, loss)
 
+    def reference(self, scores: dict[str, Any]) -> float:
+        """The spread a collapse is judged against: the student's before training, or its targets' where those
+        are more concentrated (a student distilled into a narrow teacher space is not collapsing). Targets
+        without any spread do not lower it: a constant teacher is a failure, not a space."""
+        assert self.start is not None
+        targets = scores.get(TEACHER_VARIANCE) or 0.0
+        without_spread = targets <= NO_SPREAD * self.start[VARIANCE]  # rounding's leftovers of one vector
+        return self.start[VARIANCE] if without_spread else min(self.start[VARIANCE], targets)
+
     def _collapse_message(self, step: int, scores: dict[str, Any]) -> str:
         assert self.start is not None
-        share = scores[VARIANCE] / self.start[VARIANCE] if self.start[VARIANCE] else 0.0
+        reference = self.reference(scores)
+        against = "its spread before training" if reference == self.start[VARIANCE] else "its targets' spread"
         return (f"{self.desc}: the student's embeddings collapsed at step {step}: the spread of its dev embeddings "
-                f"(mean variance per dimension) fell to {scores[VARIANCE]:.3g}, {share:.1%} of its "
-                f"{self.start[VARIANCE]:.3g} before training (the guard stops below {COLLAPSE_SHARE:.0%}); mean "
-                f"cosine between dev sentences {scores[MEAN_COS]:.4f}, {self.start[MEAN_COS]:.4f} before. Lower "
-                f"--lr, or check the teacher's embeddings")
+                f"(mean variance per dimension) fell to {scores[VARIANCE]:.3g}, {scores[VARIANCE] / reference:.1%} "
+                f"of {against}, {reference:.3g} (the guard stops below {COLLAPSE_SHARE:.0%}); mean cosine between "
+                f"dev sentences {scores[MEAN_COS]:.4f}, {self.start[MEAN_COS]:.4f} before training. Lower --lr, or "
+                f"check the teacher's embeddings (--no-guards trains on regardless)")
 
     def summary(self) -> dict[str, Any]:
         """The training summary's `guards` entry."""

@@ -95,8 +95,17 @@ def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep:
     (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")  # written last: marks completeness
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    for old in sorted(folder.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-keep]:
+    checkpoints = sorted(folder.glob("step-*"), key=_step_of)
+    vouched = [p for p in checkpoints if guards and guards.get("last_good_step") is not None
+               and _step_of(p) <= guards["last_good_step"]]
+    for old in checkpoints[:-keep]:
+        if vouched and old == vouched[-1]:
+            continue  # the newest one a guard has passed: where a run that collapses later goes back to
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _step_of(path: Path) -> int:
+    return int(path.name.split("-")[1])
 
 
 def _drop_checkpoints_after(folder: Path, step: int) -> Path | None:
@@ -136,7 +145,8 @@ def autocast_plan(device, precision: str) -> tuple[str, bool]:
     return device_type, precision == "bf16"
 
 
-DEV_EVALUATIONS = 5  # dev evaluations in a run when eval_every is 'auto' (beside the one before the first step)
+DEV_EVALUATIONS = 6  # dev evaluations in a run when eval_every is 'auto' (beside the one before the first step):
+# five comparisons, of which the divergence guard needs three in a row
 
 
 def eval_interval(config: TrainConfig, total: int) -> int:
@@ -156,11 +166,21 @@ class DevWatch:
     result: LoopResult
     checkpoints: Path
     log: Callable = print
+    seconds: float = 0.0  # spent evaluating, which the loop's training time leaves out
     _losses_seen: int = 0
 
     def __call__(self, model, step: int) -> None:
         if self.dev_fn is None:
             return
+        import time
+
+        began = time.perf_counter()
+        try:
+            self._evaluate(model, step)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+    def _evaluate(self, model, step: int) -> None:
         scores = self.dev_fn(model)
         self.result.dev.append({"step": step, **scores})
         recent = self.result.losses[self._losses_seen:]
@@ -169,8 +189,9 @@ class DevWatch:
             self.guards.check(step, scores, sum(recent) / len(recent) if recent else None, self.log)
         except TrainingFailed as failed:
             kept = _drop_checkpoints_after(self.checkpoints, self.guards.last_good_step or 0)
-            where = (f"kept: {kept}, the last checkpoint before it (a rerun resumes there)" if kept else
-                     "no checkpoint was taken before it")
+            where = (f"kept: {kept}, the last checkpoint before it (the same command resumes there; to train "
+                     f"with another --lr, delete that folder's checkpoints/ first, or its optimiser's rate "
+                     f"goes on)" if kept else "no checkpoint was taken before it")
             raise TrainingFailed(f"{failed}; {where}") from None
         model.train()
 
@@ -207,6 +228,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     every = eval_interval(config, total)
     if guards.enabled and guards.start is None:
         watch(model, start)  # the spread before training, which the collapse guard compares with
+    watch.seconds = 0.0
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
     step = start
@@ -237,7 +259,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state())
     bar.close()
     result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
-    result.seconds = time.perf_counter() - began
+    result.seconds = time.perf_counter() - began - watch.seconds  # training alone: pairs/s stay comparable
     watch(model, step)
     result.guards = guards.summary()
     return result

@@ -69,8 +69,9 @@ class TrainSettings:
                                          "float32)", choices=SAVE_DTYPES)
     seed: int = setting(0, "random seed: data subset, batch order, head fit", minimum=0, maximum=SEED_MAX)
     checkpoint_every: int = setting(100, "steps between checkpoints (0: none)", minimum=0)
-    eval_every: int | None = setting(None, "steps between dev evaluations (auto: about 5 in a run when the guards "
-                                           "are on; 0: at the end only)", kind="int", minimum=0, nullable="auto")
+    eval_every: int | None = setting(None, "steps between dev evaluations (auto: about 6 in a run when the guards "
+                                           "are on; 0: at the end only, and before the first step with the guards "
+                                           "on)", kind="int", minimum=0, nullable="auto")
     guards: bool = setting(True, "stop a student whose embeddings collapse (exit 3), flag one whose dev accuracy "
                                  "falls while its loss falls (README: 'Guards against silent failure')",
                            flag="--no-guards")

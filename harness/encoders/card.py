@@ -117,7 +117,9 @@ def guard_status(folder: Path) -> str | None:
         return None
     if not guards.get("enabled"):
         return "off"
-    checks = f"{guards.get('checks', 0)} checks"
+    if not guards.get("checks"):
+        return "not checked (no dev pairs)"
+    checks = f"{guards['checks']} checks"
     if guards.get("divergence"):
         steps = ", ".join(str(step) for step in guards.get("divergence_steps", []))
         return f"divergence at step {steps} ({checks})"

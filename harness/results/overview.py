@@ -401,8 +401,14 @@ def failed_seeds(group: Group) -> list[FailedSeed]:
     return failed
 
 
+def seeds_agree(group: Group) -> bool:
+    """Whether the seeds' mean scores over the pairs they share lie within FAILED_SEED_GAP of each other."""
+    values = group.seed_values(sorted(group.keys())) if group.keys() else []
+    return bool(values) and max(values) - min(values) <= FAILED_SEED_GAP
+
+
 def failed_seed_text(failed: list[FailedSeed]) -> str:
-    return "; ".join(f"seed {f.member} failed: {f.value:.1f} against its siblings' {f.siblings:.1f} (mean over "
+    return "; ".join(f"{f.member} failed: {f.value:.1f} against its siblings' {f.siblings:.1f} (mean over "
                      f"{f.pairs} pairs)" for f in failed)
 
 

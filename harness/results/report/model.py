@@ -28,6 +28,7 @@ from harness.results.overview import (
     group_name,
     load_groups,
     main_view,
+    seeds_agree,
     students_of,
     view,
 )
@@ -109,6 +110,7 @@ class Report:
     explorer: dict[str, Any]
     ceiling: float | None = SATURATION_CEILING  # None: saturated pairs stay in the averages
     failed_seeds: dict[str, list[FailedSeed]] = field(default_factory=dict)  # group -> its seeds that failed
+    agreeing_seeds: set[str] = field(default_factory=set)  # groups whose seeds lie within FAILED_SEED_GAP
 
     def saturated(self, name: str) -> list[tuple[str, str]]:
         """The (task, pair)s left out of view `name`'s averages as saturated."""
@@ -141,7 +143,8 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
                   training=training_table(records), mining=_mining(records),
                   explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling,
-                  failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))})
+                  failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))},
+                  agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])})
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.core.training import setting_text
 from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
-from harness.results.overview import Column, failed_seed_text, flag_text
+from harness.results.overview import FAILED_SEED_GAP, Column, failed_seed_text, flag_text
 from harness.results.plots import Figure, forest
 from harness.results.report.model import (
     COSINES,
@@ -166,8 +166,10 @@ def _student_panel(report: Report, panel: StudentPanel) -> str:
     failed = report.failed_seeds.get(panel.name)
     if failed:
         parts.append(f'<p class="flag">&#9873; {_esc(failed_seed_text(failed))}</p>')
-    elif group.seeds >= 3:
-        parts.append("<p>Its seeds agree: none is more than 2 points below the others.</p>")
+    elif group.seeds >= 2:
+        parts.append(f"<p>Its seeds agree: their mean scores lie within {FAILED_SEED_GAP:g} points.</p>"
+                     if panel.name in report.agreeing_seeds else "<p>Its seeds disagree by more than "
+                     f"{FAILED_SEED_GAP:g} points, and no single seed stands apart from agreeing siblings.</p>")
     for comparison in panel.comparisons:
         parts += [f"<h3>Against its {comparison.label}, {_esc(comparison.other)}: pair by pair</h3>",
                   _difference_table(comparison.rows, comparison.label)]

@@ -180,3 +180,4 @@ def test_a_student_as_concentrated_as_its_targets_has_not_collapsed():
 def test_a_student_without_spread_before_training_is_named_degenerate():
     with pytest.raises(TrainingFailed, match="degenerate from the start"):
         Guards().check(0, scores(10, variance=0.0), None)
+

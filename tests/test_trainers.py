@@ -359,3 +359,15 @@ def test_max_steps_stops_early_and_bf16_runs_on_the_cpu(tiny_bert, tiny_data, tm
     path = TRAINERS.get("distill")().train(HashEncoder(dim=48), load_student(tiny_bert), tiny_data, config)
     summary = json.loads((path / "training_summary.json").read_text())
     assert summary["steps"] == 2 and len(summary["loss_first"]) == 2 and summary["config"]["precision"] == "bf16"
+
+
+def test_a_random_head_starts_the_same_for_a_seed(tiny_bert, tiny_data, tmp_path):
+    """--head linear draws its first weights at random: from the seed, so two runs give one student."""
+    from safetensors.numpy import load_file
+
+    teacher = HashEncoder(dim=32)
+    runs = [TRAINERS.get("distill")().train(teacher, load_student(tiny_bert), tiny_data,
+                                           config_for(tmp_path / name, head="linear", max_steps=2))
+            for name in "ab"]
+    files = [load_file(str(run / "2_Dense" / "model.safetensors")) for run in runs]
+    assert all(np.array_equal(files[0][k], files[1][k]) for k in files[0])

@@ -73,6 +73,7 @@ def distil(teacher: Encoder, student, data: ParallelData, config: TrainConfig, d
     student.max_seq_length = config.max_seq_length  # the head is fitted on what training sees
     fit = fit_sample(student, data, train_targets, config.head_fit_pairs, config.seed) \
         if config.head in ("auto", "lstsq", "orthogonal") else None
+    torch.manual_seed(config.seed)  # a head that starts at random (--head linear) starts the same for a seed
     model = attach_head(student, teacher_dim, normalised, head=config.head, fit=fit)
     model.max_seq_length = config.max_seq_length
     labels = [torch.from_numpy(t) for t in train_targets]

@@ -76,7 +76,7 @@ def _schedule(total: int, warmup: float) -> Callable[[int], float]:
 
 def _latest_checkpoint(folder: Path) -> Path | None:
     done = [p for p in folder.glob("step-*") if (p / STATE).is_file()]
-    return max(done, key=lambda p: int(p.name.split("-")[1])) if done else None
+    return max(done, key=_step_of) if done else None
 
 
 def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int,
@@ -111,7 +111,7 @@ def _step_of(path: Path) -> int:
 def _drop_checkpoints_after(folder: Path, step: int) -> Path | None:
     """Remove the checkpoints taken after `step` (the last evaluation a guard passed); the newest one left."""
     for path in folder.glob("step-*"):
-        if int(path.name.split("-")[1]) > step:
+        if _step_of(path) > step:
             shutil.rmtree(path, ignore_errors=True)
     return _latest_checkpoint(folder)
 

@@ -21,3 +21,5 @@ MAIN_SCORE = {STS: "spearman", MINING: "acc_margin_mean", RETRIEVAL: "ndcg@10"}
 # A pair on which every model of a view scores at least this (main score, x100), tied after the paired tests,
 # is saturated: it tells no model from another, so the report leaves it out of the averages.
 SATURATION_CEILING = 99.0
+
+BEFORE_GUARDS = "before the guards"  # the guard status shown for a student trained before trainers.guards existed

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from harness.core.training import legacy_values, setting_text, unused_by
-from harness.core.vocabulary import TRAINED_ROLES
+from harness.core.vocabulary import BEFORE_GUARDS, TRAINED_ROLES
 
 MINING_DIRECTIONS = ["acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"]  # fwd = xx->en
 LONG_COLUMNS = ["model", "family", "task", "pair", "metric", "value", "higher_is_better", "main"]
@@ -138,7 +138,7 @@ def training_table(records: list[dict[str, Any]]) -> pd.DataFrame:
             continue
         settings = {"trainer": model.get("trainer", ""), "teacher": model.get("teacher", ""),
                     "base": model.get("base", ""), "trained on": model.get("trained_on", ""),
-                    "guards": model.get("guards", "before the guards")}
+                    "guards": model.get("guards", BEFORE_GUARDS)}
         # runs stored before these settings existed
         defaults = {"freeze_layers": 0, "balanced": True, "max_steps": None, **legacy_values(settings["trainer"])}
         unused = unused_by(settings["trainer"])

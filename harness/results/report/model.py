@@ -13,7 +13,17 @@ from typing import Any
 
 import pandas as pd
 
-from harness.core.vocabulary import ABLATION, BASE, COMPAT, MINING, ROLES, SATURATION_CEILING, TEACHER, TRAINED_ROLES
+from harness.core.vocabulary import (
+    ABLATION,
+    BASE,
+    BEFORE_GUARDS,
+    COMPAT,
+    MINING,
+    ROLES,
+    SATURATION_CEILING,
+    TEACHER,
+    TRAINED_ROLES,
+)
 from harness.results import stats
 from harness.results.explorer import explorer_data
 from harness.results.overview import (
@@ -149,7 +159,7 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:
     group = groups[name]
-    settings = {**group.run, **group.meta}
+    settings = {**group.run, "guards": BEFORE_GUARDS, **group.meta}
     comparisons = []
     for role in (BASE, TEACHER):
         other = groups.get(settings.get(role, ""))

@@ -58,7 +58,7 @@ def test_spread_is_the_mean_cosine_of_distinct_pairs_and_the_variance_of_unit_ve
 
 def test_a_constant_teacher_collapses_the_student_and_the_run_stops_keeping_the_last_good_checkpoint(
         tiny_bert, tiny_data, tmp_path):
-    config = config_for(tmp_path, lr=1e-2, epochs=4)
+    config = config_for(tmp_path, lr=3e-3, epochs=4)
     with pytest.raises(TrainingFailed) as failed:
         train(tiny_bert, tiny_data, ConstantTeacher(dim=32, name="constant"), config)
     message = str(failed.value)
@@ -71,7 +71,7 @@ def test_a_constant_teacher_collapses_the_student_and_the_run_stops_keeping_the_
 
 def test_the_same_recipe_with_a_real_teacher_passes_and_records_its_guards(tiny_bert, tiny_data, tmp_path):
     """The control for the planted collapse: only the teacher differs."""
-    path = train(tiny_bert, tiny_data, HashEncoder(dim=32), config_for(tmp_path, lr=1e-2, epochs=4))
+    path = train(tiny_bert, tiny_data, HashEncoder(dim=32), config_for(tmp_path, lr=3e-3, epochs=4))
     summary = json.loads((path / "training_summary.json").read_text())
     guards = summary["guards"]
     assert guards["enabled"] and not guards["collapsed"] and guards["checks"] == len(summary["dev"]) == 6 * 4 + 1
@@ -92,7 +92,7 @@ def test_a_huge_learning_rate_stops_train_with_exit_3_and_one_line(tiny_bert, da
 
 def test_no_guards_lets_the_constant_teacher_finish(tiny_bert, tiny_data, tmp_path):
     path = train(tiny_bert, tiny_data, ConstantTeacher(dim=32, name="constant"),
-                 config_for(tmp_path, lr=1e-2, epochs=4, guards=False, eval_every=None))
+                 config_for(tmp_path, lr=3e-3, epochs=4, guards=False, eval_every=None))
     summary = json.loads((path / "training_summary.json").read_text())
     assert summary["guards"] == {"enabled": False} and len(summary["dev"]) == 1  # the end only
 
@@ -146,7 +146,7 @@ def test_auto_evaluates_about_six_times_with_guards_and_at_the_end_without():
 def test_the_checkpoint_of_the_last_passed_evaluation_outlives_the_rotation(tiny_bert, tiny_data, tmp_path):
     """A checkpoint every step, one kept, an evaluation every 3 steps: the rotation alone would have deleted the
     step a guard last passed before the collapse is found."""
-    config = config_for(tmp_path, lr=1e-2, epochs=4, checkpoint_every=1, keep_checkpoints=1, eval_every=3)
+    config = config_for(tmp_path, lr=3e-3, epochs=4, checkpoint_every=1, keep_checkpoints=1, eval_every=3)
     with pytest.raises(TrainingFailed) as failed:
         train(tiny_bert, tiny_data, ConstantTeacher(dim=32, name="constant"), config)
     step = int(str(failed.value).split("collapsed at step ")[1].split(":")[0])

@@ -396,15 +396,19 @@ def failed_seeds(group: Group) -> list[FailedSeed]:
     failed = []
     for member, value in values.items():
         others = [v for m, v in values.items() if m != member]
-        if max(others) - min(others) <= FAILED_SEED_GAP and float(np.mean(others)) - value > FAILED_SEED_GAP:
+        if _within_gap(others) and float(np.mean(others)) - value > FAILED_SEED_GAP:
             failed.append(FailedSeed(member, value, float(np.mean(others)), len(keys)))
     return failed
 
 
 def seeds_agree(group: Group) -> bool:
     """Whether the seeds' mean scores over the pairs they share lie within FAILED_SEED_GAP of each other."""
-    values = group.seed_values(sorted(group.keys())) if group.keys() else []
-    return bool(values) and max(values) - min(values) <= FAILED_SEED_GAP
+    keys = sorted(group.keys())
+    return bool(keys) and _within_gap(group.seed_values(keys))
+
+
+def _within_gap(values: list[float]) -> bool:
+    return max(values) - min(values) <= FAILED_SEED_GAP
 
 
 def failed_seed_text(failed: list[FailedSeed]) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-GAP_EDGES = np.linspace(-1.0, 1.0, 41)  # fixed bins, so histograms compare across models
-WORST_N = 20
+from harness.results.schema import WORST_KEPT
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+", re.UNICODE)
 
@@ -55,7 +55,7 @@ def analyse(
     gold_scores: np.ndarray,
     ids: np.ndarray,
     scores: np.ndarray,
-    worst_n: int = WORST_N,
+    worst_n: int = WORST_KEPT,
 ) -> dict[str, Any]:
     """Summarise hard negatives for one search direction where query i's gold candidate is i.
 
@@ -66,7 +66,6 @@ def analyse(
     valid = wrong_ids >= 0
     gaps = np.where(valid, gold_scores - wrong_scores, np.inf)
     finite = gaps[valid]
-    hist, _ = np.histogram(np.clip(finite, GAP_EDGES[0], GAP_EDGES[-1]), bins=GAP_EDGES)
     worst = []
     for i in np.argsort(gaps, kind="stable")[:worst_n]:
         if not valid[i]:
@@ -88,7 +87,6 @@ def analyse(
         "wrong_outranks_gold": round(100.0 * len(errors) / max(1, len(queries)), 4),
         "gap_mean": round(float(finite.mean()), 6) if len(finite) else None,
         "gap_quantiles": {f"p{p}": round(float(q), 6) for p, q in zip((5, 25, 50, 75, 95), quantiles)},
-        "gap_histogram": {"edges": [round(float(e), 3) for e in GAP_EDGES], "counts": hist.tolist()},
         "error_tags": dict(sorted(tag_counts.items())),
         "worst": worst,
     }

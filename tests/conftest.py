@@ -6,6 +6,15 @@ from harness.core.hash_encoder import HashEncoder
 from tests.fixtures import make_data_root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory):
+    """The tests' caches (replicates, unpacked packaged models, mining) in a folder of their own: a test never
+    reads what a user's runs left in ~/.cache, nor leaves anything there. Subprocesses inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HARNESS_CACHE", str(tmp_path_factory.mktemp("harness-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory):
     return make_data_root(tmp_path_factory.mktemp("data"))

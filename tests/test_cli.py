@@ -24,7 +24,7 @@ def test_eval_writes_results_and_prints_table(data_env, tmp_path, capsys):
     record = json.loads((out / "hash" / "tatoeba" / "de-en.json").read_text())
     assert record["status"] == "ok" and record["task"]["family"] == "mining"
     assert {"acc_cos_fwd", "acc_cos_bwd", "acc_margin_fwd", "acc_margin_bwd"} <= set(record["metrics"])
-    assert record["analysis"]["fwd"]["gap_histogram"]["counts"]
+    assert record["analysis"]["fwd"]["worst"] and record["evidence"]["arrays"]["gap_fwd"]["codec"] == "zlib"
 
     # a second run reuses what is stored
     assert main(["eval", "--model", "hash", "--langs", "de", "--results-dir", str(out), "--no-progress"]) == 0

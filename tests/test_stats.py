@@ -155,20 +155,25 @@ def test_ranking_statistics_match_their_definitions():
 
 
 def test_records_from_separate_processes_are_resampled_on_the_same_rows(tiny_root, tmp_path):
-    """Issue 19, item 5: two models scored by two processes (each with its own hash seed) store replicates
-    drawn on the same resampled rows, so a paired comparison of the stored records is paired. Recomputing
-    each record's replicates here, from its own evidence, must give what the other process stored; a
-    resampling seed that depended on the process (Python's hash(), a global generator) fails this."""
+    """Issue 19, item 5: two models scored by two processes (each with its own hash seed) are resampled on the
+    same rows, so a paired comparison of the stored records is paired. Each process leaves the replicates it
+    drew in its own replicate cache; recomputing them here, from the records' evidence, must give exactly what
+    the other process drew. A resampling seed that depended on the process (Python's hash(), a global
+    generator) fails this."""
     import os
     import subprocess
     import sys
 
-    from harness.results.evidence import inputs_of, main_replicates
+    from harness.results.evidence import inputs_of
+    from harness.results.replicate_cache import content_key
     from harness.results.store import ResultStore
 
     runs = tmp_path / "runs"
+    caches = {}
     for model, hash_seed in (("hash:32", "1"), ("hash:48", "2")):
-        env = {**os.environ, "HARNESS_DATA": str(tiny_root), "PYTHONHASHSEED": hash_seed}
+        caches[model] = tmp_path / f"cache-{hash_seed}"
+        env = {**os.environ, "HARNESS_DATA": str(tiny_root), "PYTHONHASHSEED": hash_seed,
+               "HARNESS_CACHE": str(caches[model])}
         subprocess.run([sys.executable, "-m", "harness", "eval", "--model", model, "--langs", "de", "--tasks",
                         "tatoeba,stsb-multi-mt", "--results-dir", str(runs), "--no-progress"], env=env, check=True,
                        capture_output=True)
@@ -179,7 +184,9 @@ def test_records_from_separate_processes_are_resampled_on_the_same_rows(tiny_roo
             record = store.read(model, task, pair)
             kind, arrays = inputs_of(record, record["task"]["main_score"])
             here = stats.replicates(kind, arrays, record["bootstrap"]["key"])
-            np.testing.assert_allclose(main_replicates(record), here, atol=0.0011)  # stored to 0.001 points
+            digest = content_key(kind, arrays, record["bootstrap"]["key"], stats.RESAMPLES)
+            there = np.load(caches[model] / "replicates" / digest[:2] / f"{digest}.npy")
+            np.testing.assert_array_equal(there, here)
             compared += 1
     assert compared == 4
 

@@ -122,6 +122,14 @@ def _add_results_commands(sub) -> None:
     cmp.add_argument("--allow-missing", action="store_true",
                      help="leave out, and count, the baseline's pairs the candidate was not scored on (by default "
                           "each fails as missing)")
+    mg = _command(sub, "migrate", help="rewrite stored records in the current, compact schema",
+                  description="Rewrite every record of a results folder in the current schema version (compressed "
+                              "evidence, no stored replicates), one file at a time, atomically. A record is "
+                              "rewritten only if its new form reads back with the same metrics and evidence. "
+                              "Exit codes: 0 done; 1 some files were unreadable or not rewritten (named); 2 bad "
+                              "input.")
+    mg.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
+    mg.add_argument("--dry-run", action="store_true", help="write nothing: say what would be rewritten, and sizes")
     ex = _command(sub, "export", help="export stored results in another format")
     ex.add_argument("--format", choices=["mteb"], default="mteb")
     ex.add_argument("--results-dir", default=RUNS_DIR)
@@ -381,6 +389,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from harness.results.compact import migrate_folder
+
+    root = Path(args.results_dir)
+    if not root.is_dir():
+        raise HarnessError(f"--results-dir {root} is not a folder")
+    done = migrate_folder(root, dry_run=args.dry_run)
+    verb = "would rewrite" if args.dry_run else "rewrote"
+    print(f"{root}: {verb} {done.rewritten} record(s), {done.unchanged} already current; "
+          f"{done.bytes_before / 1e6:.1f} MB -> {done.bytes_after / 1e6:.1f} MB")
+    for problem in done.problems:
+        print(f"{problem.path}: {problem.reason}", file=sys.stderr)
+    return 1 if done.problems else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from harness.results.export_mteb import export_mteb
 
@@ -423,7 +446,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 COMMANDS = {"eval": cmd_eval, "train": cmd_train, "run": cmd_run, "leaderboard": cmd_leaderboard,
             "compare": cmd_compare, "validate": cmd_validate, "export": cmd_export, "ls": cmd_ls, "data": cmd_data,
-            "mine": cmd_mine}
+            "mine": cmd_mine, "migrate": cmd_migrate}
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -42,7 +42,7 @@ class EvalReport:
 
 def record_of(result: PairResult, task: Task, model: dict[str, Any], run: dict[str, Any],
               intervals: bool = True) -> dict[str, Any]:
-    """A result record, with each evidenced metric's interval and the main score's replicates."""
+    """A result record, with each evidenced metric's interval (its replicates go to the replicate cache)."""
     metrics = {name: metric.to_dict() for name, metric in result.metrics.items()}
     main = task.metadata.main_score
     if result.ok:  # a side metric that cannot be computed is left out; a main score that cannot fails the pair

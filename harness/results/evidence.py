@@ -1,43 +1,68 @@
-"""Per-item evidence in a record, compactly: arrays as base64 of their little-endian bytes, and the
-bootstrap section built from them (each metric's interval, and the main score's replicates so that a
-report or a gate compares models without resampling again).
+"""Per-item evidence in a record, compactly: arrays as base64 of their zlib-compressed little-endian bytes,
+and the bootstrap section built from them (the method, and each metric's interval beside the metric).
 
 A record's evidence reads:
     {"n": 1379,
-     "arrays": {"cosine": {"dtype": "<f4", "data": "..."}, "gold": {...}},
+     "arrays": {"cosine": {"dtype": "<f4", "codec": "zlib", "data": "..."}, "gold": {...}},
      "statistics": {"spearman": ["spearman", ["cosine", "gold"]], ...}}
 and its bootstrap section:
     {"method": "percentile bootstrap over items", "level": 0.95, "resamples": 2000,
-     "key": "stsb-multi-mt|en-de", "main": "spearman",
-     "replicates": {"dtype": "<i2", "scale": 0.001, "offset": 69.47, "data": "..."}}
+     "key": "stsb-multi-mt|en-de", "main": "spearman"}
+
+The replicates that averages and comparisons need are not stored: they are recomputed from the evidence
+with the seeded resampler (the same resamples for every model of a pair) and cached outside the results
+(`harness.results.replicate_cache`). Version-2 records stored the main score's replicates as int16 steps
+({"dtype": "<i2", "scale": 0.001, "offset": 69.47, "data": "..."}) and uncompressed arrays (no "codec"):
+both still read as they are.
 """
 
 from __future__ import annotations
 
 import base64
+import zlib
 from typing import Any
 
 import numpy as np
 
 from harness.core.task import Evidence
 from harness.results import stats
+from harness.results.replicate_cache import cached_replicates
 
 _DTYPES = {"<f4", "<f8", "|u1", "<i2", "<i4", "|b1"}
-REPLICATE_SCALE = 0.001  # replicates are stored as int16 offsets from the score, at least this far apart
+CODEC = "zlib"  # lossless: 0/1 flags and ranks shrink ten-fold, float scores by about a seventh
 
 
 def encode_array(values: np.ndarray) -> dict[str, Any]:
-    """A 1-d array as {"dtype", "data"}: base64 of its little-endian bytes."""
+    """A 1-d array as {"dtype", "codec", "data"}: base64 of its zlib-compressed little-endian bytes."""
     values = np.ascontiguousarray(values)
     dtype = values.dtype.newbyteorder("<") if values.dtype.byteorder == ">" else values.dtype
-    return {"dtype": dtype.str, "data": base64.b64encode(values.astype(dtype).tobytes()).decode("ascii")}
+    packed = zlib.compress(values.astype(dtype).tobytes(), 9)
+    return {"dtype": dtype.str, "codec": CODEC, "data": base64.b64encode(packed).decode("ascii")}
 
 
-def decode_array(entry: dict[str, Any]) -> np.ndarray:
-    """The inverse of `encode_array` (scaled int16 replicates come back as float offsets + scale)."""
+def decode_array(entry: dict[str, Any], n: int | None = None) -> np.ndarray:
+    """The inverse of `encode_array`; an entry without a codec holds the bytes as they are (version 2), and
+    version 2's scaled int16 replicates come back as float offsets + scale. With `n`, the array must hold n
+    values, and a compressed one is never inflated beyond them (a hostile record cannot fill the memory)."""
     if entry.get("dtype") not in _DTYPES:
         raise ValueError(f"unsupported array dtype {entry.get('dtype')!r}")
-    values = np.frombuffer(base64.b64decode(entry["data"]), dtype=np.dtype(entry["dtype"]))
+    dtype = np.dtype(entry["dtype"])
+    try:
+        data = base64.b64decode(entry["data"], validate=True)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"array data is not base64: {err}") from None
+    codec = entry.get("codec")
+    if codec == CODEC:
+        inflate = zlib.decompressobj()
+        try:
+            data = inflate.decompress(data, 0 if n is None else n * dtype.itemsize + 1)
+        except zlib.error as err:
+            raise ValueError(f"array data is not valid {CODEC}: {err}") from None
+    elif codec is not None:
+        raise ValueError(f"unsupported array codec {codec!r}")
+    if n is not None and len(data) != n * dtype.itemsize:
+        raise ValueError(f"an array holds {len(data) // dtype.itemsize} values where the evidence has n = {n}")
+    values = np.frombuffer(data, dtype=dtype)
     if "scale" in entry:
         return entry.get("offset", 0.0) + values.astype(np.float64) * entry["scale"]
     return values
@@ -50,8 +75,9 @@ def evidence_to_json(evidence: Evidence) -> dict[str, Any]:
 
 
 def arrays_of(record: dict[str, Any]) -> dict[str, np.ndarray]:
-    """A record's evidence arrays, decoded."""
-    return {name: decode_array(entry) for name, entry in record["evidence"]["arrays"].items()}
+    """A record's evidence arrays, decoded; each must hold one value per item (the evidence's n)."""
+    evidence = record["evidence"]
+    return {name: decode_array(entry, evidence["n"]) for name, entry in evidence["arrays"].items()}
 
 
 def inputs_of(record: dict[str, Any], metric: str) -> tuple[str, list[np.ndarray]]:
@@ -68,23 +94,17 @@ def resampling_key(task: str, pair: str) -> str:
 
 def bootstrap(evidence: Evidence, task: str, pair: str, main: str,
               metrics: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Add each evidenced metric's 95% interval to `metrics` (as "ci") and return the bootstrap section."""
+    """Add each evidenced metric's 95% interval to `metrics` (as "ci") and return the bootstrap section (the
+    replicates go to the cache, not the record: `metric_replicates` finds them there)."""
     key = resampling_key(task, pair)
-    main_replicates = None
     for name, (kind, names) in evidence.statistics.items():
         if name not in metrics:
             continue
         inputs = [evidence.arrays[a] for a in names]
-        values = stats.replicates(kind, inputs, key)
+        values = cached_replicates(kind, inputs, key)
         low, high = stats.interval(kind, inputs, values)
         metrics[name]["ci"] = [round(low, 4), round(high, 4)]
-        if name == main:
-            main_replicates = values
-    section = {"method": stats.METHOD, "level": stats.LEVEL, "resamples": stats.RESAMPLES, "key": key,
-               "main": main}
-    if main_replicates is not None:
-        section["replicates"] = encode_replicates(main_replicates, metrics[main]["value"])
-    return section
+    return {"method": stats.METHOD, "level": stats.LEVEL, "resamples": stats.RESAMPLES, "key": key, "main": main}
 
 
 def refresh_intervals(record: dict[str, Any]) -> dict[str, Any]:
@@ -102,20 +122,12 @@ def refresh_intervals(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "metrics": metrics, "bootstrap": {**section, "method": stats.METHOD}}
 
 
-def encode_replicates(values: np.ndarray, centre: float) -> dict[str, Any]:
-    """Replicates as int16 steps around the score: 0.001 points apart, coarser only when a replicate lies
-    more than 32 points away (tiny user files). NaN, from a degenerate resample, is stored as the score."""
-    offsets = np.nan_to_num(np.asarray(values, dtype=np.float64) - centre)
-    scale = max(REPLICATE_SCALE, float(np.abs(offsets).max(initial=0.0)) / 32000.0)
-    steps = np.round(offsets / scale).astype("<i2")
-    return {**encode_array(steps), "scale": scale, "offset": float(centre)}
-
-
 def main_replicates(record: dict[str, Any]) -> np.ndarray | None:
-    """The stored replicates of a record's main score, or None for a record without evidence."""
-    section = record.get("bootstrap") or {}
-    entry = section.get("replicates")
-    return decode_array(entry) if entry else None
+    """The replicates of a record's main score (the task's), or None for a record without evidence or
+    intervals."""
+    if not record.get("bootstrap"):
+        return None
+    return metric_replicates(record, record["task"]["main_score"])
 
 
 def has_evidence(record: dict[str, Any], metric: str) -> bool:
@@ -124,15 +136,16 @@ def has_evidence(record: dict[str, Any], metric: str) -> bool:
 
 
 def metric_replicates(record: dict[str, Any], metric: str) -> np.ndarray | None:
-    """The bootstrap replicates of one metric of a record: stored for the main score, else recomputed from
-    the evidence (the same resamples either way, so replicates of two models on the same items pair up)."""
+    """The bootstrap replicates of one metric of a record, recomputed from the evidence (cached), or, for a
+    version-2 record's main score, as it stored them: the same resamples either way, so replicates of two
+    models on the same items pair up."""
     if not has_evidence(record, metric):
         return None
     section = record.get("bootstrap") or {}
     if metric == section.get("main") and section.get("resamples") == stats.RESAMPLES and section.get("replicates"):
         return decode_array(section["replicates"])
     kind, arrays = inputs_of(record, metric)
-    return stats.replicates(kind, arrays, resampling_key(record["task"]["name"], record["pair"]))
+    return cached_replicates(kind, arrays, resampling_key(record["task"]["name"], record["pair"]))
 
 
 def same_items(a: dict[str, Any], b: dict[str, Any]) -> bool:

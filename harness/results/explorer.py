@@ -2,11 +2,11 @@
 the records, with the texts of the worst confusions deduplicated into one list (the same hard sentences
 recur across models).
 
-The gap histogram is drawn over the range the gaps of that model, pair and direction actually take. The
-records keep a histogram with fixed bins from -1 to +1, in which a good model's gaps (a few hundredths)
-fill one or two bars; so the explorer bins the per-item gaps of the record's evidence again, over their
-own range (always including 0, the line between right and wrong). A record without gap evidence (written
-before it was kept) shows its stored histogram over -1 to +1.
+The gap histogram is drawn over the range the gaps of that model, pair and direction actually take: the
+explorer bins the per-item gaps of the record's evidence over their own range (always including 0, the
+line between right and wrong), where fixed bins from -1 to +1 put a good model's gaps (a few hundredths)
+into one or two bars. Records written before the gaps were evidence kept such a fixed-bin histogram, and
+show it; schema 3 no longer stores it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import numpy as np
 from harness.core.vocabulary import MINING
 from harness.results.evidence import decode_array
 from harness.results.overview import group_name
+from harness.results.schema import WORST_KEPT
 
-WORST_SHOWN = 10  # of the 20 a record keeps: enough to read, and the page stays small
+WORST_SHOWN = WORST_KEPT  # every one a record keeps (schema version 2 kept 20)
 GAP_BINS = 40
 GAP_RANGE_QUANTILES = (0.005, 0.995)  # the few gaps beyond these fall into the end bars, which say so
 
@@ -46,6 +47,12 @@ def _gap_evidence(record: dict[str, Any], direction: str) -> np.ndarray | None:
     return None if entry is None else decode_array(entry).astype(np.float64)
 
 
+def _stored_histogram(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The fixed-bin histogram a record written before its gaps were evidence keeps (none: an empty one)."""
+    kept = analysis.get("gap_histogram") or {"edges": [-1.0, 1.0], "counts": [0] * GAP_BINS}
+    return {"range": [kept["edges"][0], kept["edges"][-1]], "counts": kept["counts"]}
+
+
 def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str, Any]:
     """{"texts": [...], "entries": {"model|task|pair|dir": summary}} for the
     mining records of `models` (a student trained with several seeds shows its first seed). Each entry's
@@ -68,11 +75,9 @@ def explorer_data(records: list[dict[str, Any]], models: list[str]) -> dict[str,
                 continue
             quantiles = analysis["gap_quantiles"]
             evidence = _gap_evidence(record, direction)
-            kept = analysis["gap_histogram"]
-            stored = {"range": [kept["edges"][0], kept["edges"][-1]], "counts": kept["counts"]}
             entries[key] = {
                 "n": analysis["n"], "rate": analysis["wrong_outranks_gold"],
-                "hist": stored if evidence is None else gap_histogram(evidence),
+                "hist": _stored_histogram(analysis) if evidence is None else gap_histogram(evidence),
                 "median": quantiles["p50"], "p5": quantiles["p5"],
                 "tags": [f"{tag} {count}" for tag, count in sorted(analysis["error_tags"].items())],
                 "worst": [[text_id(w["query"]), text_id(w["gold"]), text_id(w["wrong"]), w["gap"], " ".join(w["tags"])]

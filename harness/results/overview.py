@@ -8,6 +8,7 @@ Every comparison is paired: two models' replicates come from the same bootstrap 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -62,14 +63,21 @@ def languages_of(pair: str) -> list[str]:
 
 @dataclass
 class Score:
-    """One model's main score on one (task, pair), with its interval and replicates when it has evidence."""
+    """One model's main score on one (task, pair), with its interval, and its replicates when it has evidence
+    (drawn from the record on first use: a view that never compares a score never resamples it)."""
 
     value: float
     low: float | None
     high: float | None
-    replicates: np.ndarray | None
     fingerprint: str | None
     record: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # for the exact tests
+
+    @functools.cached_property
+    def replicates(self) -> np.ndarray | None:
+        bootstrap = (self.record or {}).get("bootstrap") or {}
+        if bootstrap.get("resamples") != stats.RESAMPLES:
+            return None  # no intervals asked, or resampled otherwise: not paired with this harness's replicates
+        return main_replicates(self.record)
 
 
 @dataclass
@@ -135,10 +143,7 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
             continue
         low, high = metric.get("ci") or (None, None)
         key = (record["task"]["name"], record["pair"])
-        replicates = main_replicates(record)
-        if replicates is not None and (record.get("bootstrap") or {}).get("resamples") != stats.RESAMPLES:
-            replicates = None  # resampled otherwise: not paired with this harness's replicates
-        group.members.setdefault(model, {})[key] = Score(metric["value"], low, high, replicates,
+        group.members.setdefault(model, {})[key] = Score(metric["value"], low, high,
                                                          record.get("data_fingerprint"), record)
         group.family[key] = record["task"]["family"]
     return groups
@@ -187,7 +192,7 @@ def _keys_by_column(groups: list[Group]) -> dict[tuple[str, str], dict[str, set[
     return columns
 
 
-def _cell(group: Group, keys: list[Key]) -> Cell:
+def average_cell(group: Group, keys: list[Key]) -> Cell:
     """A group's average over `keys`: one record's own interval when the cell is one pair of one seed (for an
     accuracy that is the interval that holds at 100%), else the percentile interval of the averaged
     replicates."""
@@ -248,7 +253,7 @@ def saturated(groups: dict[str, Group], names: list[str], ceiling: float = SATUR
         counted = [name for name in names if key in groups[name].keys() and _counted(groups[name], key)]
         if len(counted) < 2:
             continue
-        column = Column("", "", [key], [], {name: _cell(groups[name], [key]) for name in counted})
+        column = Column("", "", [key], [], {name: average_cell(groups[name], [key]) for name in counted})
         if min(cell.value for cell in column.cells.values()) < ceiling:
             continue
         _mark_ties(column, groups)
@@ -278,7 +283,7 @@ def view(groups: dict[str, Group], names: list[str], focus: list[str] | None = N
         column = Column(family, lang, shared, [k for k in everything if k not in common], {},
                         sorted(common & skipped))
         if shared:
-            column.cells = {name: _cell(groups[name], shared) for name in by_group}
+            column.cells = {name: average_cell(groups[name], shared) for name in by_group}
             _mark_ties(column, groups)
         columns.append(column)
     return columns

@@ -2,9 +2,14 @@
 
 A record is plain JSON. Older records are upgraded by named migrations when read, never rewritten in place.
 
-Version 2 (this one) adds what resampling needs: `evidence` (per-item arrays and how each metric is
-computed from them), `bootstrap` (the method, and the main score's replicates), a `ci` beside each
-evidenced metric, and `data_fingerprint` (a hash of the data files the result was computed from).
+Version 2 added what resampling needs: `evidence` (per-item arrays and how each metric is computed from
+them), `bootstrap` (the method, and the main score's replicates), a `ci` beside each evidenced metric, and
+`data_fingerprint` (a hash of the data files the result was computed from).
+
+Version 3 (this one) keeps the same information in less room: evidence arrays are zlib-compressed, and
+what can be recomputed from the evidence is left out (the main score's replicates, the mining analysis's
+fixed-bin gap histograms); a mining analysis keeps its `WORST_KEPT` worst confusions per direction.
+`harness migrate` rewrites a results folder in this layout (`harness.results.compact`).
 """
 
 
@@ -17,8 +22,9 @@ from typing import Any
 
 from harness.core.version import __version__
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REQUIRED = ("schema_version", "model", "task", "pair", "status", "metrics")
+WORST_KEPT = 10  # worst confusions a mining record keeps per direction (the report shows all of them)
 
 
 class RecordError(ValueError):
@@ -31,8 +37,16 @@ def v1_to_v2_no_evidence(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "schema_version": 2, "evidence": None, "bootstrap": None, "data_fingerprint": None}
 
 
+def v2_to_v3_read_as_stored(record: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 changed how records are stored, not what they mean: a version-2 record's uncompressed arrays,
+    stored replicates and fixed-bin histograms are all still read, so it loads as it is. `harness migrate`
+    rewrites it compactly."""
+    return {**record, "schema_version": 3}
+
+
 # version n -> the named function upgrading a version-n record to n+1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: v1_to_v2_no_evidence}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: v1_to_v2_no_evidence,
+                                                                        2: v2_to_v3_read_as_stored}
 
 
 SLACK = 1e-6  # rounding: a correlation of exactly 100 may be stored as 100.00000000000001

@@ -36,7 +36,7 @@ METHOD = ("percentile bootstrap over items; for means of per-item values in [0, 
           "nDCG, MRR, recall): Agresti-Coull with Kish's effective n")
 Z = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 DEFF_FLOOR = 0.25  # an interval never counts the items as more than 4 times their number (see mean_interval)
-RESOLUTION = 0.005  # points: differences below this are rounding (replicates are stored 0.001 apart)
+RESOLUTION = 0.005  # points: differences below this are rounding (schema 2 stored replicates 0.001 apart)
 _KIND = re.compile(r"^(?P<name>[a-z][a-z0-9]*)(?:@(?P<k>\d+))?$")
 
 

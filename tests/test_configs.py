@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.app.config import RunConfig, build
-from harness.app.plan import TRAIN_FIELDS, student_name
+from harness.app.plan import TRAIN_FIELDS, student_name, swept_configs
 from harness.core.training import recipe_differences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,19 +18,20 @@ TRAINING = ["teacher", "student", "langs", "max_pairs", "epochs", "batch_size", 
             "freeze_layers", "balanced", "head", "aligned_share", "teacher_output"]
 
 
-def students_of(config: RunConfig) -> list[tuple[str, int]]:
-    return [(student_name(trainer, config.student, config.langs, config.tag, seed), seed)
-            for trainer in config.trainers for seed in config.seeds]
+def students_of(config: RunConfig) -> list[tuple[str, int, RunConfig]]:
+    """(name, seed, the configuration it was trained with) of each student a config makes, sweeps included."""
+    return [(student_name(trainer, config.student, config.langs, variant.tag, seed), seed, variant)
+            for trainer in config.trainers for variant, _ in swept_configs(config) for seed in config.seeds]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_config_reproduces_its_committed_students(path):
     config = build(RunConfig, config_file=path)
-    for name, seed in students_of(config):
+    for name, seed, variant in students_of(config):
         records = sorted((RUNS / name).glob("*/*.json"))
         assert records, f"{path.name}: no committed results for {name}"
         stored = json.loads(records[0].read_text(encoding="utf-8"))["run"]
-        wanted = {**config.to_dict(), "seed": seed}
+        wanted = {**variant.to_dict(), "seed": seed}
         changed = {k: (stored.get(k), wanted[k]) for k in [*TRAINING, "seed"] if k in stored and stored[k] != wanted[k]}
         assert not changed, f"{path.name} no longer reproduces {name}: {changed}"
         # and the run's own reuse check agrees, settings added since (compared at their old values) included
@@ -41,10 +42,10 @@ def test_config_reproduces_its_committed_students(path):
 
 
 def test_every_committed_student_comes_from_a_config_or_the_default_run():
-    made = {name for path in CONFIGS for name, _ in students_of(build(RunConfig, config_file=path))}
-    made |= {name for name, _ in students_of(RunConfig(seeds=[0, 1, 2]))}  # the README's `run --seeds 0,1,2`
+    made = {name for path in CONFIGS for name, _, _ in students_of(build(RunConfig, config_file=path))}
+    made |= {name for name, _, _ in students_of(RunConfig(seeds=[0, 1, 2]))}  # the README's `run --seeds 0,1,2`
     paper = build(RunConfig, {"seeds": [1, 2]}, ROOT / "configs" / "paper-scale.toml")  # and the later GPU seeds
-    made |= {name for name, _ in students_of(paper)}
+    made |= {name for name, _, _ in students_of(paper)}
     committed = set()
     for folder in RUNS.iterdir():
         record = json.loads(next(folder.glob("*/*.json")).read_text(encoding="utf-8"))

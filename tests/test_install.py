@@ -60,7 +60,8 @@ def test_the_installed_command_runs_from_a_fresh_environment(wheel, tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where and str(ROOT) not in where  # the wheel's copy, not this checkout
     shown = subprocess.run([str(harness), "--help"], cwd=tmp_path, capture_output=True, text=True)
-    assert shown.returncode == 0 and "{eval,train,run,validate,leaderboard,compare,migrate,export,data,mine,ls}" in shown.stdout
+    commands = "{eval,train,run,validate,leaderboard,compare,migrate,export,data,mine,ls}"
+    assert shown.returncode == 0 and commands in shown.stdout
     listed = subprocess.run([str(harness), "data", "list"], cwd=tmp_path, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert listed.returncode == 0, listed.stderr

@@ -152,6 +152,9 @@ class RunConfig(TrainSettings):
     seeds: list[int] = setting([0], "train one student per seed, e.g. 0,1,2 (seed 0 keeps the plain name)",
                                item=parse_seeds)
     seed: int = 0  # the seed of the student being trained: set per student from `seeds`
+    sweep: str | None = setting(None, "train one student per value of a training setting (times --seeds): "
+                                      "NAME=V1,V2,..., e.g. max_pairs=500,1000,2000 (README: 'Sweeps')",
+                                kind="str", nullable="none")
     results_dir: str = setting(RUNS_DIR, "where result JSON is written")
     leaderboard_dir: str = setting(RESULTS_DIR, "where the leaderboard, the report and run settings are written")
     models_dir: str = setting(MODELS_DIR, "where trained students are saved")
@@ -168,6 +171,10 @@ class RunConfig(TrainSettings):
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.sweep is not None:
+            from harness.app.sweep import parse_sweep
+
+            parse_sweep(self.sweep)
 
     @property
     def base_model(self) -> str:

@@ -120,6 +120,12 @@ class StudentPlan:
     data: ParallelData
     settings: dict[str, Any]  # the shared training settings, with this student's seed
     finished: bool = False  # its folder holds it, made the same way (`check_recipe`): reused, not retrained
+    sweep: dict[str, Any] | None = None  # {"setting", "value", "of"}: the swept value it was trained with
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """What this student's records and run config say differently from the run's: its seed, its swept value."""
+        return {"seed": self.seed, **({self.sweep["setting"]: self.sweep["value"]} if self.sweep else {})}
 
 
 def leak_report(data: ParallelData) -> str:
@@ -184,16 +190,26 @@ def plan_run(config: RunConfig) -> RunPlan:
         for task in [*tasks, *compat_tasks]:
             task.validate(config.evaluation_langs)
         exclude = evaluation_keys([*tasks, *compat_tasks], config.evaluation_langs) if config.trainers else frozenset()
-        data = {seed: training_data(config.parallel, config.langs, data_root(), max_pairs=config.max_pairs,
-                                    dev_pairs=config.dev_pairs, seed=seed, exclude=exclude)
-                for seed in (config.seeds if config.trainers else [])}
+        variants = swept_configs(config)
+        data = {}  # one read per distinct (max_pairs, dev_pairs, seed): most sweeps share the data
+        for variant, _ in variants:
+            for seed in (variant.seeds if variant.trainers else []):
+                key = (variant.max_pairs, variant.dev_pairs, seed)
+                if key not in data:
+                    data[key] = training_data(variant.parallel, variant.langs, data_root(),
+                                              max_pairs=variant.max_pairs, dev_pairs=variant.dev_pairs, seed=seed,
+                                              exclude=exclude)
     students = []
     for trainer in config.trainers:
-        for seed in config.seeds:
-            name = student_name(trainer, config.student, config.langs, config.tag, seed)
-            settings = student_settings(config, config.student, seed)
-            students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, data[seed], settings))
-            students[-1].finished = check_recipe(students[-1], config.teacher, config.results_dir, config.overwrite)
+        for variant, sweep in variants:
+            for seed in config.seeds:
+                name = student_name(trainer, config.student, config.langs, variant.tag, seed)
+                settings = student_settings(variant, config.student, seed)
+                of = sweep and {**sweep, "of": student_name(trainer, config.student, config.langs, config.tag)}
+                students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name,
+                                            data[(variant.max_pairs, variant.dev_pairs, seed)], settings, sweep=of))
+                students[-1].finished = check_recipe(students[-1], config.teacher, config.results_dir,
+                                                     config.overwrite)
     teacher, base = resolve(config.teacher), resolve(config.base_model)
     for resolved in (teacher, base, *(resolve(baseline) for baseline in config.baselines)):
         check_obtainable(resolved)
@@ -203,6 +219,22 @@ def plan_run(config: RunConfig) -> RunPlan:
     compat = EvalPlan(eval_config, list(dict.fromkeys(compat_tasks)), {}, ledger) \
         if compat_tasks and config.teacher != config.base_model else None
     return RunPlan(config, students, evaluation, teacher, base, compat)
+
+
+def swept_configs(config: RunConfig) -> list[tuple[RunConfig, dict[str, Any] | None]]:
+    """The run's configuration per swept value, with `NAME-VALUE` appended to its tag, and {"setting", "value"}
+    beside it; without a sweep, the run's own configuration alone."""
+    if config.sweep is None:
+        return [(config, None)]
+    from harness.app.sweep import parse_sweep
+
+    sweep = parse_sweep(config.sweep)
+    variants = []
+    for value in sweep.values:
+        tag = "-".join(part for part in (config.tag, sweep.label(value)) if part)
+        variants.append((replace(config, **{sweep.setting: value, "tag": tag}),
+                         {"setting": sweep.setting, "value": value}))
+    return variants
 
 
 def check_writable(*folders: str | Path | None) -> None:

@@ -83,6 +83,14 @@ def _refresh(store: ResultStore, record: dict[str, Any], model: dict[str, Any]) 
         store.write({**record, "model": model})
 
 
+def own_settings(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a student's records store differently from its run's settings: its seed, and its swept value."""
+    own = {"seed": meta["seed"]} if "seed" in meta else {}
+    if meta.get("sweep"):
+        own[meta["sweep"]["setting"]] = meta["sweep"]["value"]
+    return own
+
+
 def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) -> EvalReport:
     """Evaluate each model on each planned task and language pair, writing one record per pair as it finishes.
 
@@ -100,8 +108,7 @@ def evaluate(plan: EvalPlan, encoders: dict[str, Any] | None = None, log=print) 
         supplied = (encoders or {}).get(spec)
         revision = supplied.revision if supplied else known_revision(plan.models[spec])
         meta = config.model_meta.get(spec, {})
-        run = {**config.run_info, **({"seed": meta["seed"]} if "seed" in meta else {})} or \
-            {"batch_size": config.batch_size, "langs": config.langs}
+        run = {**config.run_info, **own_settings(meta)} or {"batch_size": config.batch_size, "langs": config.langs}
         name = supplied.name if supplied else spec
         if _stored_everything(plan, store, name, revision, supplied):
             for task in plan.tasks:
@@ -267,7 +274,8 @@ def run(config: RunConfig, log=print) -> RunReport:
     for path, student in zip(students, plan.students):
         encoders[path.name] = LazyEncoder.for_spec(str(path), config, name=path.name)
         meta[path.name] = {"role": config.role, "base": base, "teacher": config.teacher, "trainer": student.trainer,
-                           "trained_on": trained_on(path), "seed": student.seed}
+                           "trained_on": trained_on(path), "seed": student.seed,
+                           **({"sweep": student.sweep} if student.sweep else {})}
         guards = guard_status(path)  # absent from the records of students trained before the guards
         if guards is not None:
             meta[path.name]["guards"] = guards
@@ -282,7 +290,7 @@ def run(config: RunConfig, log=print) -> RunReport:
         _merge(evaluation, evaluate(_compat_plan(plan, config, compat), compat, log))
     for path, student in zip(students, plan.students):
         write_json_unless_same(run_settings_path(config.leaderboard_dir, [path], []),
-                               {**config.recorded(), "seed": student.seed}, ignore=DISPLAY_ONLY)
+                               {**config.recorded(), **student.overrides}, ignore=DISPLAY_ONLY)
     if not students:
         write_json_unless_same(run_settings_path(config.leaderboard_dir, [], models), config.recorded(),
                                ignore=DISPLAY_ONLY)

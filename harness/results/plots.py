@@ -9,8 +9,9 @@ import base64
 import io
 from dataclasses import dataclass
 
-from harness.core.vocabulary import ROLE_COLOURS
+from harness.core.vocabulary import BASE, ROLE_COLOURS, STUDENT, TEACHER
 from harness.results.overview import Column, Group
+from harness.results.sweeps import SweepCurve, shown
 
 MARKERS = "osD^vP*X"
 PANELS_PER_ROW = 4
@@ -86,6 +87,54 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
                         bbox_to_anchor=(0.5, 1.0), title=title, title_fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.7 / fig.get_figheight()))  # the legend's band stays above the panels
     return _render(fig, legend, [ax for ax in axes.flat if ax.get_visible()])
+
+
+def sweep_figure(curve: SweepCurve) -> Figure:
+    """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
+    as a small dot, the base and the teacher as dashed lines with their intervals as bands. A numeric sweep
+    spanning a factor of 8 or more is drawn on a log axis (a learning curve); other values are categories."""
+    plt = _pyplot()
+    families = curve.families
+    fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.6), dpi=100, squeeze=False)
+    numeric = curve.numeric and all(p.value > 0 for p in curve.points)
+    values = [p.value for p in curve.points]
+    xs = values if numeric else list(range(len(values)))
+    log = numeric and max(values) >= 8 * min(values)
+    colour = ROLE_COLOURS[STUDENT]
+    for ax, family in zip(axes.flat, families):
+        cells = [p.cells[family] for p in curve.points]
+        ax.plot(xs, [c.value for c in cells], color=colour, marker="o", markersize=5, linewidth=1.4, zorder=3)
+        for x, cell in zip(xs, cells):
+            if cell.low is not None:
+                ax.plot([x, x], [cell.low, cell.high], color=colour, linewidth=1.6, solid_capstyle="butt")
+        for x, point in zip(xs, curve.points):
+            seeds = point.seed_values.get(family, [])
+            if len(seeds) > 1:
+                ax.plot([x] * len(seeds), seeds, color=colour, marker=".", markersize=3, linestyle="none",
+                        alpha=0.6)
+        for role in (BASE, TEACHER):
+            name, references = curve.references.get(role, ("", {}))
+            cell = references.get(family)
+            if cell is None:
+                continue
+            ax.axhline(cell.value, color=ROLE_COLOURS[role], linestyle="--", linewidth=1.2)
+            if cell.low is not None:
+                ax.axhspan(cell.low, cell.high, color=ROLE_COLOURS[role], alpha=0.12, linewidth=0)
+        if log:
+            ax.set_xscale("log")
+        ax.set_xticks(xs, [shown(v) for v in values], fontsize=9)
+        ax.minorticks_off()
+        ax.set_title(f"{family} ({len(curve.pairs[family])} pairs)", fontsize=11)
+        ax.set_xlabel(curve.setting, fontsize=10)
+        ax.grid(linewidth=0.4, color="#cccccc")
+        ax.tick_params(labelsize=9)
+    handles = [plt.Line2D([], [], color=colour, marker="o", label="student (95% interval; dots: seeds)")]
+    handles += [plt.Line2D([], [], color=ROLE_COLOURS[role], linestyle="--", label=f"{role}: {name}")
+                for role, (name, _) in curve.references.items()]
+    legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False,
+                        bbox_to_anchor=(0.5, 1.0), title=f"{curve.of}: {curve.setting}", title_fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
+    return _render(fig, legend, list(axes.flat))
 
 
 def _render(fig, legend, axes) -> Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.core.vocabulary import MINING
 from harness.results.overview import failed_seed_text
 from harness.results.report.model import TITLE, Report, marks, saturation_text
+from harness.results.sweeps import SweepCurve, shown
 from harness.results.tables import to_markdown
 
 MARKS = {"best": "*", "tied": "=", "untestable": "?"}
@@ -38,6 +39,28 @@ def overview_markdown(report: Report, view: str) -> str:
     return "\n".join(lines + ["", *([saturated, ""] if saturated else []), "Pairs averaged per column:", "", *notes])
 
 
+def _scored(cell) -> str:
+    if cell is None:
+        return ""
+    interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
+    return f"{cell.value:.1f}{interval}" + (f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else "")
+
+
+def sweep_markdown(curve: SweepCurve) -> str:
+    """One sweep as a table: a row per swept value (then the base and the teacher), a column per family."""
+    families = curve.families
+    lines = [f"| {curve.setting} | model | seeds | " + " | ".join(families) + " |",
+             "|" + "---|" * (3 + len(families))]
+    for point in curve.points:
+        lines.append(f"| {shown(point.value)} | {point.group} | {point.seeds} | "
+                     + " | ".join(_scored(point.cells.get(f)) for f in families) + " |")
+    for role, (name, cells) in curve.references.items():
+        lines.append(f"| ({role}) | {name} | | " + " | ".join(_scored(cells.get(f)) for f in families) + " |")
+    pairs = [f"- {family}: {len(keys)} pairs ({', '.join(f'{t} {p}' for t, p in keys)})"
+             for family, keys in curve.pairs.items()]
+    return "\n".join(lines + ["", "Pairs averaged per family (every point of the sweep has them):", "", *pairs])
+
+
 def render_markdown(report: Report) -> str:
     lines = [f"# {TITLE}", "",
              f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
@@ -59,6 +82,13 @@ def render_markdown(report: Report) -> str:
             lines += [f"## {title}", "", overview_markdown(report, name), ""]
     if not report.training.empty:
         lines += ["## Students: how each was trained", "", to_markdown(report.training), ""]
+    if report.sweeps:
+        lines += ["## Sweeps: scores against the swept setting", "",
+                  "Each point is a student (the mean over its seeds) averaged over the family's pairs that every "
+                  "point has; the interval is the percentile interval of the averaged replicates, `±` the standard "
+                  "deviation over seeds. The base and the teacher, on the same pairs, are the references.", ""]
+        for curve in report.sweeps:
+            lines += [f"### {curve.of}: {curve.setting}", "", sweep_markdown(curve), ""]
     saturated = set(report.saturated("main"))
     for task, main_score, table in report.tasks:
         marked = table.rename(columns={c: f"{c} (saturated)" for c in table.columns if (task, c) in saturated})

@@ -42,6 +42,7 @@ from harness.results.overview import (
     students_of,
     view,
 )
+from harness.results.sweeps import SweepCurve, sweep_curves
 from harness.results.tables import (
     MINING_DIRECTIONS,
     hard_negative_table,
@@ -121,6 +122,7 @@ class Report:
     ceiling: float | None = SATURATION_CEILING  # None: saturated pairs stay in the averages
     failed_seeds: dict[str, list[FailedSeed]] = field(default_factory=dict)  # group -> its seeds that failed
     agreeing_seeds: set[str] = field(default_factory=set)  # groups whose seeds lie within FAILED_SEED_GAP
+    sweeps: list[SweepCurve] = field(default_factory=list)  # each sweep's scores against its swept value
 
     def saturated(self, name: str) -> list[tuple[str, str]]:
         """The (task, pair)s left out of view `name`'s averages as saturated."""
@@ -154,7 +156,8 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   training=training_table(records), mining=_mining(records),
                   explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling,
                   failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))},
-                  agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])})
+                  agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])},
+                  sweeps=sweep_curves(groups))
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

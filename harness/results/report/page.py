@@ -13,7 +13,7 @@ from typing import Any
 from harness.core.training import setting_text
 from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
 from harness.results.overview import FAILED_SEED_GAP, Column, failed_seed_text, flag_text
-from harness.results.plots import Figure, forest
+from harness.results.plots import Figure, forest, sweep_figure
 from harness.results.report.model import (
     COSINES,
     ROLE_ORDER,
@@ -24,6 +24,7 @@ from harness.results.report.model import (
     marks,
     saturation_text,
 )
+from harness.results.sweeps import shown
 
 ASSETS = Path(__file__).parent
 
@@ -189,6 +190,45 @@ def _students_section(report: Report) -> str:
             f'<label>Student: <select id="student-select">{options}</select></label>{panels}')
 
 
+def _sweep_cells(scored: dict, families: list[str]) -> str:
+    out = []
+    for family in families:
+        cell = scored.get(family)
+        if cell is None:
+            out.append("<td>&ndash;</td>")
+            continue
+        interval = f"<br><small>[{cell.low:.1f}, {cell.high:.1f}]</small>" if cell.low is not None else ""
+        spread = f" &plusmn;{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
+        out.append(f"<td>{cell.value:.1f}{spread}{interval}</td>")
+    return "".join(out)
+
+
+def _sweeps_section(report: Report) -> str:
+    """Each sweep: its figure (a panel per family) and its numbers, a row per swept value."""
+    if not report.sweeps:
+        return ""
+    parts = ['<h2 id="sweeps">Sweeps</h2><p>Each family&rsquo;s score against the swept setting: a point is a '
+             "student (the mean over its seeds, each seed a small dot), averaged over the family&rsquo;s pairs "
+             "that every point has, with the percentile interval of the averaged replicates. Dashed lines: the "
+             "base and the teacher on the same pairs, their intervals as bands.</p>"]
+    for curve in report.sweeps:
+        families = curve.families
+        head = "".join(f"<th>{_esc(f)}</th>" for f in families)
+        rows = []
+
+        for point in curve.points:
+            rows.append(f"<tr><td>{_esc(shown(point.value))}</td><td>{_esc(point.group)}</td><td>{point.seeds}</td>"
+                        f"{_sweep_cells(point.cells, families)}</tr>")
+        for role, (name, scored) in curve.references.items():
+            rows.append(f"<tr><td>({_esc(role)})</td><td>{_esc(name)}</td><td></td>{_sweep_cells(scored, families)}"
+                        "</tr>")
+        parts.append(f"<h3>{_esc(curve.of)}: {_esc(curve.setting)}</h3>"
+                     + _figure(sweep_figure(curve), f"{curve.of}: scores against {curve.setting}")
+                     + f"<table class=\"sweep\"><thead><tr><th>{_esc(curve.setting)}</th><th>model</th><th>seeds</th>"
+                     f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return "".join(parts)
+
+
 def _task_tables(report: Report) -> str:
     parts = ['<h2 id="tasks">Every task and pair</h2>']
     saturated = set(report.saturated("main"))
@@ -334,7 +374,8 @@ def render_html(report: Report) -> str:
              f"<style>{css}</style></head><body>",
              f"<header><h1>{_esc(TITLE)}</h1><p>{len(report.records)} result records in <code>{_esc(report.source)}"
              "</code> &middot; rebuilt by <code>python -m harness leaderboard</code></p></header>",
-             '<nav><a href="#overview">Overview</a><a href="#students">Students</a><a href="#sts17">STS17</a>'
+             '<nav><a href="#overview">Overview</a><a href="#students">Students</a>'
+             + ('<a href="#sweeps">Sweeps</a>' if report.sweeps else "") + '<a href="#sts17">STS17</a>'
              '<a href="#compat">Teacher compatibility</a><a href="#explorer">Mining explorer</a>'
              '<a href="#tasks">Every task</a></nav><main>',
              '<p class="howto"><b>How to read this.</b> Every number is a main score x100 (STS: Spearman; mining: '
@@ -360,8 +401,8 @@ def render_html(report: Report) -> str:
         if figure is not None:
             parts.append(_figure(figure, f"scores per language, {name} view"))
         parts.append("</div>")
-    parts += [_students_section(report), _sts17_section(report), _compat_section(report), _explorer_section(report),
-              _task_tables(report)]
+    parts += [_students_section(report), _sweeps_section(report), _sts17_section(report), _compat_section(report),
+              _explorer_section(report), _task_tables(report)]
     if report.no_evidence:
         parts.append(f"<details><summary>{len(report.no_evidence)} records have no evidence yet (no interval)"
                      f"</summary><ul>{''.join(f'<li>{_esc(x)}</li>' for x in report.no_evidence)}</ul></details>")

@@ -1,0 +1,87 @@
+"""Sweeps as curves: each family's score against the swept value, from the records alone.
+
+A run with `--sweep NAME=V1,V2,...` stores {"setting", "value", "of"} in each student's model description
+(`of` is the name the values share). Here the students of one sweep (each folded over its seeds, as
+everywhere) become the points of one curve per task family: the average over the pairs every point has,
+with the percentile interval of the averaged replicates and the standard deviation over seeds. The sweep's
+base and teacher, averaged over the same pairs when they have them all, are the reference lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.core.vocabulary import BASE, FAMILIES, TEACHER
+from harness.results.overview import Cell, Group, Key, average_cell
+
+
+@dataclass
+class SweepPoint:
+    value: Any
+    group: str
+    seeds: int
+    cells: dict[str, Cell]  # family -> the point's average over that family's pairs
+    seed_values: dict[str, list[float]] = field(default_factory=dict)  # family -> each seed's own average
+
+
+@dataclass
+class SweepCurve:
+    """One sweep: its setting, its points in value order, the pairs each family averages, and references."""
+
+    of: str
+    setting: str
+    points: list[SweepPoint]
+    pairs: dict[str, list[Key]]  # family -> the pairs every point has
+    references: dict[str, tuple[str, dict[str, Cell]]] = field(default_factory=dict)  # role -> (model, cells)
+
+    @property
+    def numeric(self) -> bool:
+        """True when every value is a number (drawn on a value axis; else the values are categories)."""
+        return all(isinstance(p.value, (int, float)) and not isinstance(p.value, bool) for p in self.points)
+
+    @property
+    def families(self) -> list[str]:
+        return [f for f in FAMILIES if f in self.pairs]
+
+
+def shown(value: Any) -> str:
+    """A swept value as tables print it ('all' for a setting's None, as the flags spell it)."""
+    if value is None:
+        return "all"
+    return f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _order(value: Any) -> tuple:
+    # None ("all") is the largest setting a count can take, so it goes last
+    return (value is None, 0 if value is None else value if isinstance(value, (int, float)) else str(value))
+
+
+def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
+    """Every sweep in the records, in name order."""
+    sweeps: dict[tuple[str, str], list[Group]] = {}
+    for group in groups.values():
+        sweep = group.meta.get("sweep")
+        if isinstance(sweep, dict) and {"setting", "value", "of"} <= set(sweep):
+            sweeps.setdefault((sweep["of"], sweep["setting"]), []).append(group)
+    curves = []
+    for (of, setting), members in sorted(sweeps.items()):
+        members.sort(key=lambda g: _order(g.meta["sweep"]["value"]))
+        pairs = {}
+        for family in FAMILIES:
+            shared = set.intersection(*({k for k in g.keys() if g.family[k] == family} for g in members))
+            if shared:
+                pairs[family] = sorted(shared)
+        points = [SweepPoint(g.meta["sweep"]["value"], g.name, g.seeds,
+                             {f: average_cell(g, keys) for f, keys in pairs.items()},
+                             {f: g.seed_values(keys) for f, keys in pairs.items()}) for g in members]
+        curve = SweepCurve(of, setting, points, pairs)
+        for role in (BASE, TEACHER):
+            reference = groups.get(members[0].meta.get(role, ""))
+            if reference is not None:
+                cells = {f: average_cell(reference, keys) for f, keys in pairs.items()
+                         if set(keys) <= reference.keys()}
+                if cells:
+                    curve.references[role] = (reference.name, cells)
+        curves.append(curve)
+    return curves

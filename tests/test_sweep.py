@@ -1,0 +1,118 @@
+"""`run --sweep NAME=V1,V2,...`: parsing, one student per value (times seeds), the value in its records, and
+the report's curve drawn from the records alone."""
+
+import json
+
+import pytest
+
+from harness.app.cli import main
+from harness.app.config import RunConfig, build
+from harness.app.sweep import parse_sweep, sweepable
+from harness.core.errors import HarnessError
+from harness.results.report import model as report_model
+from harness.results.store import ResultStore
+from harness.results.sweeps import sweep_curves
+
+
+def test_values_are_typed_and_checked_like_the_setting():
+    assert parse_sweep("max_pairs=500,1000,all").values == (500, 1000, None)
+    assert parse_sweep("lr = 1e-5, 3e-5").values == (1e-5, 3e-5)
+    assert parse_sweep("freeze-embeddings=true,false").setting == "freeze_embeddings"
+    assert parse_sweep("head=lstsq,orthogonal").values == ("lstsq", "orthogonal")
+    assert parse_sweep("max_pairs=500,all").label(None) == "max_pairs-all"
+    assert parse_sweep("lr=2e-5,1e-4").label(2e-5) == "lr-2e-05"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("max_pairs", "is not NAME=V1,V2"),
+    ("max_pair=1,2", "did you mean 'max_pairs'"),
+    ("seed=1,2", "use --seeds"),
+    ("langs=de,fr", "cannot be swept"),
+    ("max_pairs=500", "at least two values"),
+    ("max_pairs=500,500", "given twice"),
+    ("lr=0,1e-5", "lr must be greater than 0"),
+    ("head=auto,foo", "must be one of"),
+    ("max_pairs=ten,20", "must be an integer"),
+])
+def test_a_bad_sweep_is_one_clear_error(text, message):
+    with pytest.raises(HarnessError, match=message):
+        parse_sweep(text)
+
+
+def test_every_sweepable_setting_is_a_training_number_choice_or_switch():
+    names = sweepable()
+    assert {"max_pairs", "lr", "epochs", "freeze_layers", "head", "freeze_embeddings"} <= set(names)
+    assert "seed" not in names and "langs" not in names and "teacher" not in names
+
+
+def test_a_bad_sweep_on_the_command_line_exits_2_in_one_line(capsys):
+    assert main(["run", "--sweep", "max_pairs=5", "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: sweep: a sweep needs at least two values of max_pairs, got 1"
+
+
+def test_the_plan_has_one_student_per_value_and_seed(tmp_path, run_toml_text):
+    config_file = tmp_path / "sweep.toml"
+    config_file.write_text(run_toml_text + 'sweep = "max_pairs=12,24"\ntag = "curve"\n')
+    from harness.app.plan import swept_configs
+
+    config = build(RunConfig, {"seeds": [0, 1]}, config_file)
+    variants = swept_configs(config)
+    assert [(v.max_pairs, v.tag, s) for v, s in variants] == [
+        (12, "curve-max_pairs-12", {"setting": "max_pairs", "value": 12}),
+        (24, "curve-max_pairs-24", {"setting": "max_pairs", "value": 24})]
+    assert all(v.lr == config.lr and v.seeds == [0, 1] for v, _ in variants)
+
+
+@pytest.fixture
+def run_toml_text(tmp_path, tiny_bert):
+    return f'''
+teacher = "hash:32"
+student = "{tiny_bert}"
+langs = "de"
+trainers = ["distill"]
+tasks = ["stsb-multi-mt", "tatoeba"]
+compat_tasks = []
+baselines = []
+max_pairs = 24
+batch_size = 8
+head_fit_pairs = 40
+results_dir = "{tmp_path / 'results' / 'runs'}"
+leaderboard_dir = "{tmp_path / 'results'}"
+models_dir = "{tmp_path / 'models'}"
+'''
+
+
+def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, data_env, tmp_path, monkeypatch,
+                                                                capsys):
+    monkeypatch.chdir(tmp_path)
+    config_file = tmp_path / "sweep.toml"
+    config_file.write_text(run_toml_text)
+    assert main(["run", "--config", str(config_file), "--sweep", "max_pairs=12,24", "--seeds", "0,1",
+                 "--no-progress"]) == 0
+    runs = tmp_path / "results" / "runs"
+    students = sorted(p.name for p in runs.iterdir() if p.name.startswith("distill-"))
+    assert students == ["distill-st-de-max_pairs-12", "distill-st-de-max_pairs-12-seed1",
+                        "distill-st-de-max_pairs-24", "distill-st-de-max_pairs-24-seed1"]
+    record = json.loads((runs / "distill-st-de-max_pairs-12-seed1" / "tatoeba" / "de-en.json").read_text())
+    assert record["model"]["sweep"] == {"setting": "max_pairs", "value": 12, "of": "distill-st-de"}
+    assert record["run"]["max_pairs"] == 12 and record["run"]["seed"] == 1  # what this student was trained with
+    summary = json.loads((models := tmp_path / "models" / "distill-st-de-max_pairs-12" /
+                          "training_summary.json").read_text())
+    assert summary["config"]["max_pairs"] == 12, models
+    stored = json.loads((tmp_path / "results" / "run_configs" / "distill-st-de-max_pairs-24-seed1.json").read_text())
+    assert stored["max_pairs"] == 24 and stored["seed"] == 1 and stored["sweep"] == "max_pairs=12,24"
+
+    records, _ = ResultStore(runs).records()
+    (curve,) = sweep_curves(report_model.load_groups(records))
+    assert curve.setting == "max_pairs" and [p.value for p in curve.points] == [12, 24]
+    assert [p.seeds for p in curve.points] == [2, 2] and set(curve.references) == {"base", "teacher"}
+    assert set(curve.pairs) == {"sts", "mining"}
+    for point in curve.points:
+        mining = point.cells["mining"]
+        assert mining.low <= mining.value <= mining.high and mining.seed_sd is not None
+        assert len(point.seed_values["mining"]) == 2
+    md = (tmp_path / "results" / "LEADERBOARD.md").read_text()
+    assert "### distill-st-de: max_pairs" in md and "| 24 | distill-st-de-max_pairs-24 | 2 |" in md
+    html = (tmp_path / "results" / "leaderboard.html").read_text()
+    assert 'id="sweeps"' in html and 'alt="distill-st-de: scores against max_pairs"' in html

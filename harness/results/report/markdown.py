@@ -21,12 +21,7 @@ def overview_markdown(report: Report, view: str) -> str:
         cells = [member, groups[member].role, str(groups[member].seeds)]
         for column in columns:
             cell = column.cells.get(member)
-            if cell is None:
-                cells.append("")
-                continue
-            interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""
-            spread = f" ±{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
-            cells.append(f"{cell.value:.1f}{interval}{spread}{''.join(MARKS[m] for m in marks(cell))}")
+            cells.append(_scored(cell) + ("".join(MARKS[m] for m in marks(cell)) if cell is not None else ""))
         drops = report.flags.get(member)
         flagged = [f"{len(drops)} significant STS drop(s) below its base"] if drops else []
         failed = report.failed_seeds.get(member)
@@ -40,6 +35,7 @@ def overview_markdown(report: Report, view: str) -> str:
 
 
 def _scored(cell) -> str:
+    """A score as the tables print it: the value, its interval, and the standard deviation over seeds."""
     if cell is None:
         return ""
     interval = f" [{cell.low:.1f}, {cell.high:.1f}]" if cell.low is not None else ""

@@ -191,16 +191,7 @@ def _students_section(report: Report) -> str:
 
 
 def _sweep_cells(scored: dict, families: list[str]) -> str:
-    out = []
-    for family in families:
-        cell = scored.get(family)
-        if cell is None:
-            out.append("<td>&ndash;</td>")
-            continue
-        interval = f"<br><small>[{cell.low:.1f}, {cell.high:.1f}]</small>" if cell.low is not None else ""
-        spread = f" &plusmn;{cell.seed_sd:.1f}" if cell.seed_sd is not None else ""
-        out.append(f"<td>{cell.value:.1f}{spread}{interval}</td>")
-    return "".join(out)
+    return "".join(_scored(scored.get(family)) for family in families)
 
 
 def _sweeps_section(report: Report) -> str:
@@ -255,10 +246,12 @@ def _sort_key(value: str) -> str:
 
 
 def _scored(cell) -> str:
+    """A score's table cell: the value, the standard deviation over seeds when it has one, the interval."""
     if cell is None:
         return '<td class="na" data-value="">&ndash;</td>'
+    spread = f" &plusmn;{cell.seed_sd:.1f}" if getattr(cell, "seed_sd", None) is not None else ""
     small = f"<small>{cell.low:.1f}&ndash;{cell.high:.1f}</small>" if cell.low is not None else ""
-    return f'<td data-value="{cell.value:.4f}">{cell.value:.1f}{small}</td>'
+    return f'<td data-value="{cell.value:.4f}">{cell.value:.1f}{spread}{small}</td>'
 
 
 def _side_table(table: SideTable, first: str, *, roles: bool, tasks: bool, extra: list[str]) -> str:

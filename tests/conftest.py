@@ -38,3 +38,24 @@ def tiny_bert(tmp_path_factory):
     from tests.fixtures import make_tiny_bert
 
     return make_tiny_bert(tmp_path_factory.mktemp("bert"))
+
+
+@pytest.fixture
+def run_toml(tmp_path, tiny_bert):
+    """A small run: hash teacher, tiny BERT student, German, distill, STSb and Tatoeba, all under tmp_path."""
+    path = tmp_path / "run.toml"
+    path.write_text(f'''
+teacher = "hash:32"
+student = "{tiny_bert}"
+langs = "de"
+trainers = ["distill"]
+tasks = ["stsb-multi-mt", "tatoeba"]
+baselines = []
+max_pairs = 24
+batch_size = 8
+head_fit_pairs = 40
+results_dir = "{tmp_path / 'results' / 'runs'}"
+leaderboard_dir = "{tmp_path / 'results'}"
+models_dir = "{tmp_path / 'models'}"
+''')
+    return path

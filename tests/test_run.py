@@ -9,26 +9,6 @@ from harness.app.config import RunConfig, build
 from harness.core.errors import HarnessError
 
 
-@pytest.fixture
-def run_toml(tmp_path, tiny_bert):
-    path = tmp_path / "run.toml"
-    path.write_text(f'''
-teacher = "hash:32"
-student = "{tiny_bert}"
-langs = "de"
-trainers = ["distill"]
-tasks = ["stsb-multi-mt", "tatoeba"]
-baselines = []
-max_pairs = 24
-batch_size = 8
-head_fit_pairs = 40
-results_dir = "{tmp_path / 'results' / 'runs'}"
-leaderboard_dir = "{tmp_path / 'results'}"
-models_dir = "{tmp_path / 'models'}"
-''')
-    return path
-
-
 def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the teacher cache goes to ./cache
     assert main(["run", "--config", str(run_toml), "--no-progress"]) == 0

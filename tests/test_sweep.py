@@ -9,6 +9,7 @@ from harness.app.cli import main
 from harness.app.config import RunConfig, build
 from harness.app.sweep import parse_sweep, sweepable
 from harness.core.errors import HarnessError
+from harness.results.plots import overlaps, sweep_figure
 from harness.results.report import model as report_model
 from harness.results.store import ResultStore
 from harness.results.sweeps import sweep_curves
@@ -20,6 +21,7 @@ def test_values_are_typed_and_checked_like_the_setting():
     assert parse_sweep("freeze-embeddings=true,false").setting == "freeze_embeddings"
     assert parse_sweep("head=lstsq,orthogonal").values == ("lstsq", "orthogonal")
     assert parse_sweep("max_pairs=500,all").label(None) == "max_pairs-all"
+    assert parse_sweep("teacher_fit_sentences=1000,same").label(None) == "teacher_fit_sentences-same"
     assert parse_sweep("lr=2e-5,1e-4").label(2e-5) == "lr-2e-05"
 
 
@@ -30,6 +32,9 @@ def test_values_are_typed_and_checked_like_the_setting():
     ("langs=de,fr", "cannot be swept"),
     ("max_pairs=500", "at least two values"),
     ("max_pairs=500,500", "given twice"),
+    ("lr=1e-5,1.0000001e-5", "names the same student as another: 1e-05"),
+    ("guards=true,false", "cannot be swept"),  # how a student is made, not what it learns
+    ("checkpoint_every=10,20", "cannot be swept"),
     ("lr=0,1e-5", "lr must be greater than 0"),
     ("head=auto,foo", "must be one of"),
     ("max_pairs=ten,20", "must be an integer"),
@@ -51,6 +56,38 @@ def test_a_bad_sweep_on_the_command_line_exits_2_in_one_line(capsys):
     assert err == "error: sweep: a sweep needs at least two values of max_pairs, got 1"
 
 
+def test_a_setting_the_trainer_does_not_read_is_refused(run_toml_text, data_env, tmp_path, capsys):
+    config_file = tmp_path / "sweep.toml"
+    config_file.write_text(run_toml_text)  # trainers = ["distill"]
+    assert main(["run", "--config", str(config_file), "--sweep", "aligned_share=0.3,0.5"]) == 2
+    assert "distill does not read aligned_share" in capsys.readouterr().err
+
+
+def test_a_dry_run_of_a_sweep_stays_small(tmp_path, run_toml_text):
+    from harness.app.plan import swept_configs
+
+    config_file = tmp_path / "sweep.toml"
+    config_file.write_text(run_toml_text + 'sweep = "max_pairs=500,all"\n')
+    variants = swept_configs(build(RunConfig, {"dry_run": True}, config_file))
+    assert [(v.max_pairs, v.tag, s["value"]) for v, s in variants] == [(32, "max_pairs-500", 500),
+                                                                       (32, "max_pairs-all", None)]
+
+
+def test_a_refresh_keeps_what_only_the_training_run_knew(tmp_path):
+    from harness.app.runner import _refresh
+    from harness.results.schema import make_record
+
+    store = ResultStore(tmp_path)
+    sweep = {"setting": "max_pairs", "value": 12, "of": "s", "id": "x"}
+    record = make_record(model={"name": "s-max_pairs-12", "role": "student", "sweep": sweep},
+                         task={"name": "t", "family": "sts", "main_score": "spearman"}, pair="de-en",
+                         metrics={"spearman": {"value": 50.0, "higher_is_better": True}}, n_items=3, seconds=1.0)
+    store.write(record)
+    _refresh(store, record, {"name": "s-max_pairs-12", "role": "ablation"})  # an eval that knows nothing of it
+    stored = store.read("s-max_pairs-12", "t", "de-en")
+    assert stored["model"] == {"name": "s-max_pairs-12", "role": "ablation", "sweep": sweep}
+
+
 def test_the_plan_has_one_student_per_value_and_seed(tmp_path, run_toml_text):
     config_file = tmp_path / "sweep.toml"
     config_file.write_text(run_toml_text + 'sweep = "max_pairs=12,24"\ntag = "curve"\n')
@@ -58,29 +95,17 @@ def test_the_plan_has_one_student_per_value_and_seed(tmp_path, run_toml_text):
 
     config = build(RunConfig, {"seeds": [0, 1]}, config_file)
     variants = swept_configs(config)
-    assert [(v.max_pairs, v.tag, s) for v, s in variants] == [
-        (12, "curve-max_pairs-12", {"setting": "max_pairs", "value": 12}),
-        (24, "curve-max_pairs-24", {"setting": "max_pairs", "value": 24})]
+    assert [(v.max_pairs, v.tag, s["setting"], s["value"]) for v, s in variants] == [
+        (12, "curve-max_pairs-12", "max_pairs", 12), (24, "curve-max_pairs-24", "max_pairs", 24)]
     assert all(v.lr == config.lr and v.seeds == [0, 1] for v, _ in variants)
+    assert len({s["id"] for _, s in variants}) == 1  # one recipe: one curve
+    other = swept_configs(build(RunConfig, {"seeds": [0, 1], "lr": 1e-4}, config_file))
+    assert other[0][1]["id"] != variants[0][1]["id"]  # another recipe: another curve
 
 
 @pytest.fixture
-def run_toml_text(tmp_path, tiny_bert):
-    return f'''
-teacher = "hash:32"
-student = "{tiny_bert}"
-langs = "de"
-trainers = ["distill"]
-tasks = ["stsb-multi-mt", "tatoeba"]
-compat_tasks = []
-baselines = []
-max_pairs = 24
-batch_size = 8
-head_fit_pairs = 40
-results_dir = "{tmp_path / 'results' / 'runs'}"
-leaderboard_dir = "{tmp_path / 'results'}"
-models_dir = "{tmp_path / 'models'}"
-'''
+def run_toml_text(run_toml):
+    return run_toml.read_text() + 'compat_tasks = ["tatoeba"]\n'
 
 
 def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, data_env, tmp_path, monkeypatch,
@@ -91,12 +116,17 @@ def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, d
     assert main(["run", "--config", str(config_file), "--sweep", "max_pairs=12,24", "--seeds", "0,1",
                  "--no-progress"]) == 0
     runs = tmp_path / "results" / "runs"
-    students = sorted(p.name for p in runs.iterdir() if p.name.startswith("distill-"))
+    students = sorted(p.name for p in runs.iterdir() if p.name.startswith("distill-") and "_hash" not in p.name)
     assert students == ["distill-st-de-max_pairs-12", "distill-st-de-max_pairs-12-seed1",
                         "distill-st-de-max_pairs-24", "distill-st-de-max_pairs-24-seed1"]
     record = json.loads((runs / "distill-st-de-max_pairs-12-seed1" / "tatoeba" / "de-en.json").read_text())
-    assert record["model"]["sweep"] == {"setting": "max_pairs", "value": 12, "of": "distill-st-de"}
+    sweep = record["model"]["sweep"]
+    assert {k: sweep[k] for k in ("setting", "value", "of")} == {"setting": "max_pairs", "value": 12,
+                                                                 "of": "distill-st-de"}
     assert record["run"]["max_pairs"] == 12 and record["run"]["seed"] == 1  # what this student was trained with
+    compat = next(p for p in runs.iterdir() if p.name.startswith("distill-st-de-max_pairs-12_"))
+    paired = json.loads((compat / "tatoeba" / "de-en.json").read_text())  # its queries, the teacher's index
+    assert paired["model"]["sweep"]["value"] == 12 and paired["run"]["max_pairs"] == 12
     summary = json.loads((models := tmp_path / "models" / "distill-st-de-max_pairs-12" /
                           "training_summary.json").read_text())
     assert summary["config"]["max_pairs"] == 12, models
@@ -116,3 +146,15 @@ def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, d
     assert "### distill-st-de: max_pairs" in md and "| 24 | distill-st-de-max_pairs-24 | 2 |" in md
     html = (tmp_path / "results" / "leaderboard.html").read_text()
     assert 'id="sweeps"' in html and 'alt="distill-st-de: scores against max_pairs"' in html
+
+    figure = sweep_figure(curve)
+    width = figure.width
+    assert figure.legend[0] >= 0 and figure.legend[2] <= width and figure.legend[1] >= 0  # inside the figure
+    assert not any(overlaps(figure.legend, box) for box in figure.axes)
+
+    # the same setting swept again with another recipe: a second curve, not more points on the first
+    assert main(["run", "--config", str(config_file), "--sweep", "max_pairs=36,48", "--lr", "1e-4",
+                 "--no-progress"]) == 0
+    records, _ = ResultStore(runs).records()
+    curves = sweep_curves(report_model.load_groups(records))
+    assert sorted([p.value for p in c.points] for c in curves) == [[12, 24], [36, 48]]

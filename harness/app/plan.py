@@ -5,18 +5,20 @@ nothing again, so a bad file fails in seconds and a good one is read once per ru
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.app.config import EvalConfig, RunConfig, TrainCommand
+from harness.app.config import DRY_RUN, EvalConfig, RunConfig, TrainCommand
 from harness.app.plugins import FAMILY_DEFAULTS, FILE_TASKS, TASKS, TRAINERS
 from harness.core.data import FileLedger, reading_once
 from harness.core.errors import HarnessError
 from harness.core.parallel import ParallelData, leak_key
 from harness.core.paths import MODELS_DIR, data_root
 from harness.core.task import Task
-from harness.core.training import TrainSettings, differences_text, recipe_differences
+from harness.core.training import TrainSettings, differences_text, recipe_differences, unused_by
 from harness.core.vocabulary import MINING, RETRIEVAL
 from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
@@ -96,8 +98,6 @@ def languages_label(langs: list[str]) -> str:
     """'de-fr' for a few languages; '14-languages-<digest>' for many, so the name stays readable and distinct."""
     if len(langs) <= MAX_NAMED_LANGS:
         return "-".join(langs)
-    import hashlib
-
     return f"{len(langs)}-languages-{hashlib.sha256(','.join(langs).encode()).hexdigest()[:6]}"
 
 
@@ -229,11 +229,23 @@ def swept_configs(config: RunConfig) -> list[tuple[RunConfig, dict[str, Any] | N
     from harness.app.sweep import parse_sweep
 
     sweep = parse_sweep(config.sweep)
+    for trainer in config.trainers:
+        if sweep.setting in unused_by(trainer):
+            raise HarnessError(f"sweep: {trainer} does not read {sweep.setting}: its students would all be the same")
+    # the recipe the points share: two sweeps of one setting with other recipes are two curves, not one
+    recorded = config.recorded()
+    shared = {k: recorded[k] for k in (*TRAIN_FIELDS, "teacher", "student", "langs", "parallel")
+              if k not in (sweep.setting, "seed")}
+    identity = hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
     variants = []
     for value in sweep.values:
         tag = "-".join(part for part in (config.tag, sweep.label(value)) if part)
-        variants.append((replace(config, **{sweep.setting: value, "tag": tag}),
-                         {"setting": sweep.setting, "value": value}))
+        trained = value
+        if config.dry_run and sweep.setting in DRY_RUN and isinstance(DRY_RUN[sweep.setting], int):
+            # a dry run stays small: each value at most the preset's size
+            trained = DRY_RUN[sweep.setting] if value is None else min(value, DRY_RUN[sweep.setting])
+        variants.append((replace(config, **{sweep.setting: trained, "tag": tag}),
+                         {"setting": sweep.setting, "value": value, "id": identity}))
     return variants
 
 

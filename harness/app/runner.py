@@ -75,10 +75,15 @@ def _stored_everything(plan: EvalPlan, store: ResultStore, spec: str, revision: 
                for task in plan.tasks for pair in task.pairs(plan.config.langs) if _applies(encoder, pair))
 
 
+KEPT_ON_REFRESH = ("sweep",)  # what only the run that trained a student knows about it
+
+
 def _refresh(store: ResultStore, record: dict[str, Any], model: dict[str, Any]) -> None:
     """A reused record takes this run's description of the model (role, teacher, seed) when it changed; its
     scores and its `run` block, the settings of the run that computed them, stay. So a run that recomputes
     nothing leaves the results folder as it found it (each run's own settings go to run_configs/)."""
+    kept = {key: record["model"][key] for key in KEPT_ON_REFRESH if key in record["model"] and key not in model}
+    model = {**kept, **model}  # an eval that does not know the student was swept leaves it on its curve
     if record["model"] != model:
         store.write({**record, "model": model})
 
@@ -287,7 +292,7 @@ def run(config: RunConfig, log=print) -> RunReport:
     evaluation = evaluate(eval_plan, encoders, log)
     if plan.compat is not None:
         compat = _compat_encoders(config, encoders)
-        _merge(evaluation, evaluate(_compat_plan(plan, config, compat), compat, log))
+        _merge(evaluation, evaluate(_compat_plan(plan, config, compat, meta), compat, log))
     for path, student in zip(students, plan.students):
         write_json_unless_same(run_settings_path(config.leaderboard_dir, [path], []),
                                {**config.recorded(), **student.overrides}, ignore=DISPLAY_ONLY)
@@ -354,9 +359,15 @@ def _compat_encoders(config: RunConfig, students: dict[str, Any]) -> dict[str, A
     return pairs
 
 
-def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any]) -> EvalPlan:
-    meta = {name: {"role": COMPAT, "queries": encoder.query.name, "candidates": encoder.candidate.name}
-            for name, encoder in encoders.items()}
+def _compat_plan(plan, config: RunConfig, encoders: dict[str, Any], students: dict[str, dict[str, Any]]) -> EvalPlan:
+    """The compatibility evaluation; a swept student's records carry its swept value (model and run block)."""
+    from harness.encoders.specs import OUTPUT_MARK
+
+    meta = {}
+    for name, encoder in encoders.items():
+        student = students.get(encoder.query.name.partition(OUTPUT_MARK)[0], {})
+        meta[name] = {"role": COMPAT, "queries": encoder.query.name, "candidates": encoder.candidate.name,
+                      **({"sweep": student["sweep"]} if "sweep" in student else {})}
     return with_models(plan.compat, list(encoders), meta, _run_block(config))
 
 

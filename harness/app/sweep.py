@@ -15,9 +15,10 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.settings import SettingError, coerce, specs, split_list
-from harness.core.training import TrainSettings
+from harness.core.training import INCIDENTAL, TrainSettings
+from harness.results.sweeps import shown
 
-NOT_SWEPT = frozenset({"seed"})  # varied by --seeds
+NOT_SWEPT = frozenset({"seed"}) | INCIDENTAL  # the seed: --seeds; the rest change how a student is made, not it
 SWEEP_KINDS = ("int", "float", "bool", "str")  # a str only with choices: a closed set of values
 
 
@@ -37,9 +38,7 @@ class Sweep:
 
     def label(self, value: Any) -> str:
         """The tag part of one value's students: 'max_pairs-500', 'lr-2e-05', 'max_pairs-all'."""
-        shown = "all" if value is None else (str(value).lower() if isinstance(value, bool) else f"{value:g}"
-                                             if isinstance(value, float) else str(value))
-        return f"{self.setting}-{shown}"
+        return f"{self.setting}-{shown(self.setting, value)}"
 
 
 def parse_sweep(text: str, source: str = "sweep") -> Sweep:
@@ -63,8 +62,9 @@ def parse_sweep(text: str, source: str = "sweep") -> Sweep:
             value = coerce(name, spec, raw, source)
         except SettingError as err:
             raise HarnessError(str(err)) from None
-        if value in values:
-            raise HarnessError(f"{source}: {name} value {raw!r} is given twice")
+        if value in values or shown(name, value) in {shown(name, v) for v in values}:
+            raise HarnessError(f"{source}: {name} value {raw!r} is given twice (or names the same student as "
+                               f"another: {shown(name, value)})")
         values.append(value)
     if len(values) < 2:
         raise HarnessError(f"{source}: a sweep needs at least two values of {name}, got {len(values)}")

@@ -95,7 +95,9 @@ def sweep_figure(curve: SweepCurve) -> Figure:
     spanning a factor of 8 or more is drawn on a log axis (a learning curve); other values are categories."""
     plt = _pyplot()
     families = curve.families
-    fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.6), dpi=100, squeeze=False)
+    # at least 9 inches wide: the legend's entries (the student, the base and the teacher by name) must fit
+    fig, axes = plt.subplots(1, len(families), figsize=(max(4.2 * len(families), 9.0), 3.6), dpi=100,
+                             squeeze=False)
     numeric = curve.numeric and all(p.value > 0 for p in curve.points)
     values = [p.value for p in curve.points]
     xs = values if numeric else list(range(len(values)))
@@ -122,7 +124,7 @@ def sweep_figure(curve: SweepCurve) -> Figure:
                 ax.axhspan(cell.low, cell.high, color=ROLE_COLOURS[role], alpha=0.12, linewidth=0)
         if log:
             ax.set_xscale("log")
-        ax.set_xticks(xs, [shown(v) for v in values], fontsize=9)
+        ax.set_xticks(xs, [shown(curve.setting, v) for v in values], fontsize=9)
         ax.minorticks_off()
         ax.set_title(f"{family} ({len(curve.pairs[family])} pairs)", fontsize=11)
         ax.set_xlabel(curve.setting, fontsize=10)
@@ -131,9 +133,10 @@ def sweep_figure(curve: SweepCurve) -> Figure:
     handles = [plt.Line2D([], [], color=colour, marker="o", label="student (95% interval; dots: seeds)")]
     handles += [plt.Line2D([], [], color=ROLE_COLOURS[role], linestyle="--", label=f"{role}: {name}")
                 for role, (name, _) in curve.references.items()]
-    legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False,
+    legend = fig.legend(handles=handles, loc="upper center", ncol=1, fontsize=9, frameon=False,
                         bbox_to_anchor=(0.5, 1.0), title=f"{curve.of}: {curve.setting}", title_fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
+    fig.set_figheight(3.6 + 0.2 * len(handles))  # one line per entry above the panels
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * len(handles)) / fig.get_figheight()))
     return _render(fig, legend, list(axes.flat))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core.training import setting_text
 from harness.core.vocabulary import BASE, FAMILIES, TEACHER
 from harness.results.overview import Cell, Group, Key, average_cell
 
@@ -45,11 +46,9 @@ class SweepCurve:
         return [f for f in FAMILIES if f in self.pairs]
 
 
-def shown(value: Any) -> str:
-    """A swept value as tables print it ('all' for a setting's None, as the flags spell it)."""
-    if value is None:
-        return "all"
-    return f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+def shown(setting: str, value: Any) -> str:
+    """A swept value as tables print it (a setting's None as its own word: 'all', 'same')."""
+    return str(value).lower() if isinstance(value, bool) else setting_text(setting, value)
 
 
 def _order(value: Any) -> tuple:
@@ -59,19 +58,22 @@ def _order(value: Any) -> tuple:
 
 def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
     """Every sweep in the records, in name order."""
-    sweeps: dict[tuple[str, str], list[Group]] = {}
+    sweeps: dict[tuple[str, str, str], list[Group]] = {}
     for group in groups.values():
         sweep = group.meta.get("sweep")
         if isinstance(sweep, dict) and {"setting", "value", "of"} <= set(sweep):
-            sweeps.setdefault((sweep["of"], sweep["setting"]), []).append(group)
+            # the recipe's id keeps apart two sweeps of one setting made with other settings
+            sweeps.setdefault((sweep["of"], sweep["setting"], str(sweep.get("id", ""))), []).append(group)
     curves = []
-    for (of, setting), members in sorted(sweeps.items()):
+    for (of, setting, _), members in sorted(sweeps.items()):
         members.sort(key=lambda g: _order(g.meta["sweep"]["value"]))
         pairs = {}
         for family in FAMILIES:
             shared = set.intersection(*({k for k in g.keys() if g.family[k] == family} for g in members))
             if shared:
                 pairs[family] = sorted(shared)
+        if not pairs:
+            continue  # its points were scored on no common pair: nothing to draw
         points = [SweepPoint(g.meta["sweep"]["value"], g.name, g.seeds,
                              {f: average_cell(g, keys) for f, keys in pairs.items()},
                              {f: g.seed_values(keys) for f, keys in pairs.items()}) for g in members]

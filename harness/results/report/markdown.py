@@ -48,7 +48,7 @@ def sweep_markdown(curve: SweepCurve) -> str:
     lines = [f"| {curve.setting} | model | seeds | " + " | ".join(families) + " |",
              "|" + "---|" * (3 + len(families))]
     for point in curve.points:
-        lines.append(f"| {shown(point.value)} | {point.group} | {point.seeds} | "
+        lines.append(f"| {shown(curve.setting, point.value)} | {point.group} | {point.seeds} | "
                      + " | ".join(_scored(point.cells.get(f)) for f in families) + " |")
     for role, (name, cells) in curve.references.items():
         lines.append(f"| ({role}) | {name} | | " + " | ".join(_scored(cells.get(f)) for f in families) + " |")

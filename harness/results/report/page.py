@@ -208,7 +208,8 @@ def _sweeps_section(report: Report) -> str:
         rows = []
 
         for point in curve.points:
-            rows.append(f"<tr><td>{_esc(shown(point.value))}</td><td>{_esc(point.group)}</td><td>{point.seeds}</td>"
+            value = shown(curve.setting, point.value)
+            rows.append(f"<tr><td>{_esc(value)}</td><td>{_esc(point.group)}</td><td>{point.seeds}</td>"
                         f"{_sweep_cells(point.cells, families)}</tr>")
         for role, (name, scored) in curve.references.items():
             rows.append(f"<tr><td>({_esc(role)})</td><td>{_esc(name)}</td><td></td>{_sweep_cells(scored, families)}"

@@ -114,14 +114,30 @@ def sweep_figure(curve: SweepCurve) -> Figure:
             if len(seeds) > 1:
                 ax.plot([x] * len(seeds), seeds, color=colour, marker=".", markersize=3, linestyle="none",
                         alpha=0.6)
+        # the axis spans the points and the base; a reference far outside it (a monolingual teacher on
+        # cross-lingual pairs) is named in the corner rather than squashing the curve into a line
+        spanned = [v for c in cells for v in (c.value, c.low, c.high) if v is not None]
+        base = curve.references.get(BASE, ("", {}))[1].get(family)
+        spanned += [v for v in ((base.value, base.low, base.high) if base else ()) if v is not None]
+        low, high = min(spanned), max(spanned)
+        pad = max(0.5, 0.15 * (high - low))
+        low, high = low - pad, high + pad
+        outside = []
         for role in (BASE, TEACHER):
             name, references = curve.references.get(role, ("", {}))
             cell = references.get(family)
             if cell is None:
                 continue
+            if not low <= cell.value <= high:
+                outside.append(f"{role} {cell.value:.1f} ({'below' if cell.value < low else 'above'})")
+                continue
             ax.axhline(cell.value, color=ROLE_COLOURS[role], linestyle="--", linewidth=1.2)
             if cell.low is not None:
                 ax.axhspan(cell.low, cell.high, color=ROLE_COLOURS[role], alpha=0.12, linewidth=0)
+        ax.set_ylim(low, high)
+        if outside:
+            ax.text(0.02, 0.03, "off the axis: " + ", ".join(outside), transform=ax.transAxes, fontsize=8,
+                    color="#555555")
         if log:
             ax.set_xscale("log")
         ax.set_xticks(xs, [shown(curve.setting, v) for v in values], fontsize=9)

@@ -152,7 +152,7 @@ class RunConfig(TrainSettings):
     seeds: list[int] = setting([0], "train one student per seed, e.g. 0,1,2 (seed 0 keeps the plain name)",
                                item=parse_seeds)
     seed: int = 0  # the seed of the student being trained: set per student from `seeds`
-    sweep: str | None = setting(None, "train one student per value of a training setting (times --seeds): "
+    sweep: str | None = setting(None, "train one student per value of a training setting (for each seed): "
                                       "NAME=V1,V2,..., e.g. max_pairs=500,1000,2000 (README: 'Sweeps')",
                                 kind="str", nullable="none")
     results_dir: str = setting(RUNS_DIR, "where result JSON is written")

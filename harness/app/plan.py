@@ -120,7 +120,7 @@ class StudentPlan:
     data: ParallelData
     settings: dict[str, Any]  # the shared training settings, with this student's seed
     finished: bool = False  # its folder holds it, made the same way (`check_recipe`): reused, not retrained
-    sweep: dict[str, Any] | None = None  # {"setting", "value", "of"}: the swept value it was trained with
+    sweep: dict[str, Any] | None = None  # {"setting", "value", "id", "of"}: the swept value it was trained with
 
     @property
     def overrides(self) -> dict[str, Any]:

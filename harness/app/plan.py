@@ -122,11 +122,6 @@ class StudentPlan:
     finished: bool = False  # its folder holds it, made the same way (`check_recipe`): reused, not retrained
     sweep: dict[str, Any] | None = None  # {"setting", "value", "id", "of"}: the swept value it was trained with
 
-    @property
-    def overrides(self) -> dict[str, Any]:
-        """What this student's records and run config say differently from the run's: its seed, its swept value."""
-        return {"seed": self.seed, **({self.sweep["setting"]: self.sweep["value"]} if self.sweep else {})}
-
 
 def leak_report(data: ParallelData) -> str:
     """One line on what the leak filter dropped, per source."""

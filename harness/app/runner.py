@@ -293,9 +293,9 @@ def run(config: RunConfig, log=print) -> RunReport:
     if plan.compat is not None:
         compat = _compat_encoders(config, encoders)
         _merge(evaluation, evaluate(_compat_plan(plan, config, compat, meta), compat, log))
-    for path, student in zip(students, plan.students):
+    for path in students:
         write_json_unless_same(run_settings_path(config.leaderboard_dir, [path], []),
-                               {**config.recorded(), **student.overrides}, ignore=DISPLAY_ONLY)
+                               {**config.recorded(), **own_settings(meta[path.name])}, ignore=DISPLAY_ONLY)
     if not students:
         write_json_unless_same(run_settings_path(config.leaderboard_dir, [], models), config.recorded(),
                                ignore=DISPLAY_ONLY)

@@ -62,7 +62,7 @@ def parse_sweep(text: str, source: str = "sweep") -> Sweep:
             value = coerce(name, spec, raw, source)
         except SettingError as err:
             raise HarnessError(str(err)) from None
-        if value in values or shown(name, value) in {shown(name, v) for v in values}:
+        if shown(name, value) in {shown(name, v) for v in values}:  # equal values, or equally named
             raise HarnessError(f"{source}: {name} value {raw!r} is given twice (or names the same student as "
                                f"another: {shown(name, value)})")
         values.append(value)

@@ -43,16 +43,13 @@ def content_key(kind: str, arrays: Sequence[np.ndarray], key: str, resamples: in
     return digest.hexdigest()
 
 
-def cached_replicates(kind: str, arrays: Sequence[np.ndarray], key: str,
-                      resamples: int = stats.RESAMPLES) -> np.ndarray:
-    """`stats.replicates(kind, arrays, key, resamples)`, from the cache when it has them (read-only array)."""
-    return _by_content(content_key(kind, arrays, key, resamples), kind, tuple(arrays), key, resamples)
-
-
 _MEMORY: dict[str, np.ndarray] = {}  # digest -> replicates, oldest first
 
 
-def _by_content(digest: str, kind: str, arrays: tuple[np.ndarray, ...], key: str, resamples: int) -> np.ndarray:
+def cached_replicates(kind: str, arrays: Sequence[np.ndarray], key: str,
+                      resamples: int = stats.RESAMPLES) -> np.ndarray:
+    """`stats.replicates(kind, arrays, key, resamples)`, from the cache when it has them (read-only array)."""
+    digest = content_key(kind, arrays, key, resamples)
     if digest in _MEMORY:
         return _MEMORY[digest]
     values = _read(digest, resamples)

@@ -35,7 +35,8 @@ def test_every_trainer_produces_a_loadable_model(name, tiny_bert, tiny_data, tmp
     teacher = HashEncoder(dim=48)
     path = TRAINERS.get(name)().train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path))
     model = load_student(path)
-    assert model.max_seq_length == 32  # trained on 16-token inputs, saved with the base's inference length
+    # trained on 16-token inputs, saved with the base's inference length; a static model reads any length
+    assert model.max_seq_length == (float("inf") if name == "static" else 32)
     vectors = model.encode(["Anna kauft 7 Äpfel.", "Anna buys 7 apples."])
     assert np.isfinite(vectors).all()
     summary = json.loads((path / "training_summary.json").read_text())
@@ -70,11 +71,14 @@ def test_lstsq_head_starts_close_to_the_teacher(tiny_bert, tiny_data, tmp_path):
     assert err_fit < 0.7 * err_random
 
 
-def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(tiny_bert, tiny_data, tmp_path):
+@pytest.mark.parametrize("name", ["distill", "static"])
+def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tiny_bert, tiny_data, tmp_path):
+    import importlib
+
     import trainers.loop as loop
 
     teacher = HashEncoder(dim=32)
-    trainer = TRAINERS.get("distill")()
+    trainer = TRAINERS.get(name)()
     full = trainer.train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path / "a", checkpoint_every=2))
 
     config = config_for(tmp_path / "b", checkpoint_every=2)
@@ -91,14 +95,13 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(tiny_bert
 
         return original(model, flaky, *args, **kw)
 
-    import trainers.distill as distill
-
-    distill.train_loop = crash_after_step_4
+    module = importlib.import_module(type(trainer).__module__)
+    module.train_loop = crash_after_step_4
     try:
         with pytest.raises(KeyboardInterrupt):
             trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
     finally:
-        distill.train_loop = original
+        module.train_loop = original
     resumed = trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
     summary = json.loads((resumed / "training_summary.json").read_text())
     assert summary["resumed_from"] == 4

@@ -62,7 +62,7 @@ def attach_head(student, teacher_dim: int, teacher_normalises: bool, *, head: st
     modules = list(student)
     modules += _head_modules(embedding_dim(student), teacher_dim, head, fit)
     if teacher_normalises and not (type(modules[-1]).__name__ == "Normalize"):
-        modules.append(_normalize())
+        modules.append(normalize_module())
     elif not teacher_normalises and type(modules[-1]).__name__ == "Normalize":
         modules.pop()
     return SentenceTransformer(modules=modules, device=str(student.device))
@@ -79,7 +79,7 @@ def attach_two_heads(student, teacher_dim: int, teacher_normalises: bool, fit: t
     from sentence_transformers.sentence_transformer.modules import Router
 
     dim = embedding_dim(student)
-    tail = [_normalize()] if teacher_normalises else []
+    tail = [normalize_module()] if teacher_normalises else []
     routes = {OWN_OUTPUT: [*_head_modules(dim, teacher_dim, own, fit), *tail],
               TEACHER_OUTPUT: [*_head_modules(dim, teacher_dim, teacher, teacher_fit or fit), *tail]}
     # sentence-transformers' own retrieval tasks take the default output, as a one-output model would give
@@ -109,7 +109,8 @@ def _head_modules(student_dim: int, teacher_dim: int, head: str, fit) -> list:
                   init_weight=weight, init_bias=bias)]
 
 
-def _normalize():
+def normalize_module():
+    """A Normalize module: unit-length outputs, as a teacher whose vectors are unit length has."""
     from sentence_transformers.sentence_transformer.modules import Normalize
 
     return Normalize()

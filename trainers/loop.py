@@ -62,6 +62,22 @@ def _param_groups(model, config: TrainConfig) -> list[dict[str, Any]]:
     return groups
 
 
+def clip_gradients(parameters, max_norm: float) -> None:
+    """Scale all gradients together so that their total norm is at most `max_norm`: torch's clip_grad_norm_,
+    which does not take sparse gradients (an embedding table's rows), and the same rule written out when some are."""
+    import torch
+
+    parameters = [p for p in parameters if p.grad is not None]
+    if not any(p.grad.is_sparse for p in parameters):
+        torch.nn.utils.clip_grad_norm_(parameters, max_norm)
+        return
+    grads = [p.grad.coalesce() if p.grad.is_sparse else p.grad for p in parameters]
+    total = torch.stack([(g.values() if g.is_sparse else g).pow(2).sum() for g in grads]).sum().sqrt()
+    factor = (max_norm / (total + 1e-6)).clamp(max=1.0)  # torch's own epsilon
+    for param, grad in zip(parameters, grads):
+        param.grad = grad * factor
+
+
 def _schedule(total: int, warmup: float) -> Callable[[int], float]:
     """Linear warm-up over the first `warmup` share of steps, then linear decay to zero."""
     warm = max(1, int(total * warmup))
@@ -197,11 +213,14 @@ class DevWatch:
 
 
 def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: TrainConfig, workdir: Path,
-               dev_fn: Callable | None = None, desc: str = "train") -> LoopResult:
+               dev_fn: Callable | None = None, desc: str = "train",
+               make_optimizer: Callable[[], Any] | None = None) -> LoopResult:
     """Run `epochs` over `batches`; `loss_fn(model, items)` returns the loss of one (local) batch.
 
-    Resumes from the newest complete checkpoint in `workdir/checkpoints`. The guards (trainers.guards) check
-    every dev evaluation, the first before the first step; a collapse raises TrainingFailed (exit 3).
+    `make_optimizer` replaces the default optimiser (AdamW, the transformer at `lr`, modules after it at `head_lr`,
+    frozen parameters left out). Gradients are clipped to norm 1, sparse ones too. Resumes from the newest complete
+    checkpoint in `workdir/checkpoints`. The guards (trainers.guards) check every dev evaluation, the first before
+    the first step; a collapse raises TrainingFailed (exit 3).
     """
     import time
 
@@ -210,7 +229,8 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
 
     rank, world = distributed()
     torch.manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(_param_groups(model, config), weight_decay=config.weight_decay)
+    optimizer = make_optimizer() if make_optimizer else torch.optim.AdamW(_param_groups(model, config),
+                                                                          weight_decay=config.weight_decay)
     total = len(batches) * config.epochs
     if config.max_steps is not None:
         total = min(total, config.max_steps)
@@ -243,7 +263,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
             if not math.isfinite(value):
                 raise TrainingFailed(f"{desc}: the loss became {value} at step {step}; lower --lr")
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            clip_gradients(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)

@@ -21,11 +21,12 @@ from trainers.save import finished, origin, save_student
 @dataclass
 class Fitted:
     """What a trainer's `fit` hands back: the model to save, its training loop's result, the length the
-    model encodes at once trained (training truncates for speed), and the trainer's own summary entries."""
+    model encodes at once trained (training truncates for speed; None for a model that reads any length), and
+    the trainer's own summary entries."""
 
     model: Any
     result: LoopResult
-    inference_length: int
+    inference_length: int | None
     summary: dict[str, Any] = field(default_factory=dict)  # new keys, or OVERRIDABLE ones replaced
 
 
@@ -49,7 +50,8 @@ class StudentTrainer(ABC):
         if clashes:
             raise ValueError(f"trainer {self.name} would overwrite the summary's {sorted(clashes)}")
         summary.update(fitted.summary)
-        fitted.model.max_seq_length = fitted.inference_length
+        if fitted.inference_length is not None:
+            fitted.model.max_seq_length = fitted.inference_length
         return save_student(fitted.model, output, summary)
 
     @abstractmethod

@@ -5,6 +5,7 @@ multilingual USE baseline, and the hash test double; `load_encoder` turns any sp
 from __future__ import annotations
 
 import importlib.metadata
+import math
 import os
 
 import numpy as np
@@ -42,12 +43,14 @@ class SentenceTransformerEncoder:
         self._warned_truncation = False
 
     @property
-    def max_seq_length(self) -> int:
-        return int(self.model.max_seq_length)
+    def max_seq_length(self) -> int | None:
+        """Tokens the model reads of a text; None for one that reads any length (a static model)."""
+        length = self.model.max_seq_length
+        return int(length) if length is not None and math.isfinite(length) else None
 
     def _check_length(self, texts: list[str]) -> None:
         tokenizer = getattr(self.model, "tokenizer", None)
-        if self._warned_truncation or tokenizer is None:
+        if self._warned_truncation or tokenizer is None or self.max_seq_length is None:
             return
         # a text cannot have more tokens than UTF-8 bytes plus a few special and prefix pieces, so only
         # texts long enough in bytes to overflow are tokenised (usually none: this check costs no pass)

@@ -1,0 +1,92 @@
+"""The static student: its token ids and mean vectors agree with sentence-transformers' StaticEmbedding, its
+starting table is the base's plus a least-squares head, and training moves it towards the teacher."""
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.core.hash_encoder import HashEncoder
+from harness.core.parallel import load_parallel
+from harness.core.training import TrainConfig
+from tests.fixtures import sentences
+from trainers.static import RCOND, StaticTrainer, TokenIds, base_table, folded_table, mean_vectors
+
+TEXTS = ["Anna kauft 7 Äpfel.", "Boris buys 14 books.", "", "Wer kauft Bücher?", "Karla achète 3 fleurs."]
+
+
+@pytest.fixture
+def base(tiny_bert):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(tiny_bert), device="cpu")
+
+
+def static_model(tokenizer, table):
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    return SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=torch.from_numpy(table))],
+                               device="cpu")
+
+
+def test_token_ids_and_mean_vectors_are_what_static_embedding_computes(base):
+    tokenizer, weights = base_table(base)
+    tokens = TokenIds.of(tokenizer, TEXTS, chunk=2)  # chunks smaller than the list: their seams are covered
+    model = static_model(tokenizer, weights)
+    features = model[0].preprocess(TEXTS)
+    ids, offsets = tokens.bags(list(range(len(TEXTS))))
+    np.testing.assert_array_equal(ids, features["input_ids"].numpy())
+    np.testing.assert_array_equal(offsets, features["offsets"].numpy())
+    ours = mean_vectors(weights, tokens)
+    np.testing.assert_allclose(ours, model.encode(TEXTS), atol=1e-5)
+    assert not ours[2].any()  # a text without tokens is the zero vector, as an empty bag is
+
+
+def test_the_starting_table_is_the_base_table_with_a_least_squares_head_folded_in(base):
+    tokenizer, weights = base_table(base)
+    texts = [s for lang in ("en", "de", "fr") for s in sentences(lang, 40)]
+    tokens = TokenIds.of(tokenizer, texts)
+    targets = HashEncoder(dim=12).encode(texts)
+    folded = folded_table(weights, tokens, targets)
+    assert folded.shape == (len(weights), 12)
+    x = mean_vectors(weights, tokens)
+    x1 = np.hstack([x, np.ones((len(x), 1))])
+    solution = np.linalg.pinv(x1, rcond=RCOND) @ targets  # the least-squares map, computed another way
+    np.testing.assert_allclose(mean_vectors(folded, tokens), x1 @ solution, atol=1e-4)
+    unseen = TokenIds.of(tokenizer, ["Fatima kauft Blumen."])  # tokens outside the fit are mapped too
+    np.testing.assert_allclose(mean_vectors(folded, unseen), np.hstack([mean_vectors(weights, unseen), [[1.0]]])
+                               @ solution, atol=1e-4)
+
+
+def test_static_training_moves_the_student_towards_the_teacher(base, tiny_root, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    data = load_parallel(tiny_root, ["de", "fr"], max_pairs=48, dev_pairs=8)
+    teacher = HashEncoder(dim=32)
+    config = TrainConfig(output=str(tmp_path / "out"), batch_size=8, epochs=6, head_lr=0.05, progress=False,
+                         cache_dir=str(tmp_path / "cache"), head_fit_pairs=40, checkpoint_every=0)
+    path = StaticTrainer().train(teacher, base, data, config)
+    summary = json.loads((path / "training_summary.json").read_text())
+    assert np.mean(summary["loss_last"]) < 0.7 * np.mean(summary["loss_first"])
+    assert summary["static"]["tokens"] == len(base_table(base)[1]) and summary["static"]["dim"] == 32
+    assert summary["teacher_embeddings"]["seconds"] >= 0 and summary["static"]["tokenise_seconds"] >= 0
+    model = SentenceTransformer(str(path), device="cpu")
+    assert [type(m).__name__ for m in model] == ["StaticEmbedding", "Normalize"]  # the hash teacher normalises
+    translations = [t for d in data.train for _, t in d.pairs][:40]
+    sources = [s for d in data.train for s, _ in d.pairs][:40]
+    dev_first, dev_last = summary["dev"][0], summary["dev"][-1]
+    assert dev_last["dev_mse_de"] < dev_first["dev_mse_de"]
+    error = np.mean((model.encode(translations) - teacher.encode(sources)) ** 2)
+    assert error < dev_first["dev_mse_de"]
+
+
+def test_a_base_without_a_fast_tokenizer_is_refused_with_one_line():
+    from harness.core.errors import HarnessError
+
+    class NoTokenizer(list):
+        tokenizer = None
+
+    with pytest.raises(HarnessError, match="no fast"):
+        base_table(NoTokenizer([object()]))

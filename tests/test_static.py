@@ -90,3 +90,21 @@ def test_a_base_without_a_fast_tokenizer_is_refused_with_one_line():
 
     with pytest.raises(HarnessError, match="no fast"):
         base_table(NoTokenizer([object()]))
+
+
+@pytest.mark.parametrize("scale", [100.0, 0.001])  # clipped, and left as it is
+def test_sparse_gradients_are_clipped_as_torch_clips_the_same_gradients_dense(scale):
+    import torch
+
+    from trainers.loop import clip_gradients
+
+    sparse = torch.nn.EmbeddingBag(50, 4, mode="mean", sparse=True)
+    dense = torch.nn.EmbeddingBag(50, 4, mode="mean")
+    dense.weight.data.copy_(sparse.weight.data)
+    ids, offsets = torch.tensor([3, 7, 7, 9, 11, 3, 40, 2]), torch.tensor([0, 3, 5])
+    for bag in (sparse, dense):
+        (bag(ids, offsets) * scale).pow(2).sum().backward()
+    assert sparse.weight.grad.is_sparse
+    clip_gradients(sparse.parameters(), 1.0)
+    torch.nn.utils.clip_grad_norm_(dense.parameters(), 1.0)
+    torch.testing.assert_close(sparse.weight.grad.to_dense(), dense.weight.grad)

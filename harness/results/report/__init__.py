@@ -15,6 +15,7 @@ from harness.results.report.markdown import render_markdown
 from harness.results.report.model import Report, build
 from harness.results.report.page import render_html
 from harness.results.report.terminal import run_summary
+from harness.results.speed import SPEED_FILE, read_speeds
 from harness.results.store import ResultStore, write_text_atomic
 from harness.results.tables import scores_csv
 
@@ -29,7 +30,8 @@ def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None,
     leaderboard would silently replace the one in `out_dir`). Each record that cannot be read or is invalid
     (the store's one validator: shape, finite values inside their metric's range) is left out, listed at the
     end of LEADERBOARD.md, and passed to `warn` as one line `PATH: reason`. Pairs saturated at `ceiling` are
-    left out of the averages and named (None keeps them in)."""
+    left out of the averages and named (None keeps them in). The models' encode speeds, where measured, come from
+    `out_dir`/encode-speed.json (`harness.results.speed`)."""
     if not Path(results_dir).is_dir():
         raise HarnessError(f"{results_dir}: no such folder of result records; nothing written")
     store = ResultStore(results_dir)
@@ -42,8 +44,8 @@ def write_leaderboard(results_dir: str | Path, out_dir: str | Path, warn=None,
     failed = [f"{r['model']['name']} {r['task']['name']} {r['pair']}: failed: {r['error']}"
               for r in records if r["status"] != "ok"]
     skipped = [f"{p.path.relative_to(store.root).as_posix()}: {p.reason}" for p in problems] + failed
-    report = build(ok, skipped, Path(results_dir).as_posix(), ceiling)
     out = Path(out_dir)
+    report = build(ok, skipped, Path(results_dir).as_posix(), ceiling, read_speeds(out / SPEED_FILE))
     md, csv, page = out / "LEADERBOARD.md", out / "LEADERBOARD.csv", out / "leaderboard.html"
     write_text_atomic(md, render_markdown(report) + "\n")
     write_text_atomic(csv, scores_csv(ok))

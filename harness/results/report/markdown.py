@@ -57,6 +57,18 @@ def sweep_markdown(curve: SweepCurve) -> str:
     return "\n".join(lines + ["", "Pairs averaged per family (every point of the sweep has them):", "", *pairs])
 
 
+def speed_markdown(report: Report, view: str) -> str:
+    """Quality against speed in a view: sentences per second, the multiple of the base's, the family averages."""
+    table = report.speed[view]
+    lines = ["| model | role | sentences/s | x base | " + " | ".join(table.columns) + " |",
+             "|" + "---|" * (4 + len(table.columns))]
+    for name, role, speed, times, cells in table.rows:
+        ratio = f"{times:.1f}" if times is not None else ""
+        lines.append(f"| {name} | {role} | {speed:,.0f} | {ratio} | " + " | ".join(_scored(c) for c in cells) + " |")
+    return "\n".join(lines + ["", *[f"Measured on: {m}." for m in table.machines],
+                               *[f"Texts: {t}." for t in table.texts]])
+
+
 def render_markdown(report: Report) -> str:
     lines = [f"# {TITLE}", "",
              f"Built by `python -m harness leaderboard` from {len(report.records)} result records in "
@@ -76,6 +88,14 @@ def render_markdown(report: Report) -> str:
                         ("all", "Everything, with the ablations")):
         if name in report.views:
             lines += [f"## {title}", "", overview_markdown(report, name), ""]
+    if report.speed:
+        lines += ["## Quality against speed", "",
+                  "Encode speed on a CPU (`tox -e bench -- tests/bench/test_bench_encode_speed.py`, the median of 3 "
+                  "rounds, one call with batch size 64), beside each model's family averages from the table of "
+                  "the same view.", ""]
+        for name, title in (("main", "Main results"), ("all", "Everything, with the ablations")):
+            if name in report.speed:
+                lines += [f"### {title}", "", speed_markdown(report, name), ""]
     if not report.training.empty:
         lines += ["## Students: how each was trained", "", to_markdown(report.training), ""]
     if report.sweeps:

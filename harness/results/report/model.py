@@ -42,6 +42,7 @@ from harness.results.overview import (
     students_of,
     view,
 )
+from harness.results.speed import Speed
 from harness.results.sweeps import SweepCurve, sweep_curves
 from harness.results.tables import (
     MINING_DIRECTIONS,
@@ -101,6 +102,18 @@ class SideTable:
 
 
 @dataclass
+class SpeedTable:
+    """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
+    that as a multiple of the base's, and its family averages (the view's `all` columns)."""
+
+    base: str | None
+    columns: list[str]
+    rows: list[tuple[str, str, float, float | None, list[Cell | None]]]
+    machines: list[str]
+    texts: list[str]
+
+
+@dataclass
 class Report:
     """Everything the pages show, computed once from the records."""
 
@@ -123,6 +136,7 @@ class Report:
     failed_seeds: dict[str, list[FailedSeed]] = field(default_factory=dict)  # group -> its seeds that failed
     agreeing_seeds: set[str] = field(default_factory=set)  # groups whose seeds lie within FAILED_SEED_GAP
     sweeps: list[SweepCurve] = field(default_factory=list)  # each sweep's scores against its swept value
+    speed: dict[str, SpeedTable] = field(default_factory=dict)  # view -> its measured models (views with none: absent)
 
     def saturated(self, name: str) -> list[tuple[str, str]]:
         """The (task, pair)s left out of view `name`'s averages as saturated."""
@@ -139,7 +153,7 @@ class Report:
 
 
 def build(records: list[dict[str, Any]], problems: list[str], source: str,
-          ceiling: float | None = SATURATION_CEILING) -> Report:
+          ceiling: float | None = SATURATION_CEILING, speeds: dict[str, Speed] | None = None) -> Report:
     groups = load_groups(records)
     ordered = sorted(groups, key=lambda name: (ROLE_ORDER[groups[name].role], name))
     main = set(main_view(groups))
@@ -157,7 +171,23 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling,
                   failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))},
                   agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])},
-                  sweeps=sweep_curves(groups))
+                  sweeps=sweep_curves(groups),
+                  speed={name: table for name, members in views.items()
+                         if (table := _speed(groups, members, columns[name], speeds or {})) is not None})
+
+
+def _speed(groups: dict[str, Group], members: list[str], columns: list[Column],
+           speeds: dict[str, Speed]) -> SpeedTable | None:
+    measured = [name for name in members if name in speeds]
+    if not measured:
+        return None
+    families = [c for c in columns if c.lang == "all" and c.cells]
+    base = next((name for name in measured if groups[name].role == BASE), None)
+    rows = [(name, groups[name].role, speeds[name].sentences_per_second,
+             speeds[name].times(speeds[base]) if base else None, [c.cells.get(name) for c in families])
+            for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second)]
+    return SpeedTable(base, [c.label for c in families], rows,
+                      sorted({speeds[n].machine for n in measured}), sorted({speeds[n].texts for n in measured}))
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

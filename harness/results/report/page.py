@@ -221,6 +221,31 @@ def _sweeps_section(report: Report) -> str:
     return "".join(parts)
 
 
+def _speed_table(table) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
+    rows = []
+    for name, role, speed, times, cells in table.rows:
+        ratio = f"{times:.1f}&times;" if times is not None else ""
+        rows.append(f'<tr><td>{_esc(name)}</td><td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
+                    f'<td class="num">{speed:,.0f}</td><td class="num">{ratio}</td>'
+                    + "".join(_scored(c) for c in cells) + "</tr>")
+    base = f" &times; base: against {_esc(table.base)}." if table.base else ""
+    return (f'<table class="speed"><thead><tr><th>model</th><th>role</th><th>sentences/s</th><th>&times; base</th>'
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            + "".join(f'<p class="note">Measured on: {_esc(m)}. Texts: {_esc(t)}.{base}</p>'
+                      for m in table.machines for t in table.texts))
+
+
+def _speed_section(report: Report) -> str:
+    """Quality against speed: each measured model's sentences per second beside its family averages, per view."""
+    if not report.speed:
+        return ""
+    return ('<h2 id="speed">Quality against speed</h2><p>Sentences per second on a CPU, the median of 3 rounds of '
+            "one call with batch size 64 (<code>tox -e bench -- tests/bench/test_bench_encode_speed.py</code>), "
+            "beside each model&rsquo;s family averages from the overview of the same view.</p>"
+            + "".join(f'<div data-view="{name}">{_speed_table(table)}</div>' for name, table in report.speed.items()))
+
+
 def _task_tables(report: Report) -> str:
     parts = ['<h2 id="tasks">Every task and pair</h2>']
     saturated = set(report.saturated("main"))
@@ -369,7 +394,8 @@ def render_html(report: Report) -> str:
              f"<header><h1>{_esc(TITLE)}</h1><p>{len(report.records)} result records in <code>{_esc(report.source)}"
              "</code> &middot; rebuilt by <code>python -m harness leaderboard</code></p></header>",
              '<nav><a href="#overview">Overview</a><a href="#students">Students</a>'
-             + ('<a href="#sweeps">Sweeps</a>' if report.sweeps else "") + '<a href="#sts17">STS17</a>'
+             + ('<a href="#sweeps">Sweeps</a>' if report.sweeps else "")
+             + ('<a href="#speed">Speed</a>' if report.speed else "") + '<a href="#sts17">STS17</a>'
              '<a href="#compat">Teacher compatibility</a><a href="#explorer">Mining explorer</a>'
              '<a href="#tasks">Every task</a></nav><main>',
              '<p class="howto"><b>How to read this.</b> Every number is a main score x100 (STS: Spearman; mining: '
@@ -395,7 +421,8 @@ def render_html(report: Report) -> str:
         if figure is not None:
             parts.append(_figure(figure, f"scores per language, {name} view"))
         parts.append("</div>")
-    parts += [_students_section(report), _sweeps_section(report), _sts17_section(report), _compat_section(report),
+    parts += [_speed_section(report), _students_section(report), _sweeps_section(report), _sts17_section(report),
+              _compat_section(report),
               _explorer_section(report), _task_tables(report)]
     if report.no_evidence:
         parts.append(f"<details><summary>{len(report.no_evidence)} records have no evidence yet (no interval)"

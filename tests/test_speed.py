@@ -1,0 +1,79 @@
+"""Encode speeds beside the leaderboard: the file the benchmark writes, merged and validated, and the report's
+"Quality against speed" table (sentences per second, the multiple of the base's, the family averages)."""
+
+import json
+
+import pytest
+
+from harness.core.errors import HarnessError
+from harness.results.report import build, render_html, render_markdown, write_leaderboard
+from harness.results.speed import SPEED_FILE, merged_speeds, read_speeds
+from harness.results.store import write_json_atomic
+from tests.records import write
+from tests.test_report import mining
+
+
+def entry(speed: float) -> dict:
+    return {"sentences_per_second": speed, "machine": "test CPU, 2 cores", "texts": "512 sentences"}
+
+
+def test_a_later_measurement_replaces_its_models_and_keeps_the_others(tmp_path):
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"base": entry(100.0), "static": entry(9000.0)}))
+    write_json_atomic(path, merged_speeds(path, {"static": entry(12000.0)}))
+    speeds = read_speeds(path)
+    assert {n: s.sentences_per_second for n, s in speeds.items()} == {"base": 100.0, "static": 12000.0}
+    assert speeds["static"].times(speeds["base"]) == 120.0
+    assert read_speeds(tmp_path / "absent.json") == {}
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "not readable as JSON"),
+    (json.dumps({"schema": 99, "models": {}}), "schema 1"),
+    (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": -3}}}), "'m': sentences_per_second"),
+    (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": "fast"}}}), "positive number"),
+])
+def test_a_damaged_speed_file_is_an_error_naming_it(tmp_path, content, problem):
+    path = tmp_path / SPEED_FILE
+    path.write_text(content)
+    with pytest.raises(HarnessError, match=problem) as err:
+        read_speeds(path)
+    assert str(path) in str(err.value)
+    with pytest.raises(HarnessError):
+        merged_speeds(path, {"m": entry(1.0)})  # nothing is merged into it either
+
+
+def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path):
+    records = [mining("teacher-x", 0.6, role="teacher"), mining("base-x", 0.9, role="base"),
+               mining("static-x", 0.8, base="base-x", teacher="teacher-x")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"base-x": entry(150.0), "static-x": entry(15000.0),
+                                                 "not-in-the-records": entry(1.0)}))
+    speeds = read_speeds(path)
+    report = build(records, [], "mem", speeds=speeds)
+    table = report.speed["main"]
+    assert [row[0] for row in table.rows] == ["static-x", "base-x"]  # fastest first; the teacher was not measured
+    static = table.rows[0]
+    assert static[2] == 15000.0 and static[3] == pytest.approx(100.0)
+    assert table.columns == ["mining all"]
+    assert static[4][0].value == pytest.approx(report.columns["main"][-1].cells["static-x"].value)
+    markdown = render_markdown(report)
+    assert "## Quality against speed" in markdown and "| static-x | student | 15,000 | 100.0 |" in markdown
+    assert "Measured on: test CPU, 2 cores." in markdown
+    page = render_html(report)
+    assert 'id="speed"' in page and 'href="#speed"' in page and "15,000" in page
+    assert set(report.speed) == {"main", "all"}  # one table per view, as the overview has
+    assert build(records, [], "mem").speed == {}  # no file: no section
+    assert "Quality against speed" not in render_markdown(build(records, [], "mem"))
+
+
+def test_write_leaderboard_reads_the_speeds_beside_its_outputs(tmp_path):
+    runs = tmp_path / "runs"
+    for record in (mining("base-x", 0.9, role="base"), mining("static-x", 0.8, base="base-x")):
+        write(runs, record)
+    write_json_atomic(tmp_path / SPEED_FILE, {"schema": 1, "models": {"static-x": entry(5000.0)}})
+    md = write_leaderboard(runs, tmp_path)[0].read_text()
+    assert "| static-x | student | 5,000 |  |" in md  # no base measured: no multiple
+    (tmp_path / SPEED_FILE).write_text("{broken")
+    with pytest.raises(HarnessError, match=SPEED_FILE):
+        write_leaderboard(runs, tmp_path)

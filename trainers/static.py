@@ -77,11 +77,14 @@ class TokenIds:
 
 
 def mean_vectors(table: np.ndarray, tokens: TokenIds) -> np.ndarray:
-    """Each text's mean token vector under `table` (zeros for a text without tokens)."""
-    sums = np.zeros((len(tokens.starts) - 1, table.shape[1]), dtype=np.float64)
-    owners = np.repeat(np.arange(len(tokens.starts) - 1), np.diff(tokens.starts))
-    np.add.at(sums, owners, table[tokens.ids])
-    return (sums / np.maximum(np.diff(tokens.starts), 1)[:, None]).astype(np.float32)
+    """Each text's mean token vector under `table` (zeros for a text without tokens): a sparse averaging matrix
+    (text x token, 1/length per token) times the table, without gathering a row per token."""
+    from scipy.sparse import csr_matrix
+
+    lengths = np.diff(tokens.starts)
+    weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
+    averaging = csr_matrix((weights, tokens.ids, tokens.starts), shape=(len(lengths), len(table)))
+    return np.asarray(averaging @ table.astype(np.float64), dtype=np.float32)
 
 
 RCOND = 1e-6

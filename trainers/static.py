@@ -4,9 +4,10 @@
 Encoding is a table lookup and an average, so it runs at thousands of sentences a second on a CPU; the price is
 word order and context, which a static model cannot see.
 
-The table starts from the base's input embeddings, mapped into the teacher's space by a least-squares fit on
-English sentences (the closed-form head of `distill`, folded into the table: a mean of mapped vectors is the map
-of their mean, so the folded model is exactly the base's table plus that head). Training then moves each token's
+The table starts from the base's input embeddings, mapped into the teacher's space by a least-squares fit of the
+mean token vectors of sources and translations to the teacher's vectors of the sources (a closed-form head, as
+`distill` fits, folded into the table: a mean of mapped vectors is the map of their mean, so the folded model is
+exactly the base's table plus that head). Training then moves each token's
 vector, by SparseAdam (only the rows a batch uses move; no weight decay) at `head_lr`: the table is a table of
 output vectors, like a head, not a transformer.
 
@@ -33,7 +34,10 @@ from trainers.template import Fitted, StudentTrainer
 
 
 def base_table(student) -> tuple[object, np.ndarray]:
-    """The base's fast tokenizer and its input embeddings (one row per token id)."""
+    """A copy of the base's fast tokenizer, reading whole texts (no padding, no truncation), and the base's input
+    embeddings (one row per token id)."""
+    from tokenizers import Tokenizer
+
     from harness.core.errors import HarnessError
 
     tokenizer = getattr(student, "tokenizer", None)
@@ -47,7 +51,12 @@ def base_table(student) -> tuple[object, np.ndarray]:
     if backend.get_vocab_size() > len(weights):
         raise HarnessError(f"trainer static: the base's tokenizer has {backend.get_vocab_size()} tokens but its "
                            f"embedding table {len(weights)} rows")
-    return backend, weights
+    # a copy: transformers leaves its last call's padding and truncation on the base's own object, and a static
+    # model saves its tokenizer as it is (a truncation kept there would cut every text it encodes)
+    copy = Tokenizer.from_str(backend.to_str())
+    copy.no_padding()
+    copy.no_truncation()
+    return copy, weights
 
 
 @dataclass
@@ -124,8 +133,9 @@ class StaticTrainer(StudentTrainer):
         rng = np.random.default_rng(config.seed)
         picks = [(d, r) for d, ds in enumerate(data.train) for r in range(len(ds.pairs))]
         picks = [picks[i] for i in rng.permutation(len(picks))[:config.head_fit_pairs]]
-        fit_tokens = TokenIds.of(tokenizer, [data.train[d].pairs[r][0] for d, r in picks])
-        fit_targets = np.stack([train_targets[d][r] for d, r in picks])
+        # fitted as it is trained: a source and its translation, both to the teacher's vector of the source
+        fit_tokens = TokenIds.of(tokenizer, [data.train[d].pairs[r][side] for side in (0, 1) for d, r in picks])
+        fit_targets = np.tile(np.stack([train_targets[d][r] for d, r in picks]), (2, 1))
         table = folded_table(weights[:tokenizer.get_vocab_size()], fit_tokens, fit_targets)
         modules = [StaticEmbedding(tokenizer, embedding_weights=torch.from_numpy(table))]
         if are_unit_rows(train_targets[0][:256]):
@@ -163,7 +173,7 @@ class StaticTrainer(StudentTrainer):
                                    "seconds": round(teacher_seconds, 3)},
             "static": {"tokens": int(table.shape[0]), "dim": int(table.shape[1]),
                        "initial_table": f"the base's input embeddings, mapped to the teacher by least squares on "
-                                        f"{len(picks)} English sentences",
+                                        f"{len(picks)} pairs (source and translation)",
                        "table_lr": config.head_lr, "tokenise_seconds": round(tokenise_seconds, 3)},
         }
         return Fitted(model, result, None, summary)

@@ -11,17 +11,19 @@ exactly the base's table plus that head). Training then moves each token's
 vector, by SparseAdam (only the rows a batch uses move; no weight decay) at `head_lr`: the table is a table of
 output vectors, like a head, not a transformer.
 
-Every text is tokenised once, before the first step, and batches are gathered from those token ids.
+Every training text is tokenised once, before the first step, and batches are gathered from those token ids.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness.core.encoder import Encoder
+from harness.core.errors import HarnessError
 from harness.core.parallel import ParallelData
 from harness.core.training import TrainConfig
 from harness.core.vectors import are_unit_rows
@@ -37,8 +39,6 @@ def base_table(student) -> tuple[object, np.ndarray]:
     """A copy of the base's fast tokenizer, reading whole texts (no padding, no truncation), and the base's input
     embeddings (one row per token id)."""
     from tokenizers import Tokenizer
-
-    from harness.core.errors import HarnessError
 
     tokenizer = getattr(student, "tokenizer", None)
     backend = getattr(tokenizer, "_tokenizer", tokenizer)
@@ -68,6 +68,7 @@ class TokenIds:
 
     @classmethod
     def of(cls, tokenizer, texts: list[str], chunk: int = 8192) -> TokenIds:
+        """The token ids of `texts` under a `tokenizers.Tokenizer`, without special tokens (as StaticEmbedding)."""
         lengths, pieces = [], []
         for begin in range(0, len(texts), chunk):
             for encoding in tokenizer.encode_batch(texts[begin:begin + chunk], add_special_tokens=False):
@@ -77,12 +78,16 @@ class TokenIds:
         np.cumsum(lengths, out=starts[1:])
         return cls(np.concatenate(pieces) if pieces else np.zeros(0, np.int64), starts)
 
-    def bags(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(token ids, offsets) of `rows`, as nn.EmbeddingBag takes them."""
-        parts = [self.ids[self.starts[r]:self.starts[r + 1]] for r in rows]
-        offsets = np.zeros(len(parts), dtype=np.int64)
-        np.cumsum([len(p) for p in parts[:-1]], out=offsets[1:])
-        return (np.concatenate(parts) if parts else np.zeros(0, np.int64)), offsets
+    def row(self, i: int) -> np.ndarray:
+        """Text i's token ids."""
+        return self.ids[self.starts[i]:self.starts[i + 1]]
+
+
+def bags(texts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts' token ids as nn.EmbeddingBag takes them: all ids in one array, and where each text starts."""
+    offsets = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum([len(t) for t in texts[:-1]], out=offsets[1:])
+    return (np.concatenate(texts) if texts else np.zeros(0, np.int64)), offsets
 
 
 def mean_vectors(table: np.ndarray, tokens: TokenIds) -> np.ndarray:
@@ -102,7 +107,7 @@ RCOND = 1e-6
 def folded_table(table: np.ndarray, tokens: TokenIds, targets: np.ndarray) -> np.ndarray:
     """`table` mapped into the teacher's space: the least-squares affine map from the texts' mean token vectors
     to their teacher targets, applied to every row (so every token, seen in the fit or not, starts mapped)."""
-    x = mean_vectors(table, tokens).astype(np.float64)  # in float64: sentences' means are nearly collinear
+    x = mean_vectors(table, tokens).astype(np.float64)  # the fit in float64: sentences' means are nearly collinear
     x1 = np.hstack([x, np.ones((len(x), 1))])
     # directions the sentences barely span are cut (relative singular value below 1e-6): fitted there, the map
     # would be huge and every token outside the fit would be thrown far off
@@ -122,6 +127,9 @@ class StaticTrainer(StudentTrainer):
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and torch.cuda.is_available():  # before NCCL starts
+            raise HarnessError("trainer static trains on the CPU (a lookup and a mean): run it without torchrun on a "
+                               "GPU machine")
         tokenizer, weights = base_table(student)
         began = time.perf_counter()
         train_targets, dev_targets, cache = teacher_targets(teacher, data, config)
@@ -144,29 +152,27 @@ class StaticTrainer(StudentTrainer):
         labels = [torch.from_numpy(t) for t in train_targets]
         mse = torch.nn.MSELoss()
 
-        def embed(m, tokens: TokenIds, rows: list[int]):
-            ids, offsets = tokens.bags(rows)
-            return m({"input_ids": torch.from_numpy(ids), "offsets": torch.from_numpy(offsets)})["sentence_embedding"]
-
         def loss_fn(m, items):
-            by_set: dict[int, list[int]] = {}
-            for d, r in items:
-                by_set.setdefault(d, []).append(r)
-            src = torch.cat([embed(m, sources[d], rows) for d, rows in by_set.items()])
-            tgt = torch.cat([embed(m, translations[d], rows) for d, rows in by_set.items()])
-            y = torch.cat([labels[d][rows] for d, rows in by_set.items()])
-            loss = mse(torch.cat([src, tgt]), torch.cat([y, y]))
+            # one bag list for the whole step, sources then translations: a forward per dataset would leave
+            # autograd adding one sparse gradient to the next, dozens of times a step
+            ids, offsets = bags([sources[d].row(r) for d, r in items] + [translations[d].row(r) for d, r in items])
+            features = {"input_ids": torch.from_numpy(ids), "offsets": torch.from_numpy(offsets)}
+            emb = m(features)["sentence_embedding"]
+            src, tgt = emb[:len(items)], emb[len(items):]
+            y = torch.stack([labels[d][r] for d, r in items])
+            loss = mse(emb, torch.cat([y, y]))
             if config.similarity_weight:
                 loss = loss + config.similarity_weight * similarity_loss(src, tgt, y)
             return loss
 
-        # a step's gradient touches only the rows of its tokens: sparse rows and SparseAdam make a step on a
-        # 113,794-row table about 6x faster on this CPU than a dense gradient and AdamW over every row
+        # a step's gradient touches only the rows of its tokens: sparse rows and SparseAdam skip the rest (on
+        # e5-small's 113,794 rows, a 2-core CPU's step was about 6x faster than a dense gradient and AdamW)
         model[0].embedding.sparse = True
         batches = BalancedBatches([len(d.pairs) for d in data.train], config.batch_size, config.seed, config.balanced)
         result = train_loop(model, loss_fn, batches, config, Path(config.output), dev_callback(data, dev_targets),
                             desc=self.name,
-                            make_optimizer=lambda: torch.optim.SparseAdam(list(model.parameters()), lr=config.head_lr))
+                            make_optimizer=lambda: torch.optim.SparseAdam(list(model.parameters()), lr=config.head_lr),
+                            rate_flag="--head-lr")
         model[0].embedding.sparse = False  # saved and used as sentence-transformers builds it
         summary = {
             "teacher_embeddings": {"cached": len(cache), "computed_this_run": cache.computed,

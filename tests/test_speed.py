@@ -32,6 +32,8 @@ def test_a_later_measurement_replaces_its_models_and_keeps_the_others(tmp_path):
     (json.dumps({"schema": 99, "models": {}}), "schema 1"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": -3}}}), "'m': sentences_per_second"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": "fast"}}}), "positive number"),
+    (json.dumps({"schema": True, "models": {}}), "schema 1"),
+    (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": 5, "texts": "t"}}}), "'m': machine"),
 ])
 def test_a_damaged_speed_file_is_an_error_naming_it(tmp_path, content, problem):
     path = tmp_path / SPEED_FILE
@@ -49,22 +51,38 @@ def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path
     path = tmp_path / SPEED_FILE
     write_json_atomic(path, merged_speeds(path, {"base-x": entry(150.0), "static-x": entry(15000.0),
                                                  "not-in-the-records": entry(1.0)}))
-    speeds = read_speeds(path)
-    report = build(records, [], "mem", speeds=speeds)
+    report = build(records, [], "mem", speeds=read_speeds(path))
     table = report.speed["main"]
     assert [row[0] for row in table.rows] == ["static-x", "base-x"]  # fastest first; the teacher was not measured
-    static = table.rows[0]
-    assert static[2] == 15000.0 and static[3] == pytest.approx(100.0)
+    name, role, speed, times, reference, machine, cells = table.rows[0]
+    assert (speed, reference, machine) == (15000.0, "base-x", "test CPU, 2 cores") and times == pytest.approx(100.0)
     assert table.columns == ["mining all"]
-    assert static[4][0].value == pytest.approx(report.columns["main"][-1].cells["static-x"].value)
+    assert cells[0].value == pytest.approx(report.columns["main"][-1].cells["static-x"].value)
     markdown = render_markdown(report)
-    assert "## Quality against speed" in markdown and "| static-x | student | 15,000 | 100.0 |" in markdown
-    assert "Measured on: test CPU, 2 cores." in markdown
+    assert "## Quality against speed" in markdown and "| static-x | student | 15,000 | 100 | base-x |" in markdown
+    assert "Measured on: test CPU, 2 cores." in markdown and "machine |" not in markdown  # one machine: no column
     page = render_html(report)
     assert 'id="speed"' in page and 'href="#speed"' in page and "15,000" in page
     assert set(report.speed) == {"main", "all"}  # one table per view, as the overview has
     assert build(records, [], "mem").speed == {}  # no file: no section
     assert "Quality against speed" not in render_markdown(build(records, [], "mem"))
+
+
+def test_a_student_is_set_against_its_own_base_and_only_on_the_same_machine(tmp_path):
+    records = [mining("base-x", 0.9, role="base"), mining("base-y", 0.9, role="base"),
+               mining("student-y", 0.8, base="base-y"), mining("peer", 0.7, role="baseline")]
+    path = tmp_path / SPEED_FILE
+    other = {**entry(50.0), "machine": "another CPU"}
+    write_json_atomic(path, {"schema": 1, "models": {"base-x": entry(100.0), "base-y": entry(200.0),
+                                                     "student-y": entry(400.0), "peer": other}})
+    report = build(records, [], "mem", speeds=read_speeds(path))
+    rows = {row[0]: row for row in report.speed["all"].rows}  # every model: base-x sorts first of the bases
+    assert rows["student-y"][3:5] == (2.0, "base-y")  # its own base, not the view's first one
+    assert rows["peer"][3:5] == (None, None)  # measured elsewhere: no ratio across machines
+    assert rows["base-y"][3:5] == (2.0, "base-x")  # a model that is not a student: against the view's base
+    markdown = render_markdown(build(records, [], "mem", speeds=read_speeds(path)))
+    assert "Measured on (1): another CPU." in markdown and "Measured on (2): test CPU, 2 cores." in markdown
+    assert "| peer | baseline | 50 |  |  | 1 |" in markdown  # the machine column, since there are two
 
 
 def test_write_leaderboard_reads_the_speeds_beside_its_outputs(tmp_path):

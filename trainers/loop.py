@@ -75,7 +75,10 @@ def clip_gradients(parameters, max_norm: float) -> None:
     total = torch.stack([(g.values() if g.is_sparse else g).pow(2).sum() for g in grads]).sum().sqrt()
     factor = (max_norm / (total + 1e-6)).clamp(max=1.0)  # torch's own epsilon
     for param, grad in zip(parameters, grads):
-        param.grad = grad * factor
+        if grad.is_sparse:
+            param.grad = grad * factor
+        else:
+            grad.mul_(factor)  # in place, as torch does (DDP may keep the gradient as a view of its bucket)
 
 
 def _schedule(total: int, warmup: float) -> Callable[[int], float]:
@@ -206,21 +209,22 @@ class DevWatch:
         except TrainingFailed as failed:
             kept = _drop_checkpoints_after(self.checkpoints, self.guards.last_good_step or 0)
             where = (f"kept: {kept}, the last checkpoint before it (the same command resumes there; to train "
-                     f"with another --lr, delete that folder's checkpoints/ first, or its optimiser's rate "
-                     f"goes on)" if kept else "no checkpoint was taken before it")
+                     f"with another {self.guards.rate_flag}, delete that folder's checkpoints/ first, or its "
+                     f"optimiser's rate goes on)" if kept else "no checkpoint was taken before it")
             raise TrainingFailed(f"{failed}; {where}") from None
         model.train()
 
 
 def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: TrainConfig, workdir: Path,
                dev_fn: Callable | None = None, desc: str = "train",
-               make_optimizer: Callable[[], Any] | None = None) -> LoopResult:
+               make_optimizer: Callable[[], Any] | None = None, rate_flag: str = "--lr") -> LoopResult:
     """Run `epochs` over `batches`; `loss_fn(model, items)` returns the loss of one (local) batch.
 
     `make_optimizer` replaces the default optimiser (AdamW, the transformer at `lr`, modules after it at `head_lr`,
-    frozen parameters left out). Gradients are clipped to norm 1, sparse ones too. Resumes from the newest complete
-    checkpoint in `workdir/checkpoints`. The guards (trainers.guards) check every dev evaluation, the first before
-    the first step; a collapse raises TrainingFailed (exit 3).
+    frozen parameters left out); `rate_flag` is the option its failures tell the user to lower. Gradients are
+    clipped to norm 1, sparse ones too. Resumes from the newest complete checkpoint in `workdir/checkpoints`. The
+    guards (trainers.guards) check every dev evaluation, the first before the first step; a collapse raises
+    TrainingFailed (exit 3).
     """
     import time
 
@@ -243,7 +247,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
-    guards = Guards.restored(_guard_state(latest), desc=desc, enabled=config.guards)
+    guards = Guards.restored(_guard_state(latest), desc=desc, enabled=config.guards, rate_flag=rate_flag)
     watch = DevWatch(dev_fn if rank == 0 else None, guards, result, ckpt_dir)
     every = eval_interval(config, total)
     if guards.enabled and guards.start is None:
@@ -261,7 +265,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 loss = loss_fn(train_model, items[rank::world])
             value = loss.item()  # the one host sync of a step
             if not math.isfinite(value):
-                raise TrainingFailed(f"{desc}: the loss became {value} at step {step}; lower --lr")
+                raise TrainingFailed(f"{desc}: the loss became {value} at step {step}; lower {rate_flag}")
             loss.backward()
             clip_gradients(model.parameters(), 1.0)
             optimizer.step()

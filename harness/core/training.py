@@ -125,9 +125,16 @@ def setting_text(name: str, value: Any) -> str:
 READ_UNLESS = {"teacher_fit_sentences": ("teacher_output", "none")}
 
 
+# settings a trainer does not read at all: a static student has no transformer (lr, freezing, sequence length),
+# no head (its table is the head), and SparseAdam has no weight decay
+NOT_READ = {"static": frozenset({"lr", "weight_decay", "head", "max_seq_length", "freeze_layers",
+                                 "freeze_embeddings"})}
+
+
 def unused_by(trainer: str) -> frozenset[str]:
     """The settings `trainer` does not read: its students are not told apart by them."""
-    return frozenset(key for key, (readers, _) in TRAINER_ONLY.items() if trainer not in readers)
+    return frozenset(key for key, (readers, _) in TRAINER_ONLY.items() if trainer not in readers) \
+        | NOT_READ.get(trainer, frozenset())
 
 
 def legacy_values(trainer: str) -> dict[str, Any]:

@@ -117,7 +117,8 @@ class TokenlearnStaticEncoder:
             from static_model import get_embeddings
         except ImportError:
             raise HarnessError(f"model '{name}' needs the package {self.package}: "
-                               f"`python -m pip install {self.package}`") from None
+                               f"`python -m pip install {self.package}` (a wheel exists for x86-64 Linux; elsewhere "
+                               f"pip builds it from source, which needs a Rust toolchain)") from None
         self.name = name
         self.revision = f"{self.package}=={importlib.metadata.version(self.package)}"
         self._embed = get_embeddings

@@ -28,6 +28,7 @@ class Speed:
     texts: str
 
     def times(self, other: Speed) -> float:
+        """How many times `other`'s speed this is."""
         return self.sentences_per_second / other.sentences_per_second
 
 
@@ -41,7 +42,8 @@ def read_speeds(path: str | Path) -> dict[str, Speed]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise HarnessError(f"{path}: not readable as JSON ({err})") from None
-    if not isinstance(data, dict) or data.get("schema") != SPEED_SCHEMA or not isinstance(data.get("models"), dict):
+    if not isinstance(data, dict) or type(data.get("schema")) is not int or data["schema"] != SPEED_SCHEMA \
+            or not isinstance(data.get("models"), dict):
         raise HarnessError(f"{path}: not an encode-speed file of schema {SPEED_SCHEMA}")
     speeds = {}
     for name, entry in data["models"].items():
@@ -49,7 +51,10 @@ def read_speeds(path: str | Path) -> dict[str, Speed]:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
             raise HarnessError(f"{path}: model {name!r}: sentences_per_second must be a positive number, "
                                f"got {value!r}")
-        speeds[name] = Speed(name, float(value), str(entry.get("machine", "")), str(entry.get("texts", "")))
+        for key in ("machine", "texts"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise HarnessError(f"{path}: model {name!r}: {key} must name what was measured, got {entry.get(key)!r}")
+        speeds[name] = Speed(name, float(value), entry["machine"], entry["texts"])
     return speeds
 
 

@@ -71,7 +71,7 @@ def write_speeds():
 def test_encode_speed(benchmark, spec, texts):
     from harness.encoders.adapters import load_encoder
 
-    encoder = load_encoder(str(ROOT / spec) if spec.startswith("models/") else spec)
+    encoder = load_encoder(str(ROOT / spec) if spec.startswith("models/") else spec, device="cpu")
     encoder.encode(texts[:64])  # warm-up: first-call allocations and lazy loading are not the model's speed
     vectors = benchmark.pedantic(encoder.encode, args=(texts,), rounds=3, iterations=1)
     assert vectors.shape[0] == len(texts)  # every sentence encoded: the speed is for all of them

@@ -60,13 +60,23 @@ def sweep_markdown(curve: SweepCurve) -> str:
 def speed_markdown(report: Report, view: str) -> str:
     """Quality against speed in a view: sentences per second, the multiple of the base's, the family averages."""
     table = report.speed[view]
-    lines = ["| model | role | sentences/s | x base | " + " | ".join(table.columns) + " |",
-             "|" + "---|" * (4 + len(table.columns))]
-    for name, role, speed, times, cells in table.rows:
-        ratio = f"{times:.1f}" if times is not None else ""
-        lines.append(f"| {name} | {role} | {speed:,.0f} | {ratio} | " + " | ".join(_scored(c) for c in cells) + " |")
-    return "\n".join(lines + ["", *[f"Measured on: {m}." for m in table.machines],
-                               *[f"Texts: {t}." for t in table.texts]])
+    machines = sorted({machine for machine, _ in table.measured})
+    several = len(machines) > 1
+    lines = ["| model | role | sentences/s | x base | base | " + ("machine | " if several else "")
+             + " | ".join(table.columns) + " |", "|" + "---|" * (5 + several + len(table.columns))]
+    for name, role, speed, times, reference, machine, cells in table.rows:
+        lines.append(f"| {name} | {role} | {speed:,.0f} | {speed_multiple(times)} | {reference or ''} | "
+                     + (f"{machines.index(machine) + 1} | " if several else "")
+                     + " | ".join(_scored(c) for c in cells) + " |")
+    notes = [f"Measured on{f' ({i})' if several else ''}: {m}." for i, m in enumerate(machines, 1)]
+    return "\n".join(lines + ["", *notes, *[f"Texts: {t}." for t in sorted({t for _, t in table.measured})]])
+
+
+def speed_multiple(times: float | None) -> str:
+    """A speed as a multiple of another: 120, 3.5, 0.52 (empty when there is no reference)."""
+    if times is None:
+        return ""
+    return f"{times:,.0f}" if times >= 100 else f"{times:.1f}" if times >= 1 else f"{times:.2g}"
 
 
 def render_markdown(report: Report) -> str:

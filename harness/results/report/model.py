@@ -104,13 +104,13 @@ class SideTable:
 @dataclass
 class SpeedTable:
     """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
-    that as a multiple of the base's, and its family averages (the view's `all` columns)."""
+    that as a multiple of its reference's (a student's own base; any other model the view's base), and its family
+    averages (the view's `all` columns). Rows are (model, role, sentences/s, multiple, reference, machine, cells);
+    `measured` lists the (machine, texts) pairs that occur."""
 
-    base: str | None
     columns: list[str]
-    rows: list[tuple[str, str, float, float | None, list[Cell | None]]]
-    machines: list[str]
-    texts: list[str]
+    rows: list[tuple[str, str, float, float | None, str | None, str, list[Cell | None]]]
+    measured: list[tuple[str, str]]
 
 
 @dataclass
@@ -182,12 +182,17 @@ def _speed(groups: dict[str, Group], members: list[str], columns: list[Column],
     if not measured:
         return None
     families = [c for c in columns if c.lang == "all" and c.cells]
-    base = next((name for name in measured if groups[name].role == BASE), None)
-    rows = [(name, groups[name].role, speeds[name].sentences_per_second,
-             speeds[name].times(speeds[base]) if base else None, [c.cells.get(name) for c in families])
-            for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second)]
-    return SpeedTable(base, [c.label for c in families], rows,
-                      sorted({speeds[n].machine for n in measured}), sorted({speeds[n].texts for n in measured}))
+    view_base = next((name for name in members if groups[name].role == BASE), None)
+    rows = []
+    for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second):
+        group = groups[name]
+        reference = group.meta.get(BASE) if group.role in TRAINED_ROLES else view_base
+        known = reference in speeds and speeds[reference].machine == speeds[name].machine  # one machine's ratio
+        rows.append((name, group.role, speeds[name].sentences_per_second,
+                     speeds[name].times(speeds[reference]) if known else None, reference if known else None,
+                     speeds[name].machine, [c.cells.get(name) for c in families]))
+    return SpeedTable([c.label for c in families], rows,
+                      sorted({(speeds[n].machine, speeds[n].texts) for n in measured}))
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

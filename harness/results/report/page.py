@@ -222,18 +222,24 @@ def _sweeps_section(report: Report) -> str:
 
 
 def _speed_table(table) -> str:
+    from harness.results.report.markdown import speed_multiple
+
+    machines = sorted({machine for machine, _ in table.measured})
     head = "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
     rows = []
-    for name, role, speed, times, cells in table.rows:
-        ratio = f"{times:.1f}&times;" if times is not None else ""
-        rows.append(f'<tr><td>{_esc(name)}</td><td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
-                    f'<td class="num">{speed:,.0f}</td><td class="num">{ratio}</td>'
+    for name, role, speed, times, reference, machine, cells in table.rows:
+        ratio = f'{speed_multiple(times)}&times;' if times is not None else ""
+        on = f", on machine {machines.index(machine) + 1}" if len(machines) > 1 else ""
+        over = f' title="against {_esc(reference)}{on}"'
+        rows.append(f'<tr data-role="{_esc(role)}"><td>{_esc(name)}</td><td><span class="role role-{_esc(role)}">'
+                    f'{_esc(role)}</span></td><td class="num">{speed:,.0f}</td><td class="num"{over}>{ratio}</td>'
                     + "".join(_scored(c) for c in cells) + "</tr>")
-    base = f" &times; base: against {_esc(table.base)}." if table.base else ""
-    return (f'<table class="speed"><thead><tr><th>model</th><th>role</th><th>sentences/s</th><th>&times; base</th>'
-            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            + "".join(f'<p class="note">Measured on: {_esc(m)}. Texts: {_esc(t)}.{base}</p>'
-                      for m in table.machines for t in table.texts))
+    notes = [f'<p class="note">Measured on{f" ({i})" if len(machines) > 1 else ""}: {_esc(m)}.</p>'
+             for i, m in enumerate(machines, 1)]
+    notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in sorted({t for _, t in table.measured})]
+    return (f'<table class="speed"><thead><tr><th>model</th><th>role</th><th>sentences/s</th>'
+            f'<th title="a student against its own base, any other model against the view\'s base">&times; base</th>'
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + "".join(notes))
 
 
 def _speed_section(report: Report) -> str:
@@ -393,9 +399,9 @@ def render_html(report: Report) -> str:
              f"<style>{css}</style></head><body>",
              f"<header><h1>{_esc(TITLE)}</h1><p>{len(report.records)} result records in <code>{_esc(report.source)}"
              "</code> &middot; rebuilt by <code>python -m harness leaderboard</code></p></header>",
-             '<nav><a href="#overview">Overview</a><a href="#students">Students</a>'
-             + ('<a href="#sweeps">Sweeps</a>' if report.sweeps else "")
-             + ('<a href="#speed">Speed</a>' if report.speed else "") + '<a href="#sts17">STS17</a>'
+             '<nav><a href="#overview">Overview</a>' + ('<a href="#speed">Speed</a>' if report.speed else "")
+             + '<a href="#students">Students</a>'
+             + ('<a href="#sweeps">Sweeps</a>' if report.sweeps else "") + '<a href="#sts17">STS17</a>'
              '<a href="#compat">Teacher compatibility</a><a href="#explorer">Mining explorer</a>'
              '<a href="#tasks">Every task</a></nav><main>',
              '<p class="howto"><b>How to read this.</b> Every number is a main score x100 (STS: Spearman; mining: '

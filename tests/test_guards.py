@@ -181,3 +181,10 @@ def test_a_student_without_spread_before_training_is_named_degenerate():
     with pytest.raises(TrainingFailed, match="degenerate from the start"):
         Guards().check(0, scores(10, variance=0.0), None)
 
+
+
+def test_a_collapse_names_the_option_that_sets_the_trainers_rate():
+    guards = Guards.restored({}, desc="static", enabled=True, rate_flag="--head-lr")
+    guards.check(0, scores(90, variance=1.0), None)
+    with pytest.raises(TrainingFailed, match="Lower --head-lr, or check"):
+        guards.check(1, scores(90, variance=0.01), 0.5)

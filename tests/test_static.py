@@ -10,7 +10,7 @@ from harness.core.hash_encoder import HashEncoder
 from harness.core.parallel import load_parallel
 from harness.core.training import TrainConfig
 from tests.fixtures import sentences
-from trainers.static import RCOND, StaticTrainer, TokenIds, base_table, folded_table, mean_vectors
+from trainers.static import RCOND, StaticTrainer, TokenIds, bags, base_table, folded_table, mean_vectors
 
 TEXTS = ["Anna kauft 7 Äpfel.", "Boris buys 14 books.", "", "Wer kauft Bücher?", "Karla achète 3 fleurs."]
 
@@ -36,7 +36,7 @@ def test_token_ids_and_mean_vectors_are_what_static_embedding_computes(base):
     tokens = TokenIds.of(tokenizer, TEXTS, chunk=2)  # chunks smaller than the list: their seams are covered
     model = static_model(tokenizer, weights)
     features = model[0].preprocess(TEXTS)
-    ids, offsets = tokens.bags(list(range(len(TEXTS))))
+    ids, offsets = bags([tokens.row(i) for i in range(len(TEXTS))])
     np.testing.assert_array_equal(ids, features["input_ids"].numpy())
     np.testing.assert_array_equal(offsets, features["offsets"].numpy())
     ours = mean_vectors(weights, tokens)
@@ -88,8 +88,9 @@ def test_a_base_without_a_fast_tokenizer_is_refused_with_one_line():
     class NoTokenizer(list):
         tokenizer = None
 
-    with pytest.raises(HarnessError, match="no fast"):
+    with pytest.raises(HarnessError, match="no fast") as err:
         base_table(NoTokenizer([object()]))
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("scale", [100.0, 0.001])  # clipped, and left as it is
@@ -108,3 +109,42 @@ def test_sparse_gradients_are_clipped_as_torch_clips_the_same_gradients_dense(sc
     clip_gradients(sparse.parameters(), 1.0)
     torch.nn.utils.clip_grad_norm_(dense.parameters(), 1.0)
     torch.testing.assert_close(sparse.weight.grad.to_dense(), dense.weight.grad)
+
+
+def test_a_constant_teacher_leaves_a_degenerate_static_student_and_the_guard_stops_it(base, tiny_root, tmp_path):
+    """The planted failure: a teacher with one vector for every sentence. The least-squares start maps every
+    token to it, so the student's dev spread is rounding noise (~1e-17, not 0) before its first step, and the
+    guard stops the run there."""
+    from tests.test_guards import ConstantTeacher
+    from trainers.guards import TrainingFailed
+
+    data = load_parallel(tiny_root, ["de", "fr"], max_pairs=24, dev_pairs=8)
+    config = TrainConfig(output=str(tmp_path / "out"), batch_size=8, progress=False, cache_dir=str(tmp_path / "c"),
+                         head_fit_pairs=40, checkpoint_every=0)
+    with pytest.raises(TrainingFailed, match="degenerate from the start"):
+        StaticTrainer().train(ConstantTeacher(dim=16), base, data, config)
+    assert not (tmp_path / "out" / "training_summary.json").exists()  # nothing saved as a student
+
+
+def test_under_torchrun_on_a_gpu_machine_static_refuses_with_one_line(base, tiny_root, tmp_path, monkeypatch):
+    import torch
+
+    from harness.core.errors import HarnessError
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    data = load_parallel(tiny_root, ["de"], max_pairs=8, dev_pairs=4)
+    config = TrainConfig(output=str(tmp_path / "out"), progress=False, cache_dir=str(tmp_path / "c"))
+    with pytest.raises(HarnessError, match="without torchrun") as err:
+        StaticTrainer().train(HashEncoder(dim=8), base, data, config)
+    assert "\n" not in str(err.value)
+
+
+def test_a_static_student_is_not_told_apart_by_settings_it_does_not_read():
+    from harness.core.training import recipe_differences
+
+    stored = {"lr": 2e-5, "head": "auto", "max_seq_length": 64, "head_lr": 0.05}
+    wanted = {"lr": 1e-3, "head": "lstsq", "max_seq_length": 128, "head_lr": 0.05}
+    assert recipe_differences(stored, wanted, "static") == {}
+    assert set(recipe_differences(stored, wanted, "distill")) == {"lr", "head", "max_seq_length"}
+    assert recipe_differences(stored, {**wanted, "head_lr": 0.1}, "static") == {"head_lr": (0.05, 0.1)}

@@ -24,6 +24,7 @@ import numpy as np
 from harness.core.errors import HarnessError
 
 COLLAPSE_SHARE = 0.05  # spread below 5% of the start's: the embeddings have collapsed towards one point
+DEGENERATE = 1e-12  # a spread (variance per dimension) at or below this is none: rounding leaves ~1e-17, not 0
 NO_SPREAD = 1e-6  # targets this much less spread than the student's start are one point (a constant teacher)
 PATIENCE = 3  # falls in a row of dev accuracy, with the loss falling, that make a divergence
 SPREAD_SAMPLE = 1024  # dev sentences the spread is measured on (trainers.dev takes an even sample)
@@ -64,6 +65,7 @@ class Guards:
     """What the guards have seen in one training loop; `check` is called at each dev evaluation."""
 
     desc: str = "train"
+    rate_flag: str = "--lr"  # the option that sets the trainer's learning rate, which the collapse message names
     enabled: bool = True
     patience: int = PATIENCE
     start: dict[str, float] | None = None
@@ -81,9 +83,9 @@ class Guards:
         return {name: getattr(self, name) for name in self.KEPT}
 
     @classmethod
-    def restored(cls, state: dict[str, Any], desc: str, enabled: bool) -> Guards:
+    def restored(cls, state: dict[str, Any], desc: str, enabled: bool, rate_flag: str = "--lr") -> Guards:
         """Guards that go on from a checkpoint's `state` ({} for a fresh run, or a checkpoint from before)."""
-        guards = cls(desc=desc, enabled=enabled)
+        guards = cls(desc=desc, enabled=enabled, rate_flag=rate_flag)
         for name in cls.KEPT:
             if name in state:
                 value = state[name]
@@ -98,7 +100,7 @@ class Guards:
         self.checks += 1
         if self.start is None:
             self.start = {MEAN_COS: scores[MEAN_COS], VARIANCE: scores[VARIANCE]}
-        if not self.start[VARIANCE] > 0:
+        if not self.start[VARIANCE] > DEGENERATE:
             raise TrainingFailed(f"{self.desc}: every dev sentence has the same embedding before training (spread "
                                  f"0): the student is degenerate from the start (--no-guards trains on regardless)")
         if not scores[VARIANCE] > COLLAPSE_SHARE * self.reference(scores):
@@ -135,8 +137,8 @@ class Guards:
         return (f"{self.desc}: the student's embeddings collapsed at step {step}: the spread of its dev embeddings "
                 f"(mean variance per dimension) fell to {scores[VARIANCE]:.3g}, {scores[VARIANCE] / reference:.1%} "
                 f"of {against}, {reference:.3g} (the guard stops below {COLLAPSE_SHARE:.0%}); mean cosine between "
-                f"dev sentences {scores[MEAN_COS]:.4f}, {self.start[MEAN_COS]:.4f} before training. Lower --lr, or "
-                f"check the teacher's embeddings (--no-guards trains on regardless)")
+                f"dev sentences {scores[MEAN_COS]:.4f}, {self.start[MEAN_COS]:.4f} before training. Lower "
+                f"{self.rate_flag}, or check the teacher's embeddings (--no-guards trains on regardless)")
 
     def summary(self) -> dict[str, Any]:
         """The training summary's `guards` entry."""

@@ -56,7 +56,7 @@ def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path
     assert [row[0] for row in table.rows] == ["static-x", "base-x"]  # fastest first; the teacher was not measured
     name, role, speed, times, reference, machine, cells = table.rows[0]
     assert (speed, reference, machine) == (15000.0, "base-x", "test CPU, 2 cores") and times == pytest.approx(100.0)
-    assert table.columns == ["mining all"]
+    assert table.columns == ["mining all (1 pairs)"]
     assert cells[0].value == pytest.approx(report.columns["main"][-1].cells["static-x"].value)
     markdown = render_markdown(report)
     assert "## Quality against speed" in markdown and "| static-x | student | 15,000 | 100 | base-x |" in markdown
@@ -66,6 +66,20 @@ def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path
     assert set(report.speed) == {"main", "all"}  # one table per view, as the overview has
     assert build(records, [], "mem").speed == {}  # no file: no section
     assert "Quality against speed" not in render_markdown(build(records, [], "mem"))
+
+
+def test_the_averages_cover_the_pairs_every_measured_model_has_not_those_of_an_unmeasured_one(tmp_path):
+    """A model without a speed does not narrow the table's averages to its own languages (the overview's do)."""
+    records = [mining("base-x", 0.9, role="base"), mining("base-x", 0.9, pair="fr-en", role="base"),
+               mining("student-x", 0.8, base="base-x"), mining("student-x", 0.8, pair="fr-en", base="base-x"),
+               mining("es-student", 0.7, pair="es-en", base="base-x")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, {"schema": 1, "models": {"base-x": entry(100.0), "student-x": entry(100.0)}})
+    table = build(records, [], "mem", speeds=read_speeds(path)).speed["main"]
+    assert table.columns == ["mining all (2 pairs)"]  # de-en and fr-en: es-student was not measured
+    row = next(r for r in table.rows if r[0] == "student-x")
+    both = [records[2]["metrics"]["acc_margin_mean"]["value"], records[3]["metrics"]["acc_margin_mean"]["value"]]
+    assert row[6][0].value == pytest.approx(sum(both) / 2)
 
 
 def test_a_student_is_set_against_its_own_base_and_only_on_the_same_machine(tmp_path):

@@ -105,8 +105,9 @@ class SideTable:
 class SpeedTable:
     """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
     that as a multiple of its reference's (a student's own base; any other model the view's base), and its family
-    averages (the view's `all` columns). Rows are (model, role, sentences/s, multiple, reference, machine, cells);
-    `measured` lists the (machine, texts) pairs that occur."""
+    averages over the pairs every model of this table has (so a model without a speed, and its languages, do not
+    narrow them). Rows are (model, role, sentences/s, multiple, reference, machine, cells); `columns` name each
+    family and its number of pairs; `measured` lists the (machine, texts) pairs that occur."""
 
     columns: list[str]
     rows: list[tuple[str, str, float, float | None, str | None, str, list[Cell | None]]]
@@ -173,15 +174,15 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])},
                   sweeps=sweep_curves(groups),
                   speed={name: table for name, members in views.items()
-                         if (table := _speed(groups, members, columns[name], speeds or {})) is not None})
+                         if (table := _speed(groups, members, speeds or {}, ceiling)) is not None})
 
 
-def _speed(groups: dict[str, Group], members: list[str], columns: list[Column],
-           speeds: dict[str, Speed]) -> SpeedTable | None:
+def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed],
+           ceiling: float | None) -> SpeedTable | None:
     measured = [name for name in members if name in speeds]
     if not measured:
         return None
-    families = [c for c in columns if c.lang == "all" and c.cells]
+    families = [c for c in view(groups, measured, None, ceiling) if c.lang == "all" and c.cells]
     view_base = next((name for name in members if groups[name].role == BASE), None)
     rows = []
     for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second):
@@ -191,7 +192,7 @@ def _speed(groups: dict[str, Group], members: list[str], columns: list[Column],
         rows.append((name, group.role, speeds[name].sentences_per_second,
                      speeds[name].times(speeds[reference]) if known else None, reference if known else None,
                      speeds[name].machine, [c.cells.get(name) for c in families]))
-    return SpeedTable([c.label for c in families], rows,
+    return SpeedTable([f"{c.label} ({len(c.shared)} pairs)" for c in families], rows,
                       sorted({(speeds[n].machine, speeds[n].texts) for n in measured}))
 
 

@@ -231,13 +231,14 @@ def _speed_table(table) -> str:
         ratio = f'{speed_multiple(times)}&times;' if times is not None else ""
         on = f", on machine {machines.index(machine) + 1}" if len(machines) > 1 else ""
         over = f' title="against {_esc(reference)}{on}"'
-        rows.append(f'<tr data-role="{_esc(role)}"><td>{_esc(name)}</td><td><span class="role role-{_esc(role)}">'
-                    f'{_esc(role)}</span></td><td class="num">{speed:,.0f}</td><td class="num"{over}>{ratio}</td>'
+        rows.append(f'<tr data-role="{_esc(role)}"><td class="name" title="{_esc(name)}">{_esc(name)}</td>'
+                    f'<td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
+                    f'<td class="num">{speed:,.0f}</td><td class="num"{over}>{ratio}</td>'
                     + "".join(_scored(c) for c in cells) + "</tr>")
     notes = [f'<p class="note">Measured on{f" ({i})" if len(machines) > 1 else ""}: {_esc(m)}.</p>'
              for i, m in enumerate(machines, 1)]
     notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in sorted({t for _, t in table.measured})]
-    return (f'<table class="speed"><thead><tr><th>model</th><th>role</th><th>sentences/s</th>'
+    return (f'<table class="speed"><thead><tr><th class="name">model</th><th>role</th><th>sentences/s</th>'
             f'<th title="a student against its own base, any other model against the view\'s base">&times; base</th>'
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + "".join(notes))
 
@@ -248,7 +249,8 @@ def _speed_section(report: Report) -> str:
         return ""
     return ('<h2 id="speed">Quality against speed</h2><p>Sentences per second on a CPU, the median of 3 rounds of '
             "one call with batch size 64 (<code>tox -e bench -- tests/bench/test_bench_encode_speed.py</code>), "
-            "beside each model&rsquo;s family averages from the overview of the same view.</p>"
+            "beside each model&rsquo;s family averages over the pairs every model of the table has (their number in "
+            "the header), one table per view.</p>"
             + "".join(f'<div data-view="{name}">{_speed_table(table)}</div>' for name, table in report.speed.items()))
 
 

@@ -102,7 +102,8 @@ class Guards:
             self.start = {MEAN_COS: scores[MEAN_COS], VARIANCE: scores[VARIANCE]}
         if not self.start[VARIANCE] > DEGENERATE:
             raise TrainingFailed(f"{self.desc}: every dev sentence has the same embedding before training (spread "
-                                 f"0): the student is degenerate from the start (--no-guards trains on regardless)")
+                                 f"{self.start[VARIANCE]:.3g}): the student is degenerate from the start (--no-guards "
+                                 f"trains on regardless)")
         if not scores[VARIANCE] > COLLAPSE_SHARE * self.reference(scores):
             raise TrainingFailed(self._collapse_message(step, scores))
         self.last_good_step = step

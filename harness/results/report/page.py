@@ -230,7 +230,7 @@ def _speed_table(table) -> str:
     for name, role, speed, times, reference, machine, cells in table.rows:
         ratio = f'{speed_multiple(times)}&times;' if times is not None else ""
         on = f", on machine {machines.index(machine) + 1}" if len(machines) > 1 else ""
-        over = f' title="against {_esc(reference)}{on}"'
+        over = f' title="against {_esc(reference)}{on}"' if reference else ""
         rows.append(f'<tr data-role="{_esc(role)}"><td class="name" title="{_esc(name)}">{_esc(name)}</td>'
                     f'<td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
                     f'<td class="num">{speed:,.0f}</td><td class="num"{over}>{ratio}</td>'

@@ -1,5 +1,6 @@
-"""Encode speed of every model in the leaderboard that can be loaded here: the teacher, the base, the peers and
-each student whose folder is in models/ and whose records are in results/runs. Each encodes the same 512
+"""Encode speed of every model in the leaderboard that can be loaded here: the teachers and bases by their aliases
+(with a prompt or a named output where the records have one), the peers, and each student whose folder is in
+models/ and whose records are in results/runs. Each encodes the same 512
 FLORES-200 devtest sentences (the first 64 of eight languages, long news sentences), one call with batch size
 64, as the harness encodes. The run writes sentences per second per model into results/encode-speed.json (the
 leaderboard's speed column); `-k NAME` measures some models again and keeps the others' entries.
@@ -7,6 +8,7 @@ leaderboard's speed column); `-k NAME` measures some models again and keeps the 
     tox -e bench -- tests/bench/test_bench_encode_speed.py
 """
 
+import json
 import os
 import platform
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.paths import data_root, dataset_folder
-from harness.encoders.specs import BASELINES, DEFAULT_STUDENT, DEFAULT_TEACHER
+from harness.encoders.specs import ALIASES, BASELINES, DEFAULT_STUDENT, DEFAULT_TEACHER
 from harness.results.speed import SPEED_FILE, merged_speeds
 from harness.results.store import write_json_atomic
 
@@ -34,7 +36,18 @@ def _students() -> list[str]:
                   and (runs / p.name).is_dir())
 
 
-SPECS = [DEFAULT_TEACHER, DEFAULT_STUDENT, *BASELINES, *_students()]
+def _recorded_aliases() -> list[str]:
+    """Models with records that an alias loads, marks included (`multilingual-e5-small#prompt=query: `)."""
+    runs, names = ROOT / "results" / "runs", []
+    for folder in sorted(runs.iterdir()) if runs.is_dir() else []:
+        first = next(folder.glob("*/*.json"), None)
+        name = json.loads(first.read_text(encoding="utf-8"))["model"]["name"] if first else ""
+        if name.split("#")[0] in ALIASES:
+            names.append(name)
+    return names
+
+
+SPECS = list(dict.fromkeys([DEFAULT_TEACHER, DEFAULT_STUDENT, *BASELINES, *_recorded_aliases(), *_students()]))
 _MEASURED: dict[str, dict] = {}
 
 
@@ -67,7 +80,7 @@ def write_speeds():
         write_json_atomic(path, merged_speeds(path, _MEASURED))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[Path(s).name for s in SPECS])
+@pytest.mark.parametrize("spec", SPECS, ids=[Path(s).name for s in SPECS])  # the name the records carry
 def test_encode_speed(benchmark, spec, texts):
     from harness.encoders.adapters import load_encoder
 
@@ -79,3 +92,58 @@ def test_encode_speed(benchmark, spec, texts):
     _MEASURED[Path(spec).name] = {"sentences_per_second": round(len(texts) / median, 1), "median_seconds":
                                   round(median, 4), "rounds": 3, "texts": TEXTS, "machine": _machine(),
                                   "measured": time.strftime("%Y-%m-%d")}
+
+
+SHORT = ("deu", "fra", "spa", "ara", "tur", "cmn", "jpn", "rus")
+
+
+@pytest.fixture(scope="module")
+def short_texts():
+    """512 short everyday sentences: the first 64 Tatoeba test lines of eight languages."""
+    folder = dataset_folder(data_root(), "eval", "tatoeba")
+    lines = []
+    for lang in SHORT:
+        path = folder / f"tatoeba.{lang}-eng.{lang}"
+        if not path.is_file():
+            pytest.skip(f"{path} is not here (the data root)")
+        lines += path.read_text(encoding="utf-8").splitlines()[:PER_LANGUAGE]
+    return lines
+
+
+STATIC_STUDENT = "models/static-multilingual-e5-small-14-languages-7100e8-all-pairs"
+
+
+@pytest.mark.parametrize("spec", [DEFAULT_STUDENT, STATIC_STUDENT, "tokenlearn-static"],
+                         ids=["base", "static-student", "tokenlearn-static"])
+def test_encode_speed_on_short_sentences(benchmark, spec, short_texts):
+    """The same measure on short sentences, where a transformer's cost per sentence is lowest: the ratio the
+    static student keeps there (BENCHMARKS §10; not written to the speed file, whose texts are FLORES's)."""
+    from harness.encoders.adapters import load_encoder
+
+    if spec.startswith("models/") and not (ROOT / spec / "modules.json").is_file():
+        pytest.skip(f"{spec} is not trained here (configs/static.toml)")
+    encoder = load_encoder(str(ROOT / spec) if spec.startswith("models/") else spec, device="cpu")
+    encoder.encode(short_texts[:64])
+    vectors = benchmark.pedantic(encoder.encode, args=(short_texts,), rounds=3, iterations=1)
+    assert vectors.shape[0] == len(short_texts)
+
+
+def test_teacher_encoding_of_the_training_english(benchmark):
+    """The static student's dominant one-off cost: the teacher's embeddings of the training pairs' distinct
+    English sources, on a seeded sample of 2,048 of them (the rate times their number is the cost of all)."""
+    import gzip
+    import random
+
+    from harness.encoders.adapters import load_encoder
+
+    files = sorted(dataset_folder(data_root(), "parallel").glob("*/en-*.tsv.gz"))
+    if not files:
+        pytest.skip("no parallel data here (the data root)")
+    english = sorted({line.split("\t", 1)[0] for f in files for line in gzip.open(f, "rt", encoding="utf-8")})
+    sample = random.Random(0).sample(english, 2048)
+    teacher = load_encoder(DEFAULT_TEACHER, device="cpu")
+    vectors = benchmark.pedantic(teacher.encode, args=(sample,), rounds=2, iterations=1)
+    assert vectors.shape[0] == len(sample)
+    benchmark.extra_info.update(distinct_english=len(english),
+                                minutes_for_all=round(len(english) / (len(sample) / benchmark.stats.stats.median)
+                                                      / 60, 1))

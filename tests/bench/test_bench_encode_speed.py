@@ -60,16 +60,21 @@ def _machine() -> str:
     return f"{model}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads"
 
 
-@pytest.fixture(scope="module")
-def texts():
-    folder = dataset_folder(data_root(), "eval", "flores200-devtest")
+def first_lines(folder: str, names: list[str]) -> list[str]:
+    """The first PER_LANGUAGE lines of each named file of an evaluation set (skips where the data is not here)."""
+    root = dataset_folder(data_root(), "eval", folder)
     lines = []
-    for lang in LANGUAGES:
-        path = folder / f"{lang}.devtest"
+    for name in names:
+        path = root / name
         if not path.is_file():
             pytest.skip(f"{path} is not here (the data root)")
         lines += path.read_text(encoding="utf-8").splitlines()[:PER_LANGUAGE]
     return lines
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return first_lines("flores200-devtest", [f"{lang}.devtest" for lang in LANGUAGES])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -100,14 +105,7 @@ SHORT = ("deu", "fra", "spa", "ara", "tur", "cmn", "jpn", "rus")
 @pytest.fixture(scope="module")
 def short_texts():
     """512 short everyday sentences: the first 64 Tatoeba test lines of eight languages."""
-    folder = dataset_folder(data_root(), "eval", "tatoeba")
-    lines = []
-    for lang in SHORT:
-        path = folder / f"tatoeba.{lang}-eng.{lang}"
-        if not path.is_file():
-            pytest.skip(f"{path} is not here (the data root)")
-        lines += path.read_text(encoding="utf-8").splitlines()[:PER_LANGUAGE]
-    return lines
+    return first_lines("tatoeba", [f"tatoeba.{lang}-eng.{lang}" for lang in SHORT])
 
 
 STATIC_STUDENT = "models/static-multilingual-e5-small-14-languages-7100e8-all-pairs"

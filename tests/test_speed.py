@@ -82,6 +82,20 @@ def test_the_averages_cover_the_pairs_every_measured_model_has_not_those_of_an_u
     assert row[6][0].value == pytest.approx(sum(both) / 2)
 
 
+def test_a_measured_model_scored_on_few_pairs_shows_its_speed_without_narrowing_the_averages(tmp_path):
+    pairs = ["de-en", "fr-en", "es-en", "ar-en"]
+    records = [mining(name, 0.9, pair=pair, **meta) for name, meta in (("base-x", {"role": "base"}),
+                                                                       ("wide", {"base": "base-x"}))
+               for pair in pairs] + [mining("narrow", 0.8, pair="tr-en", base="base-x")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, {"schema": 1, "models": {n: entry(100.0) for n in ("base-x", "wide", "narrow")}})
+    table = build(records, [], "mem", speeds=read_speeds(path)).speed["main"]
+    assert table.columns == ["mining all (4 pairs)"]  # not emptied by narrow's one pair, which no one else has
+    rows = {row[0]: row for row in table.rows}
+    assert rows["narrow"][2] == 100.0 and rows["narrow"][6] == [None]  # its speed, and no average over other data
+    assert rows["wide"][6][0] is not None
+
+
 def test_a_student_is_set_against_its_own_base_and_only_on_the_same_machine(tmp_path):
     records = [mining("base-x", 0.9, role="base"), mining("base-y", 0.9, role="base"),
                mining("student-y", 0.8, base="base-y"), mining("peer", 0.7, role="baseline")]

@@ -101,8 +101,9 @@ def render_markdown(report: Report) -> str:
     if report.speed:
         lines += ["## Quality against speed", "",
                   "Encode speed on a CPU (`tox -e bench -- tests/bench/test_bench_encode_speed.py`, the median of 3 "
-                  "rounds, one call with batch size 64), beside each model's family averages over the pairs every "
-                  "model of the table has (their number in the header), one table per view.", ""]
+                  "rounds, one call with batch size 64), beside each model's family averages over the pairs that the "
+                  "models scored on at least half of all the table's pairs share (their number in the header); a "
+                  "model scored on fewer shows its speed alone. One table per view.", ""]
         for name, title in (("main", "Main results"), ("all", "Everything, with the ablations")):
             if name in report.speed:
                 lines += [f"### {title}", "", speed_markdown(report, name), ""]

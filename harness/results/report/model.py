@@ -105,9 +105,11 @@ class SideTable:
 class SpeedTable:
     """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
     that as a multiple of its reference's (a student's own base; any other model the view's base), and its family
-    averages over the pairs every model of this table has (so a model without a speed, and its languages, do not
-    narrow them). Rows are (model, role, sentences/s, multiple, reference, machine, cells); `columns` name each
-    family and its number of pairs; `measured` lists the (machine, texts) pairs that occur."""
+    averages over the pairs the widely scored models of this table all have (those scored on at least half of all
+    the pairs any of them has): a model trained and scored on a few languages shows its speed and no averages,
+    rather than narrowing everyone's to its languages or being averaged over another set. Rows are (model, role,
+    sentences/s, multiple, reference, machine, cells); `columns` name each family and its number of pairs;
+    `measured` lists the (machine, texts) pairs that occur."""
 
     columns: list[str]
     rows: list[tuple[str, str, float, float | None, str | None, str, list[Cell | None]]]
@@ -182,7 +184,9 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
     measured = [name for name in members if name in speeds]
     if not measured:
         return None
-    families = [c for c in view(groups, measured, None, ceiling) if c.lang == "all" and c.cells]
+    everything = set().union(*(groups[name].keys() for name in measured))
+    widely = [name for name in measured if len(groups[name].keys()) >= len(everything) / 2]
+    families = [c for c in view(groups, widely, None, ceiling) if c.lang == "all" and c.cells]
     view_base = next((name for name in members if groups[name].role == BASE), None)
     rows = []
     for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second):

@@ -249,8 +249,9 @@ def _speed_section(report: Report) -> str:
         return ""
     return ('<h2 id="speed">Quality against speed</h2><p>Sentences per second on a CPU, the median of 3 rounds of '
             "one call with batch size 64 (<code>tox -e bench -- tests/bench/test_bench_encode_speed.py</code>), "
-            "beside each model&rsquo;s family averages over the pairs every model of the table has (their number in "
-            "the header), one table per view.</p>"
+            "beside each model&rsquo;s family averages over the pairs that the models scored on at least half of all "
+            "the table&rsquo;s pairs share (their number in the header); a model scored on fewer shows its speed "
+            "alone. One table per view.</p>"
             + "".join(f'<div data-view="{name}">{_speed_table(table)}</div>' for name, table in report.speed.items()))
 
 

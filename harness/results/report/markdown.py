@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.core.vocabulary import MINING
 from harness.results.overview import failed_seed_text
-from harness.results.report.model import TITLE, Report, marks, saturation_text
+from harness.results.report.model import TITLE, Report, marks, saturation_text, speed_multiple
 from harness.results.sweeps import SweepCurve, shown
 from harness.results.tables import to_markdown
 
@@ -60,7 +60,7 @@ def sweep_markdown(curve: SweepCurve) -> str:
 def speed_markdown(report: Report, view: str) -> str:
     """Quality against speed in a view: sentences per second, the multiple of the base's, the family averages."""
     table = report.speed[view]
-    machines = sorted({machine for machine, _ in table.measured})
+    machines = table.machines
     several = len(machines) > 1
     lines = ["| model | role | sentences/s | x base | base | " + ("machine | " if several else "")
              + " | ".join(table.columns) + " |", "|" + "---|" * (5 + several + len(table.columns))]
@@ -69,14 +69,7 @@ def speed_markdown(report: Report, view: str) -> str:
                      + (f"{machines.index(machine) + 1} | " if several else "")
                      + " | ".join(_scored(c) for c in cells) + " |")
     notes = [f"Measured on{f' ({i})' if several else ''}: {m}." for i, m in enumerate(machines, 1)]
-    return "\n".join(lines + ["", *notes, *[f"Texts: {t}." for t in sorted({t for _, t in table.measured})]])
-
-
-def speed_multiple(times: float | None) -> str:
-    """A speed as a multiple of another: 120, 3.5, 0.52 (empty when there is no reference)."""
-    if times is None:
-        return ""
-    return f"{times:,.0f}" if times >= 100 else f"{times:.1f}" if times >= 1 else f"{times:.2g}"
+    return "\n".join(lines + ["", *notes, *[f"Texts: {t}." for t in table.texts]])
 
 
 def render_markdown(report: Report) -> str:

@@ -115,6 +115,16 @@ class SpeedTable:
     rows: list[tuple[str, str, float, float | None, str | None, str, list[Cell | None]]]
     measured: list[tuple[str, str]]
 
+    @property
+    def machines(self) -> list[str]:
+        """The machines the speeds were measured on, in the order the renderers number them."""
+        return sorted({machine for machine, _ in self.measured})
+
+    @property
+    def texts(self) -> list[str]:
+        """The text sets the speeds were measured on."""
+        return sorted({texts for _, texts in self.measured})
+
 
 @dataclass
 class Report:
@@ -265,6 +275,13 @@ def _tasks(records: list[dict[str, Any]]) -> list[tuple[str, str, pd.DataFrame]]
         subset = [r for r in records if r["task"]["name"] == task]
         tables.append((task, subset[0]["task"]["main_score"], task_table(subset)))
     return tables
+
+
+def speed_multiple(times: float | None) -> str:
+    """A speed as a multiple of another: 120, 3.5, 0.52 (empty when there is no reference)."""
+    if times is None:
+        return ""
+    return f"{times:,.0f}" if times >= 100 else f"{times:.1f}" if times >= 1 else f"{times:.2g}"
 
 
 def saturation_text(report: Report, name: str) -> str:

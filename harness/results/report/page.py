@@ -23,6 +23,7 @@ from harness.results.report.model import (
     StudentPanel,
     marks,
     saturation_text,
+    speed_multiple,
 )
 from harness.results.sweeps import shown
 
@@ -222,9 +223,7 @@ def _sweeps_section(report: Report) -> str:
 
 
 def _speed_table(table) -> str:
-    from harness.results.report.markdown import speed_multiple
-
-    machines = sorted({machine for machine, _ in table.measured})
+    machines = table.machines
     head = "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
     rows = []
     for name, role, speed, times, reference, machine, cells in table.rows:
@@ -237,7 +236,7 @@ def _speed_table(table) -> str:
                     + "".join(_scored(c) for c in cells) + "</tr>")
     notes = [f'<p class="note">Measured on{f" ({i})" if len(machines) > 1 else ""}: {_esc(m)}.</p>'
              for i, m in enumerate(machines, 1)]
-    notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in sorted({t for _, t in table.measured})]
+    notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in table.texts]
     return (f'<table class="speed"><thead><tr><th class="name">model</th><th>role</th><th>sentences/s</th>'
             f'<th title="a student against its own base, any other model against the view\'s base">&times; base</th>'
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + "".join(notes))

@@ -142,7 +142,8 @@ class StaticTrainer(StudentTrainer):
         picks = [(d, r) for d, ds in enumerate(data.train) for r in range(len(ds.pairs))]
         picks = [picks[i] for i in rng.permutation(len(picks))[:config.head_fit_pairs]]
         # fitted as it is trained: a source and its translation, both to the teacher's vector of the source
-        fit_tokens = TokenIds.of(tokenizer, [data.train[d].pairs[r][side] for side in (0, 1) for d, r in picks])
+        ids, offsets = bags([sources[d].row(r) for d, r in picks] + [translations[d].row(r) for d, r in picks])
+        fit_tokens = TokenIds(ids, np.append(offsets, len(ids)))  # the ids tokenised above, not tokenised again
         fit_targets = np.tile(np.stack([train_targets[d][r] for d, r in picks]), (2, 1))
         table = folded_table(weights[:tokenizer.get_vocab_size()], fit_tokens, fit_targets)
         modules = [StaticEmbedding(tokenizer, embedding_weights=torch.from_numpy(table))]

@@ -9,7 +9,10 @@ import base64
 import io
 from dataclasses import dataclass
 
+import numpy as np
+
 from harness.core.vocabulary import BASE, ROLE_COLOURS, STUDENT, TEACHER
+from harness.results.learning_curve import CurveFit
 from harness.results.overview import Column, Group
 from harness.results.sweeps import SweepCurve, shown
 
@@ -89,10 +92,11 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
     return _render(fig, legend, [ax for ax in axes.flat if ax.get_visible()])
 
 
-def sweep_figure(curve: SweepCurve) -> Figure:
+def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
-    as a small dot, the base and the teacher as dashed lines with their intervals as bands. A numeric sweep
-    spanning a factor of 8 or more is drawn on a log axis (a learning curve); other values are categories."""
+    as a small dot, the base and the teacher as dashed lines with their intervals as bands, and a learning
+    curve's fitted line (`fit`) dotted. A numeric sweep spanning a factor of 8 or more is drawn on a log axis (a
+    learning curve); other values are categories."""
     plt = _pyplot()
     families = curve.families
     # at least 9 inches wide: the legend's entries (the student, the base and the teacher by name) must fit
@@ -106,6 +110,11 @@ def sweep_figure(curve: SweepCurve) -> Figure:
     for ax, family in zip(axes.flat, families):
         cells = [p.cells[family] for p in curve.points]
         ax.plot(xs, [c.value for c in cells], color=colour, marker="o", markersize=5, linewidth=1.4, zorder=3)
+        line = fit.families.get(family) if fit is not None else None
+        if line is not None:
+            ends = np.asarray([min(fit.values), max(fit.values)], dtype=np.float64)
+            ax.plot(ends, line.intercept + line.per_doubling.value * np.log2(ends), color=colour, linestyle=":",
+                    linewidth=1.6, zorder=2)
         for x, cell in zip(xs, cells):
             if cell.low is not None:
                 ax.plot([x, x], [cell.low, cell.high], color=colour, linewidth=1.6, solid_capstyle="butt")
@@ -147,6 +156,8 @@ def sweep_figure(curve: SweepCurve) -> Figure:
         ax.grid(linewidth=0.4, color="#cccccc")
         ax.tick_params(labelsize=9)
     handles = [plt.Line2D([], [], color=colour, marker="o", label="student (95% interval; dots: seeds)")]
+    if fit is not None:
+        handles.append(plt.Line2D([], [], color=colour, linestyle=":", label="fit: a + b log2(pairs)"))
     handles += [plt.Line2D([], [], color=ROLE_COLOURS[role], linestyle="--", label=f"{role}: {name}")
                 for role, (name, _) in curve.references.items()]
     legend = fig.legend(handles=handles, loc="upper center", ncol=1, fontsize=9, frameon=False,

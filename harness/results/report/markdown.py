@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.core.vocabulary import MINING
+from harness.results.learning_curve import FIT_TEXT, GAP_TEXT, fit_table, gap_table
 from harness.results.overview import failed_seed_text
 from harness.results.report.model import TITLE, Report, marks, saturation_text, speed_multiple
 from harness.results.sweeps import SweepCurve, shown
@@ -107,8 +108,13 @@ def render_markdown(report: Report) -> str:
                   "Each point is a student (the mean over its seeds) averaged over the family's pairs that every "
                   "point has; the interval is the percentile interval of the averaged replicates, `±` the standard "
                   "deviation over seeds. The base and the teacher, on the same pairs, are the references.", ""]
-        for curve in report.sweeps:
+        for curve, fit in zip(report.sweeps, report.curve_fits):
             lines += [f"### {curve.of}: {curve.setting}", "", sweep_markdown(curve), ""]
+            if fit is not None:
+                lines += [f"Fitted: {FIT_TEXT}", "", to_markdown(fit_table(fit)), ""]
+        for comparison in report.curve_comparisons:
+            lines += [f"### {comparison.b} minus {comparison.a}, by {comparison.setting}", "",
+                      f"{GAP_TEXT}", "", to_markdown(gap_table(comparison)), ""]
     saturated = set(report.saturated("main"))
     for task, main_score, table in report.tasks:
         marked = table.rename(columns={c: f"{c} (saturated)" for c in table.columns if (task, c) in saturated})

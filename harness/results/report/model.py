@@ -26,6 +26,7 @@ from harness.core.vocabulary import (
 )
 from harness.results import stats
 from harness.results.explorer import explorer_data
+from harness.results.learning_curve import CurveComparison, CurveFit, learning_curves
 from harness.results.overview import (
     Cell,
     Column,
@@ -149,6 +150,8 @@ class Report:
     failed_seeds: dict[str, list[FailedSeed]] = field(default_factory=dict)  # group -> its seeds that failed
     agreeing_seeds: set[str] = field(default_factory=set)  # groups whose seeds lie within FAILED_SEED_GAP
     sweeps: list[SweepCurve] = field(default_factory=list)  # each sweep's scores against its swept value
+    curve_fits: list[CurveFit | None] = field(default_factory=list)  # per sweep, in order: its learning curve's fit
+    curve_comparisons: list[CurveComparison] = field(default_factory=list)  # learning curves of one setting, paired
     speed: dict[str, SpeedTable] = field(default_factory=dict)  # view -> its measured models (views with none: absent)
 
     def saturated(self, name: str) -> list[tuple[str, str]]:
@@ -177,6 +180,8 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
     ranges = {name: {c.label: (min(x.value for x in c.cells.values()), max(x.value for x in c.cells.values()))
                      for c in cols if c.cells} for name, cols in columns.items()}
     everyone = views.get("all", [])
+    sweeps = sweep_curves(groups)
+    fits, comparisons = learning_curves(sweeps, groups)
     return Report(records, groups, views, columns, flags(groups), source, problems, ranges,
                   panels=[_panel(groups, name) for name in everyone if groups[name].role in TRAINED_ROLES],
                   sts17=_sts17(groups, everyone), compat=_compat(records), tasks=_tasks(records),
@@ -184,7 +189,7 @@ def build(records: list[dict[str, Any]], problems: list[str], source: str,
                   explorer=explorer_data(records, views.get("main", []) or everyone), ceiling=ceiling,
                   failed_seeds={name: failed for name in everyone if (failed := failed_seeds(groups[name]))},
                   agreeing_seeds={name for name in everyone if groups[name].seeds > 1 and seeds_agree(groups[name])},
-                  sweeps=sweep_curves(groups),
+                  sweeps=sweeps, curve_fits=fits, curve_comparisons=comparisons,
                   speed={name: table for name, members in views.items()
                          if (table := _speed(groups, members, speeds or {}, ceiling)) is not None})
 

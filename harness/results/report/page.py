@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.core.training import setting_text
 from harness.core.vocabulary import FAMILIES, ROLE_COLOURS, ROLES
+from harness.results.learning_curve import FIT_TEXT, GAP_TEXT, fit_table, gap_table
 from harness.results.overview import FAILED_SEED_GAP, Column, failed_seed_text, flag_text
 from harness.results.plots import Figure, forest, sweep_figure
 from harness.results.report.model import (
@@ -203,7 +204,7 @@ def _sweeps_section(report: Report) -> str:
              "student (the mean over its seeds, each seed a small dot), averaged over the family&rsquo;s pairs "
              "that every point has, with the percentile interval of the averaged replicates. Dashed lines: the "
              "base and the teacher on the same pairs, their intervals as bands.</p>"]
-    for curve in report.sweeps:
+    for curve, fit in zip(report.sweeps, report.curve_fits):
         families = curve.families
         head = "".join(f"<th>{_esc(f)}</th>" for f in families)
         rows = []
@@ -216,10 +217,23 @@ def _sweeps_section(report: Report) -> str:
             rows.append(f"<tr><td>({_esc(role)})</td><td>{_esc(name)}</td><td></td>{_sweep_cells(scored, families)}"
                         "</tr>")
         parts.append(f"<h3>{_esc(curve.of)}: {_esc(curve.setting)}</h3>"
-                     + _figure(sweep_figure(curve), f"{curve.of}: scores against {curve.setting}")
+                     + _figure(sweep_figure(curve, fit), f"{curve.of}: scores against {curve.setting}")
                      + f"<table class=\"sweep\"><thead><tr><th>{_esc(curve.setting)}</th><th>model</th><th>seeds</th>"
                      f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        if fit is not None:
+            parts.append(f"<p>Fitted: {_esc(FIT_TEXT)}</p>" + _text_table(fit_table(fit), "family"))
+    for comparison in report.curve_comparisons:
+        parts.append(f"<h3>{_esc(comparison.b)} minus {_esc(comparison.a)}, by {_esc(comparison.setting)}</h3>"
+                     f"<p>{_esc(GAP_TEXT)}</p>" + _text_table(gap_table(comparison), comparison.setting))
     return "".join(parts)
+
+
+def _text_table(table, first: str) -> str:
+    """A table of text cells (a row label, then the columns), scrolling when wider than the page."""
+    head = f"<th>{_esc(first)}</th>" + "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
+    rows = [f"<tr><td>{_esc(label)}</td>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
+            for label, row in table.iterrows()]
+    return _scrolling_table(head, rows)
 
 
 def _speed_table(table) -> str:

@@ -158,3 +158,16 @@ def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, d
     records, _ = ResultStore(runs).records()
     curves = sweep_curves(report_model.load_groups(records))
     assert sorted([p.value for p in c.points] for c in curves) == [[12, 24], [36, 48]]
+
+
+def test_a_curves_recipe_ignores_how_its_points_were_made_but_not_what_they_learnt():
+    from harness.core.training import sweep_recipe_id
+
+    run = build(RunConfig, {}).recorded()
+    shared = sweep_recipe_id(run, "max_pairs")
+    made_otherwise = {**run, "eval_every": 0, "micro_batch": 0, "checkpoint_every": 0, "max_pairs": 4000, "seed": 2}
+    assert sweep_recipe_id(made_otherwise, "max_pairs") == shared
+    assert sweep_recipe_id({**run, "lr": 1e-4}, "max_pairs") != shared
+    assert sweep_recipe_id({**run, "langs": ["es"]}, "max_pairs") != shared
+    older = {k: v for k, v in run.items() if k != "similarity_weight"}  # a block from before the setting existed
+    assert sweep_recipe_id(older, "max_pairs") == shared

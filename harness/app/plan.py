@@ -6,7 +6,6 @@ nothing again, so a bad file fails in seconds and a good one is read once per ru
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from harness.core.errors import HarnessError
 from harness.core.parallel import ParallelData, leak_key
 from harness.core.paths import MODELS_DIR, data_root
 from harness.core.task import Task
-from harness.core.training import TrainSettings, differences_text, recipe_differences, unused_by
+from harness.core.training import TrainSettings, differences_text, recipe_differences, sweep_recipe_id, unused_by
 from harness.core.vocabulary import MINING, RETRIEVAL
 from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
@@ -228,10 +227,7 @@ def swept_configs(config: RunConfig) -> list[tuple[RunConfig, dict[str, Any] | N
         if sweep.setting in unused_by(trainer):
             raise HarnessError(f"sweep: {trainer} does not read {sweep.setting}: its students would all be the same")
     # the recipe the points share: two sweeps of one setting with other recipes are two curves, not one
-    recorded = config.recorded()
-    shared = {k: recorded[k] for k in (*TRAIN_FIELDS, "teacher", "student", "langs", "parallel")
-              if k not in (sweep.setting, "seed")}
-    identity = hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    identity = sweep_recipe_id(config.recorded(), sweep.setting)
     variants = []
     for value in sweep.values:
         tag = "-".join(part for part in (config.tag, sweep.label(value)) if part)

@@ -156,6 +156,27 @@ def recipe_differences(stored: dict[str, Any], wanted: dict[str, Any], trainer: 
     return {k: (stored[k], v) for k, v in wanted.items() if k not in ignore and k in stored and stored[k] != v}
 
 
+SWEEP_ORIGIN = ("teacher", "student", "langs", "parallel")  # beside the training settings: what a sweep's points share
+
+
+def sweep_recipe_id(run: dict[str, Any], swept: str) -> str:
+    """A short hash of the recipe a sweep's points share: every training setting but the swept one, the seed and
+    the incidental ones (how a student is made, not what: `eval_every`, `micro_batch`), with the teacher, the
+    student, the languages and the parallel data. Computed from a run's settings or a record's run block alike,
+    a setting the block lacks counted at its default, so two sweeps of one setting with other recipes are two
+    curves, and points trained with other incidental settings are one."""
+    import hashlib
+    import json
+    from dataclasses import fields
+
+    from harness.core.settings import default_of
+
+    names = [f.name for f in fields(TrainSettings)] + list(SWEEP_ORIGIN)
+    shared = {k: run[k] if k in run else default_of(TrainSettings, k) for k in names
+              if k not in INCIDENTAL and k not in (swept, "seed") and (k in run or k not in SWEEP_ORIGIN)}
+    return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
 def differences_text(differences: dict[str, tuple]) -> str:
     """`max_pairs 1000 -> 10, lr 2e-05 -> 0.0001`: a recipe's differences for a one-line error."""
     return ", ".join(f"{k} {setting_text(k, old)} -> {setting_text(k, new)}" for k, (old, new) in differences.items())

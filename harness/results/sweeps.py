@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.core.training import setting_text
+from harness.core.training import setting_text, sweep_recipe_id
 from harness.core.vocabulary import BASE, FAMILIES, TEACHER
 from harness.results.overview import Cell, Group, Key, average_cell
 
@@ -62,8 +62,10 @@ def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
     for group in groups.values():
         sweep = group.meta.get("sweep")
         if isinstance(sweep, dict) and {"setting", "value", "of"} <= set(sweep):
-            # the recipe's id keeps apart two sweeps of one setting made with other settings
-            sweeps.setdefault((sweep["of"], sweep["setting"], str(sweep.get("id", ""))), []).append(group)
+            # the shared recipe keeps apart two sweeps of one setting made with other settings; it is worked out
+            # from the run block, not the stored id, which earlier records computed counting incidental settings
+            recipe = sweep_recipe_id(group.run, sweep["setting"]) if group.run else str(sweep.get("id", ""))
+            sweeps.setdefault((sweep["of"], sweep["setting"], recipe), []).append(group)
     curves = []
     for (of, setting, _), members in sorted(sweeps.items()):
         members.sort(key=lambda g: _order(g.meta["sweep"]["value"]))

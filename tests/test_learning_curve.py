@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from harness.app.config import RunConfig, build
 from harness.results.learning_curve import (
     compare_curves,
     fit_curve,
@@ -18,6 +19,7 @@ from harness.results.learning_curve import (
     pairs_text,
     pooled_seed_sd,
 )
+from harness.results.plots import overlaps, sweep_figure
 from harness.results.overview import load_groups
 from harness.results.report import model as report_model
 from harness.results.report.markdown import render_markdown
@@ -38,8 +40,16 @@ def point(of: str, value, accuracy: float, seed: int = 0, setting: str = "max_pa
     name = f"{of}-{setting}-{value}" + (f"-seed{seed}" if seed else "")
     stream = 100 * seed + sum(map(ord, f"{of}{value}"))  # each student gets other items right
     record = mining_record(name, correct(accuracy, stream), correct(accuracy, stream + 1))
-    record["model"].update(role="ablation", sweep={"setting": setting, "value": value, "of": of, "id": of})
+    record["model"].update(role="ablation", trainer="distill",
+                           sweep={"setting": setting, "value": value, "of": of, "id": "stored ids are not read"})
+    # the run block the curve's recipe is worked out from: `of` stands for the recipe (its lr), and one point in
+    # two was made with another dev-evaluation cadence, which does not change what it learnt
+    lr = 1e-5 * (1 + sum(map(ord, of)) % 50)
+    record["run"] = {**RUN, setting: value, "seed": seed, "lr": lr, "eval_every": 0 if str(value)[0] in "13" else None}
     return record
+
+
+RUN = build(RunConfig, {}).recorded()
 
 
 def peer(name: str, accuracy: float) -> dict:
@@ -73,7 +83,8 @@ def test_the_line_is_scipys_least_squares_fit_and_reaches_the_peer_where_it_cros
     assert reach.peer == "use" and reach.pairs.value == pytest.approx(crossing, rel=1e-9)
     assert 2 ** 16 < reach.pairs.value < 2 ** 17  # 72 = 40 + 2 log2(n) at n = 65,536
     assert reach.pairs.low < reach.pairs.value < reach.pairs.high < math.inf and reach.unreached == 0
-    assert line.flat_from is None  # every doubling is significantly above the last
+    assert line.no_gain_after is None  # every doubling is significantly above the last
+    assert line.residual_sd < 0.3  # a straight line through points drawn on one
 
 
 def test_a_flat_curve_never_reaches_a_peer_above_it_on_many_resamples_and_is_flat_from_its_start():
@@ -82,17 +93,18 @@ def test_a_flat_curve_never_reaches_a_peer_above_it_on_many_resamples_and_is_fla
     fit = fit_curve(sweep_curves(groups)[0], groups)
     line = fit.families["mining"]
     assert line.per_doubling.low < 0 < line.per_doubling.high
-    assert line.flat_from == 500
+    assert line.no_gain_after == 500
     (reach,) = line.reach
-    assert reach.unreached > 0.2 and (reach.pairs is None or reach.pairs.high == math.inf)
-    assert "never" in fit_table(fit).loc["mining"].iloc[-1]
+    assert reach.unreached > 0.2 and reach.pairs.high == math.inf
+    assert "never on" in fit_table(fit).loc["mining", "pairs/lang to reach use"]
 
 
 def test_a_peer_below_the_curve_needs_no_extrapolation():
     records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()] + [peer("weak", 0.30)]
     groups = load_groups(records)
     fit = fit_curve(sweep_curves(groups)[0], groups)
-    assert fit.families["mining"].reach == []
+    assert fit.families["mining"].reach == [] and fit.families["mining"].below == [("weak", 30.0)]
+    assert fit_table(fit).loc["mining", "pairs/lang to reach weak"] == "reached (its 30.0)"
 
 
 def test_the_seed_spread_is_pooled_over_the_points_with_seeds_and_widens_the_interval():
@@ -108,8 +120,8 @@ def test_the_seed_spread_is_pooled_over_the_points_with_seeds_and_widens_the_int
     curve, fit = fits[1]
     expected = [np.asarray(p.seed_values["mining"]) for p in curve.points if p.seeds > 1]
     squares = sum(float(((x - x.mean()) ** 2).sum()) for x in expected)
-    assert pooled_seed_sd(curve, "mining") == pytest.approx(math.sqrt(squares / 4))
-    assert fits[0][1].seed_sd["mining"] is None and fit.seed_sd["mining"] > 0.5
+    assert pooled_seed_sd(curve, "mining") == pytest.approx((math.sqrt(squares / 4), 4))
+    assert fits[0][1].seed_sd["mining"] is None and fit.seed_sd["mining"][0] > 0.5
     width = [f.families["mining"].per_doubling.high - f.families["mining"].per_doubling.low for _, f in fits]
     assert width[1] > width[0]
 
@@ -140,9 +152,10 @@ def test_only_count_sweeps_with_three_numbered_points_are_fitted():
 
 
 def test_pairs_are_printed_in_two_figures_with_the_curves_edges_named():
-    assert pairs_text(65432.1, 500) == "65,000"
-    assert pairs_text(120.0, 500) == "< 500"
-    assert pairs_text(math.inf, 500) == "never"
+    assert pairs_text(65432.1, 500, 16000) == "65,000"
+    assert pairs_text(120.0, 500, 16000) == "< 500"
+    assert pairs_text(math.inf, 500, 16000) == "never"
+    assert pairs_text(1.6e119, 500, 16000) == "> 16,000,000"
 
 
 def test_the_report_shows_the_fit_and_the_comparison(tmp_path):
@@ -158,3 +171,43 @@ def test_the_report_shows_the_fit_and_the_comparison(tmp_path):
 
     html = render_html(report)
     assert "b minus a, by max_pairs" in html and "gain per doubling [95%]" in html
+
+
+def test_undefined_replicates_are_left_out_not_counted_as_never():
+    records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()] + [peer("use", 0.72)]
+    groups = load_groups(records)
+    (curve,) = sweep_curves(groups)
+    use = groups["use"]
+    score = next(iter(use.members["use"].values()))
+    replicates = score.replicates.copy()
+    replicates[:100] = np.nan  # a degenerate resample, as an STS replicate can be
+    score.__dict__["replicates"] = replicates
+    (reach,) = fit_curve(curve, groups).families["mining"].reach
+    assert reach.unreached == 0 and reach.pairs.high < math.inf
+
+
+def test_points_scored_on_other_data_are_not_paired():
+    records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()]
+    records[2]["data_fingerprint"] = "other"
+    groups = load_groups(records)
+    assert fit_curve(sweep_curves(groups)[0], groups) is None
+
+
+def test_the_figure_draws_the_line_on_a_value_axis_and_not_among_categories():
+    numbered = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()]
+    with_all = numbered + [point("a", None, 0.7)]
+    for records, drawn in ((numbered, True), (with_all, False)):
+        groups = load_groups(records)
+        (curve,) = sweep_curves(groups)
+        fit = fit_curve(curve, groups)
+        assert fit is not None and fit.values == list(VALUES)  # 'all' has no number of pairs: left out of the fit
+        figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
+        assert not any(overlaps(figure.legend, box) for box in figure.axes)
+        taller = (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1])
+        assert (taller > 5) == drawn  # the line's legend entry is there only where the line is drawn
+
+
+def test_the_report_is_the_same_when_built_twice():
+    records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()] + [peer("use", 0.72)]
+    first, second = (render_markdown(report_model.build(records, [], "synthetic")) for _ in range(2))
+    assert first == second and "pairs/lang to reach use" in first

@@ -171,3 +171,15 @@ def test_a_curves_recipe_ignores_how_its_points_were_made_but_not_what_they_lear
     assert sweep_recipe_id({**run, "langs": ["es"]}, "max_pairs") != shared
     older = {k: v for k, v in run.items() if k != "similarity_weight"}  # a block from before the setting existed
     assert sweep_recipe_id(older, "max_pairs") == shared
+
+
+def test_a_curves_recipe_counts_a_missing_setting_at_its_value_before_it_existed():
+    from harness.core.training import sweep_recipe_id
+
+    run = build(RunConfig, {}).recorded()  # aligned_share 0.5, the default today
+    older = {k: v for k, v in run.items() if k != "aligned_share"}  # align-map before it was averaged: 1.0
+    assert sweep_recipe_id(older, "max_pairs", "align-map") != sweep_recipe_id(run, "max_pairs", "align-map")
+    assert sweep_recipe_id(older, "max_pairs", "align-map") == \
+        sweep_recipe_id({**run, "aligned_share": 1.0}, "max_pairs", "align-map")
+    # a setting the trainer does not read does not make another curve
+    assert sweep_recipe_id({**run, "lr": 1.0}, "max_pairs", "static") == sweep_recipe_id(run, "max_pairs", "static")

@@ -159,21 +159,24 @@ def recipe_differences(stored: dict[str, Any], wanted: dict[str, Any], trainer: 
 SWEEP_ORIGIN = ("teacher", "student", "langs", "parallel")  # beside the training settings: what a sweep's points share
 
 
-def sweep_recipe_id(run: dict[str, Any], swept: str) -> str:
-    """A short hash of the recipe a sweep's points share: every training setting but the swept one, the seed and
-    the incidental ones (how a student is made, not what: `eval_every`, `micro_batch`), with the teacher, the
-    student, the languages and the parallel data. Computed from a run's settings or a record's run block alike,
-    a setting the block lacks counted at its default, so two sweeps of one setting with other recipes are two
-    curves, and points trained with other incidental settings are one."""
+def sweep_recipe_id(run: dict[str, Any], swept: str, trainer: str | None = None) -> str:
+    """A short hash of the recipe a sweep's points share: every training setting but the swept one, the seed, the
+    incidental ones (how a student is made, not what: `eval_every`, `micro_batch`) and those `trainer` does not
+    read, with the teacher, the student, the languages and the parallel data. Computed from a run's settings or
+    a record's run block alike: a setting the block lacks counts at the value it had before it existed (its
+    default for most), so two sweeps of one setting with other recipes are two curves, and points made with
+    other incidental settings are one."""
     import hashlib
     import json
     from dataclasses import fields
 
     from harness.core.settings import default_of
 
-    names = [f.name for f in fields(TrainSettings)] + list(SWEEP_ORIGIN)
-    shared = {k: run[k] if k in run else default_of(TrainSettings, k) for k in names
-              if k not in INCIDENTAL and k not in (swept, "seed") and (k in run or k not in SWEEP_ORIGIN)}
+    run = {**(legacy_values(trainer) if trainer else {}), **run}
+    skip = INCIDENTAL | (unused_by(trainer) if trainer else frozenset()) | {swept, "seed"}
+    shared = {f.name: run.get(f.name, default_of(TrainSettings, f.name)) for f in fields(TrainSettings)
+              if f.name not in skip}
+    shared.update({k: run.get(k) for k in SWEEP_ORIGIN})
     return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

@@ -2,19 +2,21 @@
 
 A sweep of `max_pairs` is a learning curve. Per task family its points are fitted by least squares with
 score = a + b * log2(pairs per language): b is the gain per doubling of the data, the form in which such
-curves are usually close to straight over a moderate range. The fit is extrapolated only to say how much data
-the line needs to reach a peer's score; the straight line is the optimistic reading (a curve that bends
-flatter needs more), so that figure is a lower bound on the data needed, not a promise.
+curves are usually close to straight over a moderate range (the residual spread of the points around the line
+is reported, to show where it is not). The line is extrapolated only to say how much data it needs to reach a
+peer's score. That figure assumes the curve keeps its gain per doubling: if it bends flatter with more data, as
+learning curves usually do, more is needed; if it rises faster, less.
 
 Uncertainty comes from the resamples the intervals use. On resample r each point's score is its averaged
-replicate r (the items resampled; replicates are paired across models on the same data) plus seed noise
-N(0, s^2 / k), where s is the seed standard deviation pooled over the points that have several seeds and k
-the point's seeds; a peer's score is its own replicate r. The line is refitted on every resample, and each
-figure below is a percentile interval over those fits. Without any point with several seeds, the seed term
-is left out and said to be.
+replicate r (the items resampled; replicates are paired across models scored on the same data, which is
+checked) plus seed noise N(0, s_r^2 / k): k is the point's seeds, and s_r the seed standard deviation pooled
+over the points with several seeds, itself drawn on each resample as s * sqrt(chi2_df / df), since two or three
+seeds measure it loosely. A peer's score is its own replicate r. The line is refitted on every resample, and
+each figure is a percentile interval over those fits (resamples where a replicate is undefined are left out).
+Without any point with several seeds the seed term is left out, and the table says so.
 
 Two curves of the same setting and the same pairs (two trainers, say) are compared at every value both have:
-the difference of their scores with the interval of the same resamples, seed noise included for both.
+the difference of their scores on the same resamples, with the seed noise of each.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Reach:
 
     peer: str
     score: float
-    pairs: Estimate | None  # None: the fitted line does not rise, so it never reaches the peer
+    pairs: Estimate  # inf where the line does not rise: it never reaches the peer
     unreached: float  # the share of resamples whose line does not rise (never reaches it)
 
 
@@ -60,8 +62,10 @@ class FamilyFit:
     family: str
     intercept: float  # the fitted score at one pair per language (log2 = 0): for drawing the line
     per_doubling: Estimate
-    flat_from: object  # the smallest value from which no later point is significantly above it (None: none)
-    reach: list[Reach] = field(default_factory=list)
+    residual_sd: float  # the points' spread around the line (points of score): how straight the curve is
+    no_gain_after: object  # the first value no later point is significantly above (None: only the last)
+    reach: list[Reach] = field(default_factory=list)  # the peers above every point
+    below: list[tuple[str, float]] = field(default_factory=list)  # the peers the curve already reaches: (name, score)
 
 
 @dataclass
@@ -71,7 +75,7 @@ class CurveFit:
     of: str
     setting: str
     values: list[int]  # the points fitted (an 'all' point has no number of pairs and is left out)
-    seed_sd: dict[str, float | None]  # family -> the pooled seed standard deviation (None: no point has seeds)
+    seed_sd: dict[str, tuple[float, int] | None]  # family -> the pooled seed sd and its degrees of freedom
     families: dict[str, FamilyFit] = field(default_factory=dict)
 
 
@@ -104,25 +108,40 @@ def _rng(*names: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def pooled_seed_sd(curve: SweepCurve, family: str) -> float | None:
-    """The seed standard deviation pooled over the points with several seeds (None when there are none)."""
+def pooled_seed_sd(curve: SweepCurve, family: str) -> tuple[float, int] | None:
+    """The seed standard deviation pooled over the points with several seeds, with its degrees of freedom
+    (None when no point has several seeds)."""
     squares, freedom = 0.0, 0
     for point in curve.points:
         seeds = point.seed_values.get(family, [])
         if len(seeds) > 1:
             squares += float(np.sum((np.asarray(seeds) - np.mean(seeds)) ** 2))
             freedom += len(seeds) - 1
-    return math.sqrt(squares / freedom) if freedom else None
+    return (math.sqrt(squares / freedom), freedom) if freedom else None
 
 
-def _resampled(group: Group, keys: list[Key], sd: float | None, rng: np.random.Generator) -> np.ndarray | None:
+def seed_scales(pooled: tuple[float, int] | None, resamples: int, rng: np.random.Generator) -> np.ndarray | None:
+    """The seed sd on each resample, s * sqrt(chi2_df / df): the pooled estimate with its own uncertainty."""
+    if pooled is None:
+        return None
+    sd, freedom = pooled
+    return sd * np.sqrt(rng.chisquare(freedom, size=resamples) / freedom)
+
+
+def _resampled(group: Group, keys: list[Key], scales: np.ndarray | None,
+               rng: np.random.Generator) -> np.ndarray | None:
     """A point's score on every resample: its averaged replicates plus the noise of its seeds' mean."""
     reps = group.replicates(keys)
     if reps is None:
         return None
-    if sd:
-        reps = reps + rng.normal(0.0, sd / math.sqrt(group.seeds), size=reps.shape)
+    if scales is not None:
+        reps = reps + rng.standard_normal(reps.shape) * scales / math.sqrt(group.seeds)
     return reps
+
+
+def same_data(groups: list[Group], keys: list[Key]) -> bool:
+    """Whether every group was scored on the same data for each key: only then are their replicates paired."""
+    return all(len({g.fingerprint(k) for g in groups}) == 1 for k in keys)
 
 
 def _line(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,14 +164,15 @@ def _estimate(value: float, resampled: np.ndarray) -> Estimate:
 
 
 def _needed(intercept, slope, target):
-    """2 ** ((target - a) / b) where the line rises, inf where it does not."""
+    """2 ** ((target - a) / b) where the line rises, inf where it does not (and nan where any is undefined)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(slope > 0, np.exp2((target - intercept) / np.where(slope > 0, slope, 1.0)), np.inf)
+        needed = np.where(slope > 0, np.exp2((target - intercept) / np.where(slope > 0, slope, 1.0)), np.inf)
+    return np.where(np.isnan(intercept) | np.isnan(slope) | np.isnan(target), np.nan, needed)
 
 
-def _flat_from(values: list[int], scores: np.ndarray, resampled: np.ndarray) -> object:
-    """The smallest value from which no later point is significantly above it (paired on the resamples); None
-    when only the last point is (the curve may still be rising: nothing after it says otherwise)."""
+def _no_gain_after(values: list[int], resampled: np.ndarray) -> object:
+    """The smallest value no later point is significantly above (paired on the resamples); None when that is
+    only the last point. Not significantly above is not the same as flat: read it with the gain per doubling."""
     for i, value in enumerate(values[:-1]):
         later = range(i + 1, len(values))
         if all(stats.percentile_interval(resampled[j] - resampled[i])[0] <= 0 for j in later):
@@ -167,7 +187,8 @@ def peers_of(groups: dict[str, Group], keys: list[Key]) -> list[Group]:
 
 
 def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
-    """The fits of one sweep, or None when it is not a learning curve with enough numbered points."""
+    """The fits of one sweep, or None when it is not a learning curve with enough numbered points. A family whose
+    points lack evidence, or were scored on other data, is not fitted."""
     if curve.setting not in COUNT_SETTINGS:
         return None
     points = [p for p in curve.points if isinstance(p.value, int) and not isinstance(p.value, bool) and p.value > 0]
@@ -177,25 +198,34 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
     xs = np.log2(np.asarray(values, dtype=np.float64))
     fitted = CurveFit(curve.of, curve.setting, values, {})
     for family, keys in curve.pairs.items():
+        members = [groups[p.group] for p in points]
+        if not same_data(members, keys):
+            continue
         rng = _rng(curve.of, curve.setting, family)
-        sd = pooled_seed_sd(curve, family)
-        fitted.seed_sd[family] = sd
-        scores = np.asarray([p.cells[family].value for p in points])
-        resampled = [_resampled(groups[p.group], keys, sd, rng) for p in points]
+        pooled = pooled_seed_sd(curve, family)
+        fitted.seed_sd[family] = pooled
+        scales = seed_scales(pooled, stats.RESAMPLES, rng)
+        resampled = [_resampled(g, keys, scales, rng) for g in members]
         if any(r is None for r in resampled):
-            continue  # a point without evidence: no interval for its line
+            continue
+        scores = np.asarray([p.cells[family].value for p in points])
         ys = np.vstack(resampled)
         a, b = _line(xs, scores)
         a_r, b_r = _line(xs, ys)
-        fit = FamilyFit(family, float(a), _estimate(float(b), b_r), _flat_from(values, scores, ys))
+        residual = float(np.sqrt(np.sum((scores - a - b * xs) ** 2) / (len(values) - 2)))
+        fit = FamilyFit(family, float(a), _estimate(float(b), b_r), residual, _no_gain_after(values, ys))
         best = float(scores.max())
         for peer in peers_of(groups, keys):
             target = peer.value(keys)
+            if not same_data([*members, peer], keys):
+                continue
             if target <= best:
-                continue  # the curve already reaches it: nothing to extrapolate
+                fit.below.append((peer.name, float(target)))
+                continue
             needed = _needed(a_r, b_r, peer.replicates(keys))
-            unreached = float(np.mean(~np.isfinite(needed)))
-            pairs = _estimate(float(_needed(a, b, target)), needed) if b > 0 else None
+            defined = needed[~np.isnan(needed)]
+            unreached = float(np.mean(np.isinf(defined))) if defined.size else math.nan
+            pairs = _estimate(float(_needed(a, b, target)), needed)
             fit.reach.append(Reach(peer.name, float(target), pairs, unreached))
         fitted.families[family] = fit
     return fitted if fitted.families else None
@@ -211,10 +241,13 @@ def compare_curves(first: SweepCurve, second: SweepCurve, groups: dict[str, Grou
     for family, keys in first.pairs.items():
         if second.pairs.get(family) != keys:
             continue
-        sds = (pooled_seed_sd(first, family), pooled_seed_sd(second, family))
         rng = _rng(first.of, second.of, family)
+        scales = [seed_scales(pooled_seed_sd(c, family), stats.RESAMPLES, rng) for c in (first, second)]
         for p, q in shared:
-            reps = [_resampled(groups[point.group], keys, sd, rng) for point, sd in ((p, sds[0]), (q, sds[1]))]
+            pair = [groups[p.group], groups[q.group]]
+            if not same_data(pair, keys):
+                continue
+            reps = [_resampled(g, keys, scale, rng) for g, scale in zip(pair, scales)]
             if any(r is None for r in reps):
                 continue
             low, high = stats.percentile_interval(reps[1] - reps[0])
@@ -235,21 +268,26 @@ def learning_curves(curves: list[SweepCurve], groups: dict[str, Group]) -> tuple
 
 FIT_TEXT = ("score = a + b log2(pairs per language), least squares over the points; intervals over the "
             "resamples, each point's averaged replicate plus the noise of its seeds' mean (the seed sd pooled over "
-            "the points with several seeds). Flat from: the first point no later point is significantly above. "
-            "Pairs to reach a peer (its score on the same pairs): where the line meets it, a lower bound if the "
-            "curve bends flatter; 'never' where the line does not rise.")
+            "the points with several seeds, drawn with its own uncertainty). Residual sd: the points' spread "
+            "around the line. No significant gain after: the first point no later point is significantly above "
+            "(not the same as flat: read it beside the gain per doubling). Pairs to reach a peer (its score on the "
+            "same pairs): where the line meets it if the gain per doubling holds (more if the curve bends flatter); "
+            "'never' where the line does not rise; '< first' where it meets it before the curve's first point.")
 GAP_TEXT = ("The second curve's score minus the first's at each value both have, on the pairs both average, with "
-            "the interval of the same resamples (items paired, the seeds' noise of both added); * marks an "
-            "interval that excludes 0.")
+            "the interval of the same resamples (items paired; a curve with seeds adds their noise, as in its "
+            "fit); * marks an interval that excludes 0.")
+REACH_CAP = 1000  # a crossing beyond this many times the curve's last point is shown as '> that'
 
 
-def pairs_text(pairs: float, smallest: int) -> str:
+def pairs_text(pairs: float, smallest: int, largest: int) -> str:
     """Pairs per language as tables print them: two significant figures, 'never' for a line that does not
-    get there, and '< smallest' below the curve's first point (reached already, within its noise)."""
+    get there, '< first' before the curve's first point and '> cap' past REACH_CAP times its last."""
     if not math.isfinite(pairs):
         return "never"
     if pairs < smallest:
         return f"< {smallest:,}"
+    if pairs > REACH_CAP * largest:
+        return f"> {REACH_CAP * largest:,}"
     return f"{float(f'{pairs:.2g}'):,.0f}"
 
 
@@ -258,26 +296,37 @@ def _interval_text(estimate: Estimate, digits: int = 2) -> str:
 
 
 def fit_table(fit: CurveFit):
-    """A curve's fits as text, a row per family: the gain per doubling, where it flattens, the seed spread used,
-    and the pairs per language the line needs to reach each peer above the curve."""
+    """A curve's fits as text, a row per family: the gain per doubling, how straight, where gains stop being
+    significant, the seed spread used, and for each peer the pairs per language the line needs to reach it."""
     import pandas as pd
 
-    smallest = min(fit.values)
+    smallest, largest = min(fit.values), max(fit.values)
+    peers = sorted({r.peer for line in fit.families.values() for r in line.reach}
+                   | {name for line in fit.families.values() for name, _ in line.below})
     rows = {}
     for family, line in fit.families.items():
-        sd = fit.seed_sd.get(family)
+        pooled = fit.seed_sd.get(family)
         row = {"points fitted": ", ".join(f"{v:,}" for v in fit.values),
                "gain per doubling [95%]": _interval_text(line.per_doubling),
-               "flat from": "not yet" if line.flat_from is None else f"{line.flat_from:,}",
-               "seed sd (pooled)": "no seeds" if sd is None else f"{sd:.2f}"}
-        for reach in line.reach:
-            needed = "never (the line falls)" if reach.pairs is None else (
-                f"{pairs_text(reach.pairs.value, smallest)} [{pairs_text(reach.pairs.low, smallest)}, "
-                f"{pairs_text(reach.pairs.high, smallest)}]")
-            row[f"pairs/lang to reach {reach.peer}"] = f"{needed} (its {reach.score:.1f}; never on " \
-                                                        f"{reach.unreached:.0%} of resamples)"
+               "residual sd": f"{line.residual_sd:.2f}",
+               "no significant gain after": "-" if line.no_gain_after is None else f"{line.no_gain_after:,}",
+               "seed sd (pooled, df)": "no seeds" if pooled is None else f"{pooled[0]:.2f} ({pooled[1]})"}
+        reached = {r.peer: r for r in line.reach}
+        below = dict(line.below)
+        for peer in peers:
+            if peer in reached:
+                reach = reached[peer]
+                needed = " ".join((pairs_text(reach.pairs.value, smallest, largest),
+                                   f"[{pairs_text(reach.pairs.low, smallest, largest)},",
+                                   f"{pairs_text(reach.pairs.high, smallest, largest)}]"))
+                text = f"{needed} (its {reach.score:.1f}; never on {reach.unreached:.0%} of resamples)"
+            elif peer in below:
+                text = f"reached (its {below[peer]:.1f})"
+            else:
+                text = "not on these pairs"
+            row[f"pairs/lang to reach {peer}"] = text
         rows[family] = row
-    return pd.DataFrame.from_dict(rows, orient="index").fillna("the curve is above it")
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def gap_table(comparison: CurveComparison):

@@ -95,8 +95,9 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
 def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
     as a small dot, the base and the teacher as dashed lines with their intervals as bands, and a learning
-    curve's fitted line (`fit`) dotted. A numeric sweep spanning a factor of 8 or more is drawn on a log axis (a
-    learning curve); other values are categories."""
+    curve's fitted line (`fit`) dotted where the values are on a value axis. A numeric sweep spanning a factor of
+    8 or more is drawn on a log axis (a learning curve); other values, or any with `all` among them, are
+    categories, drawn without the line."""
     plt = _pyplot()
     families = curve.families
     # at least 9 inches wide: the legend's entries (the student, the base and the teacher by name) must fit
@@ -110,10 +111,10 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     for ax, family in zip(axes.flat, families):
         cells = [p.cells[family] for p in curve.points]
         ax.plot(xs, [c.value for c in cells], color=colour, marker="o", markersize=5, linewidth=1.4, zorder=3)
-        line = fit.families.get(family) if fit is not None else None
+        line = fit.families.get(family) if fit is not None and numeric else None  # categories: no value axis
         if line is not None:
-            ends = np.asarray([min(fit.values), max(fit.values)], dtype=np.float64)
-            ax.plot(ends, line.intercept + line.per_doubling.value * np.log2(ends), color=colour, linestyle=":",
+            along = np.geomspace(min(fit.values), max(fit.values), 50)
+            ax.plot(along, line.intercept + line.per_doubling.value * np.log2(along), color=colour, linestyle=":",
                     linewidth=1.6, zorder=2)
         for x, cell in zip(xs, cells):
             if cell.low is not None:
@@ -156,7 +157,7 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
         ax.grid(linewidth=0.4, color="#cccccc")
         ax.tick_params(labelsize=9)
     handles = [plt.Line2D([], [], color=colour, marker="o", label="student (95% interval; dots: seeds)")]
-    if fit is not None:
+    if fit is not None and numeric:
         handles.append(plt.Line2D([], [], color=colour, linestyle=":", label="fit: a + b log2(pairs)"))
     handles += [plt.Line2D([], [], color=ROLE_COLOURS[role], linestyle="--", label=f"{role}: {name}")
                 for role, (name, _) in curve.references.items()]

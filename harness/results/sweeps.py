@@ -64,7 +64,8 @@ def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
         if isinstance(sweep, dict) and {"setting", "value", "of"} <= set(sweep):
             # the shared recipe keeps apart two sweeps of one setting made with other settings; it is worked out
             # from the run block, not the stored id, which earlier records computed counting incidental settings
-            recipe = sweep_recipe_id(group.run, sweep["setting"]) if group.run else str(sweep.get("id", ""))
+            recipe = sweep_recipe_id(group.run, sweep["setting"], group.meta.get("trainer")) if group.run \
+                else str(sweep.get("id", ""))
             sweeps.setdefault((sweep["of"], sweep["setting"], recipe), []).append(group)
     curves = []
     for (of, setting, _), members in sorted(sweeps.items()):

@@ -19,8 +19,8 @@ from harness.results.learning_curve import (
     pairs_text,
     pooled_seed_sd,
 )
-from harness.results.plots import overlaps, sweep_figure
 from harness.results.overview import load_groups
+from harness.results.plots import overlaps, sweep_figure
 from harness.results.report import model as report_model
 from harness.results.report.markdown import render_markdown
 from harness.results.sweeps import sweep_curves

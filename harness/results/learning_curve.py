@@ -272,7 +272,8 @@ FIT_TEXT = ("score = a + b log2(pairs per language), least squares over the poin
             "around the line. No significant gain after: the first point no later point is significantly above "
             "(not the same as flat: read it beside the gain per doubling). Pairs to reach a peer (its score on the "
             "same pairs): where the line meets it if the gain per doubling holds (more if the curve bends flatter); "
-            "'never' where the line does not rise; '< first' where it meets it before the curve's first point.")
+            "'never' where the line does not rise, and 'never on N%' the share of resamples where it does not; "
+            "'< first' where it meets it before the curve's first point.")
 GAP_TEXT = ("The second curve's score minus the first's at each value both have, on the pairs both average, with "
             "the interval of the same resamples (items paired; a curve with seeds adds their noise, as in its "
             "fit); * marks an interval that excludes 0.")
@@ -319,7 +320,7 @@ def fit_table(fit: CurveFit):
                 needed = " ".join((pairs_text(reach.pairs.value, smallest, largest),
                                    f"[{pairs_text(reach.pairs.low, smallest, largest)},",
                                    f"{pairs_text(reach.pairs.high, smallest, largest)}]"))
-                text = f"{needed} (its {reach.score:.1f}; never on {reach.unreached:.0%} of resamples)"
+                text = f"{needed}; its {reach.score:.1f}; never on {reach.unreached:.0%}"
             elif peer in below:
                 text = f"reached (its {below[peer]:.1f})"
             else:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.core.vocabulary import BASE, ROLE_COLOURS, STUDENT, TEACHER
+from harness.core.vocabulary import BASE, BASELINE, ROLE_COLOURS, STUDENT, TEACHER
 from harness.results.learning_curve import CurveFit
 from harness.results.overview import Column, Group
 from harness.results.sweeps import SweepCurve, shown
@@ -144,6 +144,11 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
             ax.axhline(cell.value, color=ROLE_COLOURS[role], linestyle="--", linewidth=1.2)
             if cell.low is not None:
                 ax.axhspan(cell.low, cell.high, color=ROLE_COLOURS[role], alpha=0.12, linewidth=0)
+        for reach in (line.reach if line is not None else []):  # the peers the fit extrapolates to
+            if low <= reach.score <= high:
+                ax.axhline(reach.score, color=ROLE_COLOURS[BASELINE], linestyle="-.", linewidth=1.2)
+            else:
+                outside.append(f"{reach.peer} {reach.score:.1f} ({'below' if reach.score < low else 'above'})")
         ax.set_ylim(low, high)
         if outside:
             ax.text(0.02, 0.03, "off the axis: " + ", ".join(outside), transform=ax.transAxes, fontsize=8,
@@ -159,6 +164,10 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     handles = [plt.Line2D([], [], color=colour, marker="o", label="student (95% interval; dots: seeds)")]
     if fit is not None and numeric:
         handles.append(plt.Line2D([], [], color=colour, linestyle=":", label="fit: a + b log2(pairs)"))
+        peers = sorted({r.peer for line in fit.families.values() for r in line.reach})
+        if peers:
+            handles.append(plt.Line2D([], [], color=ROLE_COLOURS[BASELINE], linestyle="-.",
+                                      label=f"peer the fit is read against: {', '.join(peers)}"))
     handles += [plt.Line2D([], [], color=ROLE_COLOURS[role], linestyle="--", label=f"{role}: {name}")
                 for role, (name, _) in curve.references.items()]
     legend = fig.legend(handles=handles, loc="upper center", ncol=1, fontsize=9, frameon=False,

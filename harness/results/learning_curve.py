@@ -180,10 +180,10 @@ def _no_gain_after(values: list[int], resampled: np.ndarray) -> object:
     return None
 
 
-def peers_of(groups: dict[str, Group], keys: list[Key]) -> list[Group]:
-    """The baselines scored, with evidence, on every one of `keys`, by name."""
-    return [g for _, g in sorted(groups.items())
-            if g.role == BASELINE and set(keys) <= g.keys() and g.replicates(keys) is not None]
+def peers_of(groups: dict[str, Group], keys: list[Key]) -> list[tuple[Group, np.ndarray]]:
+    """The baselines scored, with evidence, on every one of `keys`, by name, with their replicates over them."""
+    candidates = [g for _, g in sorted(groups.items()) if g.role == BASELINE and set(keys) <= g.keys()]
+    return [(g, reps) for g in candidates if (reps := g.replicates(keys)) is not None]
 
 
 def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
@@ -215,14 +215,14 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
         residual = float(np.sqrt(np.sum((scores - a - b * xs) ** 2) / (len(values) - 2)))
         fit = FamilyFit(family, float(a), _estimate(float(b), b_r), residual, _no_gain_after(values, ys))
         best = float(scores.max())
-        for peer in peers_of(groups, keys):
+        for peer, replicates in peers_of(groups, keys):
             target = peer.value(keys)
             if not same_data([*members, peer], keys):
                 continue
             if target <= best:
                 fit.below.append((peer.name, float(target)))
                 continue
-            needed = _needed(a_r, b_r, peer.replicates(keys))
+            needed = _needed(a_r, b_r, replicates)
             defined = needed[~np.isnan(needed)]
             unreached = float(np.mean(np.isinf(defined))) if defined.size else math.nan
             pairs = _estimate(float(_needed(a, b, target)), needed)

@@ -139,7 +139,7 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
             if cell is None:
                 continue
             if not low <= cell.value <= high:
-                outside.append(f"{role} {cell.value:.1f} ({'below' if cell.value < low else 'above'})")
+                outside.append(_off_axis(role, cell.value, low))
                 continue
             ax.axhline(cell.value, color=ROLE_COLOURS[role], linestyle="--", linewidth=1.2)
             if cell.low is not None:
@@ -148,7 +148,7 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
             if low <= reach.score <= high:
                 ax.axhline(reach.score, color=ROLE_COLOURS[BASELINE], linestyle="-.", linewidth=1.2)
             else:
-                outside.append(f"{reach.peer} {reach.score:.1f} ({'below' if reach.score < low else 'above'})")
+                outside.append(_off_axis(reach.peer, reach.score, low))
         ax.set_ylim(low, high)
         if outside:
             ax.text(0.02, 0.03, "off the axis: " + ", ".join(outside), transform=ax.transAxes, fontsize=8,
@@ -175,6 +175,11 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     fig.set_figheight(3.6 + 0.2 * len(handles))  # one line per entry above the panels
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * len(handles)) / fig.get_figheight()))
     return _render(fig, legend, list(axes.flat))
+
+
+def _off_axis(label: str, value: float, low: float) -> str:
+    """A reference line left off a panel's axis, as its corner note names it."""
+    return f"{label} {value:.1f} ({'below' if value < low else 'above'})"
 
 
 def _render(fig, legend, axes) -> Figure:

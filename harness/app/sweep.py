@@ -5,7 +5,8 @@ Any training setting that is a number, a choice or a switch can be swept (`harne
 except the seed, which `--seeds` varies. Each value is checked like the setting itself, so `lr=0` fails
 with the setting's own message. A value's students are named with `NAME-VALUE` appended to the tag, and
 their records carry `sweep` (setting, value, and the name the sweep shares) in their model description, so
-the report can draw each family's score against the swept value.
+the report can draw each family's score against the swept value. One value is a sweep too: it adds a point,
+or more seeds at a point, to the curve of the same recipe (the report draws a curve from two values on).
 """
 
 from __future__ import annotations
@@ -66,6 +67,6 @@ def parse_sweep(text: str, source: str = "sweep") -> Sweep:
             raise HarnessError(f"{source}: {name} value {raw!r} is given twice (or names the same student as "
                                f"another: {shown(name, value)})")
         values.append(value)
-    if len(values) < 2:
-        raise HarnessError(f"{source}: a sweep needs at least two values of {name}, got {len(values)}")
+    if not values:
+        raise HarnessError(f"{source}: '{text}' gives no value of {name} (e.g. {name}=500,1000)")
     return Sweep(name, tuple(values))

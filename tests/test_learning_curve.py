@@ -93,7 +93,7 @@ def test_a_flat_curve_never_reaches_a_peer_above_it_on_many_resamples_and_is_fla
     fit = fit_curve(sweep_curves(groups)[0], groups)
     line = fit.families["mining"]
     assert line.per_doubling.low < 0 < line.per_doubling.high
-    assert line.no_gain_after == 500
+    assert line.no_gain_after == "500"
     (reach,) = line.reach
     assert reach.unreached > 0.2 and reach.pairs.high == math.inf
     assert "never on" in fit_table(fit).loc["mining", "pairs/lang to reach use"]
@@ -200,11 +200,30 @@ def test_the_figure_draws_the_line_on_a_value_axis_and_not_among_categories():
         groups = load_groups(records)
         (curve,) = sweep_curves(groups)
         fit = fit_curve(curve, groups)
-        assert fit is not None and fit.values == list(VALUES)  # 'all' has no number of pairs: left out of the fit
+        # an `all` recorded without its pairs per language has no place on the axis: left out of the fit
+        assert fit is not None and fit.values == list(VALUES)
         figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
         assert not any(overlaps(figure.legend, box) for box in figure.axes)
         taller = (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1])
         assert (taller > 5) == drawn  # the line's legend entry is there only where the line is drawn
+
+
+def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded():
+    scores = log_line(40.0, 2.0, (*VALUES, 32000))
+    records = [point("a", v, scores[v]) for v in VALUES] + [point("a", None, scores[32000])]
+    records[-1]["model"]["sweep"]["pairs_per_language"] = 32000
+    groups = load_groups(records)
+    (curve,) = sweep_curves(groups)
+    assert curve.numeric and [p.at for p in curve.points] == [*VALUES, 32000]
+    fit = fit_curve(curve, groups)
+    assert fit.values == [*VALUES, 32000] and fit.labels == ["500", "1,000", "2,000", "4,000", "16,000", "all (32,000)"]
+    observed = [p.cells["mining"].value for p in curve.points]
+    expected = scipy_stats.linregress(np.log2(fit.values), observed)
+    assert fit.families["mining"].per_doubling.value == pytest.approx(expected.slope, rel=1e-9)
+    assert fit_table(fit).loc["mining", "points fitted"].endswith(", 16,000, all (32,000)")
+    assert "| all (32,000 per language) | a-max_pairs-None |" in render_markdown(report_model.build(records, [], "x"))
+    figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
+    assert (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1]) > 5  # the line is drawn
 
 
 def test_the_report_is_the_same_when_built_twice():

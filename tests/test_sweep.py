@@ -74,6 +74,19 @@ def test_a_dry_run_of_a_sweep_stays_small(tmp_path, run_toml_text):
                                                                        (32, "max_pairs-all", None)]
 
 
+def test_an_all_point_records_the_pairs_per_language_it_trains_on(run_toml_text, data_env, tmp_path, monkeypatch):
+    from harness.app.plan import plan_run
+
+    monkeypatch.chdir(tmp_path)
+    config_file = tmp_path / "sweep.toml"
+    config_file.write_text(run_toml_text + 'sweep = "max_pairs=12,all"\n')
+    plan = plan_run(build(RunConfig, {}, config_file))
+    numbered, everything = plan.students
+    assert "pairs_per_language" not in numbered.sweep  # its value says it
+    assert everything.data.n_pairs > numbered.data.n_pairs
+    assert everything.sweep["pairs_per_language"] == round(everything.data.n_pairs / len(plan.config.langs))
+
+
 def test_a_refresh_keeps_what_only_the_training_run_knew(tmp_path):
     from harness.app.runner import _refresh
     from harness.results.schema import make_record

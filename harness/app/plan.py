@@ -120,6 +120,15 @@ class StudentPlan:
     settings: dict[str, Any]  # the shared training settings, with this student's seed
     finished: bool = False  # its folder holds it, made the same way (`check_recipe`): reused, not retrained
     sweep: dict[str, Any] | None = None  # {"setting", "value", "id", "of"}: the swept value it was trained with
+    # (and for `max_pairs=all`, "pairs_per_language")
+
+
+def counted(sweep: dict[str, Any], data: ParallelData, langs: list[str]) -> dict[str, int]:
+    """For `max_pairs=all`, the pairs per language the student trains on (the mean over its languages), so that
+    a learning curve can place that point on its axis; nothing for a numbered value, which says it already."""
+    if sweep["setting"] != "max_pairs" or sweep["value"] is not None or not langs:
+        return {}
+    return {"pairs_per_language": round(data.n_pairs / len(langs))}
 
 
 def leak_report(data: ParallelData) -> str:
@@ -199,9 +208,11 @@ def plan_run(config: RunConfig) -> RunPlan:
             for seed in config.seeds:
                 name = student_name(trainer, config.student, config.langs, variant.tag, seed)
                 settings = student_settings(variant, config.student, seed)
-                of = sweep and {**sweep, "of": student_name(trainer, config.student, config.langs, config.tag)}
-                students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name,
-                                            data[(variant.max_pairs, variant.dev_pairs, seed)], settings, sweep=of))
+                sample = data[(variant.max_pairs, variant.dev_pairs, seed)]
+                of = sweep and {**sweep, "of": student_name(trainer, config.student, config.langs, config.tag),
+                                **counted(sweep, sample, config.langs)}
+                students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, sample, settings,
+                                            sweep=of))
                 students[-1].finished = check_recipe(students[-1], config.teacher, config.results_dir,
                                                      config.overwrite)
     teacher, base = resolve(config.teacher), resolve(config.base_model)

@@ -30,7 +30,7 @@ import numpy as np
 from harness.core.vocabulary import BASELINE
 from harness.results import stats
 from harness.results.overview import Group, Key
-from harness.results.sweeps import SweepCurve
+from harness.results.sweeps import SweepCurve, SweepPoint, shown
 
 COUNT_SETTINGS = ("max_pairs",)  # the settings whose sweeps are learning curves: a count of training data
 MIN_POINTS = 3  # a line through two points has no residual: nothing to fit
@@ -63,7 +63,7 @@ class FamilyFit:
     intercept: float  # the fitted score at one pair per language (log2 = 0): for drawing the line
     per_doubling: Estimate
     residual_sd: float  # the points' spread around the line (points of score): how straight the curve is
-    no_gain_after: object  # the first value no later point is significantly above (None: only the last)
+    no_gain_after: str | None  # the first point no later one is significantly above, labelled (None: only the last)
     reach: list[Reach] = field(default_factory=list)  # the peers above every point
     below: list[tuple[str, float]] = field(default_factory=list)  # the peers the curve already reaches: (name, score)
 
@@ -74,9 +74,11 @@ class CurveFit:
 
     of: str
     setting: str
-    values: list[int]  # the points fitted (an 'all' point has no number of pairs and is left out)
+    values: list[int]  # the pairs per language of the points fitted (`all` with its recorded pairs; an older
+    # `all` record has none and is left out)
     seed_sd: dict[str, tuple[float, int] | None]  # family -> the pooled seed sd and its degrees of freedom
     families: dict[str, FamilyFit] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)  # the points fitted as tables print them ('all (82,164)')
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def _needed(intercept, slope, target):
     return np.where(np.isnan(intercept) | np.isnan(slope) | np.isnan(target), np.nan, needed)
 
 
-def _no_gain_after(values: list[int], resampled: np.ndarray) -> object:
+def _no_gain_after(values: list[str], resampled: np.ndarray) -> str | None:
     """The smallest value no later point is significantly above (paired on the resamples); None when that is
     only the last point. Not significantly above is not the same as flat: read it with the gain per doubling."""
     for i, value in enumerate(values[:-1]):
@@ -186,17 +188,25 @@ def peers_of(groups: dict[str, Group], keys: list[Key]) -> list[tuple[Group, np.
     return [(g, reps) for g in candidates if (reps := g.replicates(keys)) is not None]
 
 
+def _counts(point: SweepPoint) -> bool:
+    """True for a point with a number of pairs: a positive count, or `all` with the pairs its run recorded."""
+    counted = point.value is None or (isinstance(point.value, int) and not isinstance(point.value, bool))
+    return counted and point.at is not None and point.at > 0
+
+
 def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
     """The fits of one sweep, or None when it is not a learning curve with enough numbered points. A family whose
     points lack evidence, or were scored on other data, is not fitted."""
     if curve.setting not in COUNT_SETTINGS:
         return None
-    points = [p for p in curve.points if isinstance(p.value, int) and not isinstance(p.value, bool) and p.value > 0]
+    points = sorted((p for p in curve.points if _counts(p)), key=lambda p: p.at)
     if len(points) < MIN_POINTS:
         return None
-    values = [p.value for p in points]
+    values = [int(p.at) for p in points]
     xs = np.log2(np.asarray(values, dtype=np.float64))
-    fitted = CurveFit(curve.of, curve.setting, values, {})
+    labels = [f"{v:,}" if p.value is not None else f"{shown(curve.setting, None)} ({v:,})"
+              for v, p in zip(values, points)]
+    fitted = CurveFit(curve.of, curve.setting, values, {}, labels=labels)
     for family, keys in curve.pairs.items():
         members = [groups[p.group] for p in points]
         if not same_data(members, keys):
@@ -213,7 +223,7 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
         a, b = _line(xs, scores)
         a_r, b_r = _line(xs, ys)
         residual = float(np.sqrt(np.sum((scores - a - b * xs) ** 2) / (len(values) - 2)))
-        fit = FamilyFit(family, float(a), _estimate(float(b), b_r), residual, _no_gain_after(values, ys))
+        fit = FamilyFit(family, float(a), _estimate(float(b), b_r), residual, _no_gain_after(fitted.labels, ys))
         best = float(scores.max())
         for peer, replicates in peers_of(groups, keys):
             target = peer.value(keys)
@@ -307,10 +317,10 @@ def fit_table(fit: CurveFit):
     rows = {}
     for family, line in fit.families.items():
         pooled = fit.seed_sd.get(family)
-        row = {"points fitted": ", ".join(f"{v:,}" for v in fit.values),
+        row = {"points fitted": ", ".join(fit.labels),
                "gain per doubling [95%]": _interval_text(line.per_doubling),
                "residual sd": f"{line.residual_sd:.2f}",
-               "no significant gain after": "-" if line.no_gain_after is None else f"{line.no_gain_after:,}",
+               "no significant gain after": "-" if line.no_gain_after is None else str(line.no_gain_after),
                "seed sd (pooled, df)": "no seeds" if pooled is None else f"{pooled[0]:.2f} ({pooled[1]})"}
         reached = {r.peer: r for r in line.reach}
         below = dict(line.below)

@@ -96,17 +96,18 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
     as a small dot, the base and the teacher as dashed lines with their intervals as bands, and a learning
     curve's fitted line (`fit`) dotted where the values are on a value axis. A numeric sweep spanning a factor of
-    8 or more is drawn on a log axis (a learning curve); other values, or any with `all` among them, are
-    categories, drawn without the line."""
+    8 or more is drawn on a log axis (a learning curve), `max_pairs=all` at the pairs per language its run
+    recorded; other values (or an `all` recorded before that) are categories, drawn without the line."""
     plt = _pyplot()
     families = curve.families
     # at least 9 inches wide: the legend's entries (the student, the base and the teacher by name) must fit
     fig, axes = plt.subplots(1, len(families), figsize=(max(4.2 * len(families), 9.0), 3.6), dpi=100,
                              squeeze=False)
-    numeric = curve.numeric and all(p.value > 0 for p in curve.points)
-    values = [p.value for p in curve.points]
-    xs = values if numeric else list(range(len(values)))
-    log = numeric and max(values) >= 8 * min(values)
+    numeric = curve.numeric and all(p.at > 0 for p in curve.points)
+    xs = [p.at for p in curve.points] if numeric else list(range(len(curve.points)))
+    log = numeric and max(xs) >= 8 * min(xs)
+    ticks = [shown(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.value is None else "")
+             for p in curve.points]  # `all` with the pairs per language it stands for
     colour = ROLE_COLOURS[STUDENT]
     for ax, family in zip(axes.flat, families):
         cells = [p.cells[family] for p in curve.points]
@@ -155,7 +156,7 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
                     color="#555555")
         if log:
             ax.set_xscale("log")
-        ax.set_xticks(xs, [shown(curve.setting, v) for v in values], fontsize=9)
+        ax.set_xticks(xs, ticks, fontsize=9)
         ax.minorticks_off()
         ax.set_title(f"{family} ({len(curve.pairs[family])} pairs)", fontsize=11)
         ax.set_xlabel(curve.setting, fontsize=10)

@@ -24,6 +24,7 @@ class SweepPoint:
     seeds: int
     cells: dict[str, Cell]  # family -> the point's average over that family's pairs
     seed_values: dict[str, list[float]] = field(default_factory=dict)  # family -> each seed's own average
+    at: float | None = None  # where the point sits on a value axis: a number value, or `all`'s pairs per language
 
 
 @dataclass
@@ -38,8 +39,9 @@ class SweepCurve:
 
     @property
     def numeric(self) -> bool:
-        """True when every value is a number (drawn on a value axis; else the values are categories)."""
-        return all(isinstance(p.value, (int, float)) and not isinstance(p.value, bool) for p in self.points)
+        """True when every point has a place on a value axis (else the values are categories): a number, or
+        `max_pairs=all` with the pairs per language its records give."""
+        return all(p.at is not None for p in self.points)
 
     @property
     def families(self) -> list[str]:
@@ -49,6 +51,22 @@ class SweepCurve:
 def shown(setting: str, value: Any) -> str:
     """A swept value as tables print it (a setting's None as its own word: 'all', 'same')."""
     return str(value).lower() if isinstance(value, bool) else setting_text(setting, value)
+
+
+def point_text(setting: str, point: SweepPoint) -> str:
+    """A point's value as the tables print it: `all` with the pairs per language it stands for, when recorded."""
+    text = shown(setting, point.value)
+    return f"{text} ({point.at:,.0f} per language)" if point.value is None and point.at is not None else text
+
+
+def axis_position(sweep: dict[str, Any]) -> float | None:
+    """Where a swept value sits on a value axis: the value when it is a number; for `max_pairs=all`, the pairs
+    per language it trained on, which the run recorded; None for a choice, a switch or an older `all`."""
+    value = sweep["value"]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    counted = sweep.get("pairs_per_language")
+    return counted if value is None and isinstance(counted, int) and counted > 0 else None
 
 
 def _order(value: Any) -> tuple:
@@ -79,8 +97,11 @@ def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
             continue  # its points were scored on no common pair: nothing to draw
         points = [SweepPoint(g.meta["sweep"]["value"], g.name, g.seeds,
                              {f: average_cell(g, keys) for f, keys in pairs.items()},
-                             {f: g.seed_values(keys) for f, keys in pairs.items()}) for g in members]
+                             {f: g.seed_values(keys) for f, keys in pairs.items()},
+                             axis_position(g.meta["sweep"])) for g in members]
         curve = SweepCurve(of, setting, points, pairs)
+        if curve.numeric:  # `all` goes where its pairs put it (es,ar,tr's all can be fewer than a de,fr value)
+            curve.points.sort(key=lambda p: p.at)
         for role in (BASE, TEACHER):
             reference = groups.get(members[0].meta.get(role, ""))
             if reference is not None:

@@ -6,7 +6,7 @@ from harness.core.vocabulary import MINING
 from harness.results.learning_curve import FIT_TEXT, GAP_TEXT, fit_table, gap_table
 from harness.results.overview import failed_seed_text
 from harness.results.report.model import TITLE, Report, marks, saturation_text, speed_multiple
-from harness.results.sweeps import SweepCurve, shown
+from harness.results.sweeps import SweepCurve, point_text
 from harness.results.tables import to_markdown
 
 MARKS = {"best": "*", "tied": "=", "untestable": "?"}
@@ -49,7 +49,7 @@ def sweep_markdown(curve: SweepCurve) -> str:
     lines = [f"| {curve.setting} | model | seeds | " + " | ".join(families) + " |",
              "|" + "---|" * (3 + len(families))]
     for point in curve.points:
-        lines.append(f"| {shown(curve.setting, point.value)} | {point.group} | {point.seeds} | "
+        lines.append(f"| {point_text(curve.setting, point)} | {point.group} | {point.seeds} | "
                      + " | ".join(_scored(point.cells.get(f)) for f in families) + " |")
     for role, (name, cells) in curve.references.items():
         lines.append(f"| ({role}) | {name} | | " + " | ".join(_scored(cells.get(f)) for f in families) + " |")

@@ -26,7 +26,7 @@ from harness.results.report.model import (
     saturation_text,
     speed_multiple,
 )
-from harness.results.sweeps import shown
+from harness.results.sweeps import point_text
 
 ASSETS = Path(__file__).parent
 
@@ -210,7 +210,7 @@ def _sweeps_section(report: Report) -> str:
         rows = []
 
         for point in curve.points:
-            value = shown(curve.setting, point.value)
+            value = point_text(curve.setting, point)
             rows.append(f"<tr><td>{_esc(value)}</td><td>{_esc(point.group)}</td><td>{point.seeds}</td>"
                         f"{_sweep_cells(point.cells, families)}</tr>")
         for role, (name, scored) in curve.references.items():

@@ -229,11 +229,12 @@ def _sweeps_section(report: Report) -> str:
 
 
 def _text_table(table, first: str) -> str:
-    """A table of text cells (a row label, then the columns), scrolling when wider than the page."""
+    """A table of text cells (a row label, then the columns), its headers and long cells wrapped so that it
+    fits the page where it can, scrolling when it cannot."""
     head = f"<th>{_esc(first)}</th>" + "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
     rows = [f"<tr><td>{_esc(label)}</td>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
             for label, row in table.iterrows()]
-    return _scrolling_table(head, rows)
+    return _scrolling_table(head, rows, "text-table")
 
 
 def _speed_table(table) -> str:
@@ -356,9 +357,10 @@ def _compat_section(report: Report) -> str:
         extra=list(COSINES.values()))
 
 
-def _scrolling_table(head: str, rows: list[str]) -> str:
+def _scrolling_table(head: str, rows: list[str], kind: str = "") -> str:
     """A table that scrolls inside its own box when it is wider than the page."""
-    return f'<div class="scroll-x"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    table = f'<table class="{kind}">' if kind else "<table>"
+    return f'<div class="scroll-x">{table}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _explorer_section(report: Report) -> str:

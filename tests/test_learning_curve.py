@@ -140,6 +140,19 @@ def test_two_curves_are_compared_at_the_values_both_have():
     assert list(table.index) == ["500", "1000", "2000"] and table.loc["500", "mining"].startswith("+4.00 [")
 
 
+def test_two_alls_on_other_numbers_of_pairs_are_not_compared():
+    a = log_line(40.0, 2.0, VALUES)
+    records = [point(of, v, s) for of in "ab" for v, s in a.items()] + [point(of, None, 0.7) for of in "ab"]
+    records[-2]["model"]["sweep"]["pairs_per_language"] = 30000
+    records[-1]["model"]["sweep"]["pairs_per_language"] = 90000
+    groups = load_groups(records)
+    comparison = compare_curves(*sweep_curves(groups), groups)
+    assert sorted({g.value for g in comparison.gaps}) == list(VALUES)  # numbered budgets only
+    records[-1]["model"]["sweep"]["pairs_per_language"] = 30000
+    groups = load_groups(records)
+    assert None in {g.value for g in compare_curves(*sweep_curves(groups), groups).gaps}
+
+
 def test_only_count_sweeps_with_three_numbered_points_are_fitted():
     records = [point("lr", v, 0.5 + v, setting="lr") for v in (0.01, 0.02, 0.03)] \
         + [point("two", v, 0.5) for v in (500, 1000)] \
@@ -209,21 +222,33 @@ def test_the_figure_draws_the_line_on_a_value_axis_and_not_among_categories():
 
 
 def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded():
-    scores = log_line(40.0, 2.0, (*VALUES, 32000))
-    records = [point("a", v, scores[v]) for v in VALUES] + [point("a", None, scores[32000])]
-    records[-1]["model"]["sweep"]["pairs_per_language"] = 32000
+    # `all` trained on 3,000 pairs per language: it goes between 2,000 and 4,000, and so does a cap of 50,000
+    # that no language fills, on another curve
+    scores = log_line(40.0, 2.0, (*VALUES, 3000))
+    records = [point("a", v, scores[v]) for v in VALUES] + [point("a", None, scores[3000])]
+    records[-1]["model"]["sweep"]["pairs_per_language"] = 3000
     groups = load_groups(records)
     (curve,) = sweep_curves(groups)
-    assert curve.numeric and [p.at for p in curve.points] == [*VALUES, 32000]
+    assert curve.numeric and [p.value for p in curve.points] == [500, 1000, 2000, None, 4000, 16000]
     fit = fit_curve(curve, groups)
-    assert fit.values == [*VALUES, 32000] and fit.labels == ["500", "1,000", "2,000", "4,000", "16,000", "all (32,000)"]
+    assert fit.values == [500, 1000, 2000, 3000, 4000, 16000]
+    assert fit.labels == ["500", "1,000", "2,000", "all (3,000)", "4,000", "16,000"]
     observed = [p.cells["mining"].value for p in curve.points]
     expected = scipy_stats.linregress(np.log2(fit.values), observed)
     assert fit.families["mining"].per_doubling.value == pytest.approx(expected.slope, rel=1e-9)
-    assert fit_table(fit).loc["mining", "points fitted"].endswith(", 16,000, all (32,000)")
-    assert "| all (32,000 per language) | a-max_pairs-None |" in render_markdown(report_model.build(records, [], "x"))
+    assert fit_table(fit).loc["mining", "points fitted"] == "500, 1,000, 2,000, all (3,000), 4,000, 16,000"
+    md = render_markdown(report_model.build(records, [], "x"))
+    rows = [md.index(f"| {label} | a-max_pairs-{value} | 1 |")
+            for label, value in (("2000", 2000), ("all (3,000 per language)", None), ("4000", 4000))]
+    assert rows == sorted(rows)  # the table in the axis's order
     figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
     assert (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1]) > 5  # the line is drawn
+    capped = [point("b", v, scores[v]) for v in (500, 1000, 2000)] + [point("b", 50000, scores[3000])]
+    capped[-1]["model"]["sweep"]["pairs_per_language"] = 3000
+    groups = load_groups(capped)
+    (curve,) = sweep_curves(groups)
+    assert [p.at for p in curve.points] == [500, 1000, 2000, 3000]
+    assert fit_curve(curve, groups).labels[-1] == "50000 (3,000)"
 
 
 def test_the_report_is_the_same_when_built_twice():

@@ -17,6 +17,7 @@ from harness.results.sweeps import sweep_curves
 
 def test_values_are_typed_and_checked_like_the_setting():
     assert parse_sweep("max_pairs=500,1000,all").values == (500, 1000, None)
+    assert parse_sweep("max_pairs=2000").values == (2000,)  # one value: a point, or seeds, added to a curve
     assert parse_sweep("lr = 1e-5, 3e-5").values == (1e-5, 3e-5)
     assert parse_sweep("freeze-embeddings=true,false").setting == "freeze_embeddings"
     assert parse_sweep("head=lstsq,orthogonal").values == ("lstsq", "orthogonal")
@@ -79,12 +80,14 @@ def test_an_all_point_records_the_pairs_per_language_it_trains_on(run_toml_text,
 
     monkeypatch.chdir(tmp_path)
     config_file = tmp_path / "sweep.toml"
-    config_file.write_text(run_toml_text + 'sweep = "max_pairs=12,all"\n')
+    config_file.write_text(run_toml_text + 'sweep = "max_pairs=12,100000,all"\n')
     plan = plan_run(build(RunConfig, {}, config_file))
-    numbered, everything = plan.students
-    assert "pairs_per_language" not in numbered.sweep  # its value says it
-    assert everything.data.n_pairs > numbered.data.n_pairs
-    assert everything.sweep["pairs_per_language"] == round(everything.data.n_pairs / len(plan.config.langs))
+    numbered, capped, everything = plan.students
+    assert "pairs_per_language" not in numbered.sweep  # every language fills 12: the value says it
+    langs = len(plan.config.langs)
+    assert numbered.data.n_pairs == 12 * langs < everything.data.n_pairs < 100000 * langs
+    assert everything.sweep["pairs_per_language"] == round(everything.data.n_pairs / langs)
+    assert capped.sweep["pairs_per_language"] == everything.sweep["pairs_per_language"]  # the same data
 
 
 def test_a_refresh_keeps_what_only_the_training_run_knew(tmp_path):

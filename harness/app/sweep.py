@@ -6,7 +6,7 @@ except the seed, which `--seeds` varies. Each value is checked like the setting 
 with the setting's own message. A value's students are named with `NAME-VALUE` appended to the tag, and
 their records carry `sweep` (setting, value, and the name the sweep shares) in their model description, so
 the report can draw each family's score against the swept value. One value is a sweep too: it adds a point,
-or more seeds at a point, to the curve of the same recipe (the report draws a curve from two values on).
+or more seeds at a point, to the curve of the same recipe.
 """
 
 from __future__ import annotations

@@ -204,8 +204,7 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
         return None
     values = [int(p.at) for p in points]
     xs = np.log2(np.asarray(values, dtype=np.float64))
-    labels = [f"{v:,}" if p.value is not None else f"{shown(curve.setting, None)} ({v:,})"
-              for v, p in zip(values, points)]
+    labels = [f"{v:,}" if p.value == v else f"{shown(curve.setting, p.value)} ({v:,})" for v, p in zip(values, points)]
     fitted = CurveFit(curve.of, curve.setting, values, {}, labels=labels)
     for family, keys in curve.pairs.items():
         members = [groups[p.group] for p in points]
@@ -245,8 +244,9 @@ def compare_curves(first: SweepCurve, second: SweepCurve, groups: dict[str, Grou
     """Second minus first at each value both have, per family on the pairs both average (None: nothing shared)."""
     if first.setting != second.setting:
         return None
-    at = {p.value: p for p in second.points}
-    shared = [(p, at[p.value]) for p in first.points if p.value in at]
+    by_value = {p.value: p for p in second.points}
+    # the same value on the same pairs per language (two `all`s of other languages are not the same budget)
+    shared = [(p, by_value[p.value]) for p in first.points if p.value in by_value and p.at == by_value[p.value].at]
     gaps = []
     for family, keys in first.pairs.items():
         if second.pairs.get(family) != keys:
@@ -343,8 +343,6 @@ def fit_table(fit: CurveFit):
 def gap_table(comparison: CurveComparison):
     """Two curves' differences as text: a row per value, a column per family, '*' where significant."""
     import pandas as pd
-
-    from harness.results.sweeps import shown
 
     cells: dict[str, dict[str, str]] = {}
     for gap in comparison.gaps:

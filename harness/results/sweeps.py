@@ -1,10 +1,12 @@
 """Sweeps as curves: each family's score against the swept value, from the records alone.
 
-A run with `--sweep NAME=V1,V2,...` stores {"setting", "value", "of"} in each student's model description
-(`of` is the name the values share). Here the students of one sweep (each folded over its seeds, as
-everywhere) become the points of one curve per task family: the average over the pairs every point has,
-with the percentile interval of the averaged replicates and the standard deviation over seeds. The sweep's
-base and teacher, averaged over the same pairs when they have them all, are the reference lines.
+A run with `--sweep NAME=V1,V2,...` stores {"setting", "value", "of", "id"} in each student's model
+description (`of` is the name the values share, `id` a hash of the recipe; a `max_pairs` point also stores
+"pairs_per_language" where its value does not say how many it trained on). Here the students of one sweep
+(each folded over its seeds, as everywhere) become the points of one curve per task family: the average over
+the pairs every point has, with the percentile interval of the averaged replicates and the standard deviation
+over seeds. The sweep's base and teacher, averaged over the same pairs when they have them all, are the
+reference lines.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class SweepPoint:
 
 @dataclass
 class SweepCurve:
-    """One sweep: its setting, its points in value order, the pairs each family averages, and references."""
+    """One sweep: its setting, its points in value order (on a value axis, in axis order), the pairs each family
+    averages, and references."""
 
     of: str
     setting: str
@@ -54,19 +57,22 @@ def shown(setting: str, value: Any) -> str:
 
 
 def point_text(setting: str, point: SweepPoint) -> str:
-    """A point's value as the tables print it: `all` with the pairs per language it stands for, when recorded."""
+    """A point's value as the tables print it, with the pairs per language it stands for where the value does
+    not say it ('all (82,164 per language)')."""
     text = shown(setting, point.value)
-    return f"{text} ({point.at:,.0f} per language)" if point.value is None and point.at is not None else text
+    return f"{text} ({point.at:,.0f} per language)" if point.at is not None and point.at != point.value else text
 
 
 def axis_position(sweep: dict[str, Any]) -> float | None:
-    """Where a swept value sits on a value axis: the value when it is a number; for `max_pairs=all`, the pairs
-    per language it trained on, which the run recorded; None for a choice, a switch or an older `all`."""
-    value = sweep["value"]
+    """Where a swept value sits on a value axis: the pairs per language the run recorded for a `max_pairs` point
+    whose value does not say it (`all`, a cap above what a language has), else the value when it is a number;
+    None for a choice, a switch or an `all` recorded before its count was."""
+    value, counted = sweep["value"], sweep.get("pairs_per_language")
+    if isinstance(counted, int) and not isinstance(counted, bool) and counted > 0:
+        return counted
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    counted = sweep.get("pairs_per_language")
-    return counted if value is None and isinstance(counted, int) and counted > 0 else None
+    return None
 
 
 def _order(value: Any) -> tuple:
@@ -100,7 +106,7 @@ def sweep_curves(groups: dict[str, Group]) -> list[SweepCurve]:
                              {f: g.seed_values(keys) for f, keys in pairs.items()},
                              axis_position(g.meta["sweep"])) for g in members]
         curve = SweepCurve(of, setting, points, pairs)
-        if curve.numeric:  # `all` goes where its pairs put it (es,ar,tr's all can be fewer than a de,fr value)
+        if curve.numeric:  # where the pairs put them: `all` can be fewer than a cap no language fills
             curve.points.sort(key=lambda p: p.at)
         for role in (BASE, TEACHER):
             reference = groups.get(members[0].meta.get(role, ""))

@@ -221,20 +221,20 @@ def _sweeps_section(report: Report) -> str:
                      + f"<table class=\"sweep\"><thead><tr><th>{_esc(curve.setting)}</th><th>model</th><th>seeds</th>"
                      f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
         if fit is not None:
-            parts.append(f"<p>Fitted: {_esc(FIT_TEXT)}</p>" + _text_table(fit_table(fit), "family"))
+            parts.append(f"<p>Fitted: {_esc(FIT_TEXT)}</p>" + _text_table(fit_table(fit), "family", "text-table"))
     for comparison in report.curve_comparisons:
         parts.append(f"<h3>{_esc(comparison.b)} minus {_esc(comparison.a)}, by {_esc(comparison.setting)}</h3>"
                      f"<p>{_esc(GAP_TEXT)}</p>" + _text_table(gap_table(comparison), comparison.setting))
     return "".join(parts)
 
 
-def _text_table(table, first: str) -> str:
-    """A table of text cells (a row label, then the columns), its headers and long cells wrapped so that it
-    fits the page where it can, scrolling when it cannot."""
+def _text_table(table, first: str, kind: str = "") -> str:
+    """A table of text cells (a row label, then the columns), scrolling when wider than the page; of `kind`
+    "text-table", its headers and long cells wrap, so that it fits the page where it can."""
     head = f"<th>{_esc(first)}</th>" + "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
     rows = [f"<tr><td>{_esc(label)}</td>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
             for label, row in table.iterrows()]
-    return _scrolling_table(head, rows, "text-table")
+    return _scrolling_table(head, rows, kind)
 
 
 def _speed_table(table) -> str:

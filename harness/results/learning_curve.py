@@ -30,7 +30,7 @@ import numpy as np
 from harness.core.vocabulary import BASELINE
 from harness.results import stats
 from harness.results.overview import Group, Key
-from harness.results.sweeps import SweepCurve, SweepPoint, shown
+from harness.results.sweeps import SweepCurve, shown
 
 COUNT_SETTINGS = ("max_pairs",)  # the settings whose sweeps are learning curves: a count of training data
 MIN_POINTS = 3  # a line through two points has no residual: nothing to fit
@@ -188,18 +188,13 @@ def peers_of(groups: dict[str, Group], keys: list[Key]) -> list[tuple[Group, np.
     return [(g, reps) for g in candidates if (reps := g.replicates(keys)) is not None]
 
 
-def _counts(point: SweepPoint) -> bool:
-    """True for a point with a number of pairs: a positive count, or `all` with the pairs its run recorded."""
-    counted = point.value is None or (isinstance(point.value, int) and not isinstance(point.value, bool))
-    return counted and point.at is not None and point.at > 0
-
-
 def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
     """The fits of one sweep, or None when it is not a learning curve with enough numbered points. A family whose
     points lack evidence, or were scored on other data, is not fitted."""
     if curve.setting not in COUNT_SETTINGS:
         return None
-    points = sorted((p for p in curve.points if _counts(p)), key=lambda p: p.at)
+    # a point with a number of pairs: its place on the value axis (sweeps.axis_position), `all` included
+    points = sorted((p for p in curve.points if p.at is not None and p.at > 0), key=lambda p: p.at)
     if len(points) < MIN_POINTS:
         return None
     values = [int(p.at) for p in points]

@@ -96,8 +96,9 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
     as a small dot, the base and the teacher as dashed lines with their intervals as bands, and a learning
     curve's fitted line (`fit`) dotted where the values are on a value axis. A numeric sweep spanning a factor of
-    8 or more is drawn on a log axis (a learning curve), `max_pairs=all` at the pairs per language its run
-    recorded; other values (or an `all` recorded before that) are categories, drawn without the line."""
+    8 or more is drawn on a log axis (a learning curve), a `max_pairs` point whose value does not say how many
+    pairs it trained on (`all`, a cap a language does not fill) at the pairs per language its run recorded;
+    other values (or an `all` recorded before that) are categories, drawn without the line."""
     plt = _pyplot()
     families = curve.families
     # at least 9 inches wide: the legend's entries (the student, the base and the teacher by name) must fit

@@ -26,7 +26,8 @@ class SweepPoint:
     seeds: int
     cells: dict[str, Cell]  # family -> the point's average over that family's pairs
     seed_values: dict[str, list[float]] = field(default_factory=dict)  # family -> each seed's own average
-    at: float | None = None  # where the point sits on a value axis: a number value, or `all`'s pairs per language
+    at: float | None = None  # its place on a value axis (`axis_position`): a number value, or the pairs per
+    # language its run recorded where the value does not say it
 
 
 @dataclass

@@ -23,7 +23,7 @@ from harness.results.overview import load_groups
 from harness.results.plots import overlaps, sweep_figure
 from harness.results.report import model as report_model
 from harness.results.report.markdown import render_markdown
-from harness.results.sweeps import sweep_curves
+from harness.results.sweeps import point_text, sweep_curves
 from tests.records import mining_record
 
 ITEMS = 4000  # items per record: enough that a point's interval is narrower than the gaps the tests plant
@@ -137,7 +137,7 @@ def test_two_curves_are_compared_at_the_values_both_have():
     for gap in comparison.gaps:
         assert gap.difference == pytest.approx(4.0, abs=0.01) and gap.significant and gap.low < 4.0 < gap.high
     table = gap_table(comparison)
-    assert list(table.index) == ["500", "1000", "2000"] and table.loc["500", "mining"].startswith("+4.00 [")
+    assert list(table.index) == ["500", "1,000", "2,000"] and table.loc["500", "mining"].startswith("+4.00 [")
 
 
 def test_two_alls_on_other_numbers_of_pairs_are_not_compared():
@@ -239,7 +239,7 @@ def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded()
     assert fit_table(fit).loc["mining", "points fitted"] == "500, 1,000, 2,000, all (3,000), 4,000, 16,000"
     md = render_markdown(report_model.build(records, [], "x"))
     rows = [md.index(f"| {label} | a-max_pairs-{value} | 1 |")
-            for label, value in (("2000", 2000), ("all (3,000 per language)", None), ("4000", 4000))]
+            for label, value in (("2,000", 2000), ("all (3,000 per language)", None), ("4,000", 4000))]
     assert rows == sorted(rows)  # the table in the axis's order
     figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
     assert (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1]) > 5  # the line is drawn
@@ -248,7 +248,8 @@ def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded()
     groups = load_groups(capped)
     (curve,) = sweep_curves(groups)
     assert [p.at for p in curve.points] == [500, 1000, 2000, 3000]
-    assert fit_curve(curve, groups).labels[-1] == "50000 (3,000)"
+    assert fit_curve(curve, groups).labels[-1] == "50,000 (3,000)"
+    assert point_text("max_pairs", curve.points[-1]) == "50,000 (3,000 per language)"  # one number format
 
 
 def test_the_report_is_the_same_when_built_twice():

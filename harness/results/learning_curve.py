@@ -30,7 +30,7 @@ import numpy as np
 from harness.core.vocabulary import BASELINE
 from harness.results import stats
 from harness.results.overview import Group, Key
-from harness.results.sweeps import SweepCurve, shown
+from harness.results.sweeps import SweepCurve, point_text, value_text
 
 COUNT_SETTINGS = ("max_pairs",)  # the settings whose sweeps are learning curves: a count of training data
 MIN_POINTS = 3  # a line through two points has no residual: nothing to fit
@@ -199,7 +199,7 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
         return None
     values = [int(p.at) for p in points]
     xs = np.log2(np.asarray(values, dtype=np.float64))
-    labels = [f"{v:,}" if p.value == v else f"{shown(curve.setting, p.value)} ({v:,})" for v, p in zip(values, points)]
+    labels = [point_text(curve.setting, p, unit="") for p in points]
     fitted = CurveFit(curve.of, curve.setting, values, {}, labels=labels)
     for family, keys in curve.pairs.items():
         members = [groups[p.group] for p in points]
@@ -342,6 +342,6 @@ def gap_table(comparison: CurveComparison):
     cells: dict[str, dict[str, str]] = {}
     for gap in comparison.gaps:
         mark = "*" if gap.significant else ""
-        cells.setdefault(shown(comparison.setting, gap.value), {})[gap.family] = \
+        cells.setdefault(value_text(comparison.setting, gap.value), {})[gap.family] = \
             f"{gap.difference:+.2f} [{gap.low:+.2f}, {gap.high:+.2f}]{mark}"
     return pd.DataFrame.from_dict(cells, orient="index").fillna("")

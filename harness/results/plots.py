@@ -14,7 +14,7 @@ import numpy as np
 from harness.core.vocabulary import BASE, BASELINE, ROLE_COLOURS, STUDENT, TEACHER
 from harness.results.learning_curve import CurveFit
 from harness.results.overview import Column, Group
-from harness.results.sweeps import SweepCurve, shown
+from harness.results.sweeps import SweepCurve, value_text
 
 MARKERS = "osD^vP*X"
 PANELS_PER_ROW = 4
@@ -107,8 +107,9 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     numeric = curve.numeric and all(p.at > 0 for p in curve.points)
     xs = [p.at for p in curve.points] if numeric else list(range(len(curve.points)))
     log = numeric and max(xs) >= 8 * min(xs)
-    ticks = [shown(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.value is None else "")
-             for p in curve.points]  # `all` with the pairs per language it stands for
+    # a value that does not say its pairs (`all`, a cap a language does not fill) over the pairs it stands for
+    ticks = [value_text(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.at != p.value else "")
+             for p in curve.points]
     colour = ROLE_COLOURS[STUDENT]
     for ax, family in zip(axes.flat, families):
         cells = [p.cells[family] for p in curve.points]

@@ -57,11 +57,19 @@ def shown(setting: str, value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else setting_text(setting, value)
 
 
-def point_text(setting: str, point: SweepPoint) -> str:
-    """A point's value as the tables print it, with the pairs per language it stands for where the value does
-    not say it ('all (82,164 per language)')."""
-    text = shown(setting, point.value)
-    return f"{text} ({point.at:,.0f} per language)" if point.at is not None and point.at != point.value else text
+def value_text(setting: str, value: Any) -> str:
+    """A swept value as the report prints it: `shown`, with a whole number's thousands grouped ('16,000')."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return shown(setting, value)
+
+
+def point_text(setting: str, point: SweepPoint, unit: str = " per language") -> str:
+    """A point's value as the report prints it, with the pairs per language it stands for where the value does
+    not say it: 'all (82,164 per language)' in the tables, 'all (82,164)' with `unit=""` where a list of points
+    is already about pairs per language (the fit's)."""
+    text = value_text(setting, point.value)
+    return f"{text} ({point.at:,.0f}{unit})" if point.at is not None and point.at != point.value else text
 
 
 def axis_position(sweep: dict[str, Any]) -> float | None:

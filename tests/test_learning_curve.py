@@ -20,7 +20,7 @@ from harness.results.learning_curve import (
     pooled_seed_sd,
 )
 from harness.results.overview import load_groups
-from harness.results.plots import overlaps, sweep_figure
+from harness.results.plots import overlaps, sweep_figure, tick_labels
 from harness.results.report import model as report_model
 from harness.results.report.markdown import render_markdown
 from harness.results.sweeps import point_text, sweep_curves
@@ -241,6 +241,7 @@ def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded()
     rows = [md.index(f"| {label} | a-max_pairs-{value} | 1 |")
             for label, value in (("2,000", 2000), ("all (3,000 per language)", None), ("4,000", 4000))]
     assert rows == sorted(rows)  # the table in the axis's order
+    assert tick_labels(curve, numeric=True)[3] == "all\n3,000"  # `all` over the pairs it stands for
     figure, plain = sweep_figure(curve, fit), sweep_figure(curve)
     assert (figure.legend[3] - figure.legend[1]) - (plain.legend[3] - plain.legend[1]) > 5  # the line is drawn
     capped = [point("b", v, scores[v]) for v in (500, 1000, 2000)] + [point("b", 50000, scores[3000])]
@@ -250,6 +251,8 @@ def test_an_all_point_joins_the_fit_at_the_pairs_per_language_its_run_recorded()
     assert [p.at for p in curve.points] == [500, 1000, 2000, 3000]
     assert fit_curve(curve, groups).labels[-1] == "50,000 (3,000)"
     assert point_text("max_pairs", curve.points[-1]) == "50,000 (3,000 per language)"  # one number format
+    assert tick_labels(curve, numeric=True) == ["500", "1,000", "2,000", "50,000\n3,000"]  # the count under the cap
+    assert tick_labels(curve, numeric=False)[-1] == "50,000"  # categories: no axis to place it on
 
 
 def test_the_report_is_the_same_when_built_twice():

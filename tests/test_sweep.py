@@ -22,6 +22,7 @@ def test_values_are_typed_and_checked_like_the_setting():
     assert parse_sweep("freeze-embeddings=true,false").setting == "freeze_embeddings"
     assert parse_sweep("head=lstsq,orthogonal").values == ("lstsq", "orthogonal")
     assert parse_sweep("max_pairs=500,all").label(None) == "max_pairs-all"
+    assert parse_sweep("max_pairs=16000").label(16000) == "max_pairs-16000"  # names stay ungrouped (tables group)
     assert parse_sweep("teacher_fit_sentences=1000,same").label(None) == "teacher_fit_sentences-same"
     assert parse_sweep("lr=2e-5,1e-4").label(2e-5) == "lr-2e-05"
 

@@ -158,7 +158,7 @@ class RunConfig(TrainSettings):
     results_dir: str = setting(RUNS_DIR, "where result JSON is written")
     leaderboard_dir: str = setting(RESULTS_DIR, "where the leaderboard, the report and run settings are written")
     models_dir: str = setting(MODELS_DIR, "where trained students are saved")
-    quick: bool = setting(False, "a first try in a few minutes: 200 pairs per language, STS + Tatoeba, no "
+    quick: bool = setting(False, "a smaller first try: 200 pairs per language, STSb + Tatoeba, no "
                                  "baselines (explicit settings still win)")
     dry_run: bool = setting(False, "the same run in miniature: 2 training steps on 32 pairs per language, STS17 "
                                    "in Spanish only, no peers, under results/dry-run (overrides --config; flags "

@@ -78,7 +78,7 @@ class CurveFit:
     # `all` record has none and is left out)
     seed_sd: dict[str, tuple[float, int] | None]  # family -> the pooled seed sd and its degrees of freedom
     families: dict[str, FamilyFit] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)  # the points fitted as tables print them ('all (82,164)')
+    labels: list[str] = field(default_factory=list)  # the points fitted as tables print them ('all (81,964)')
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,13 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
     return _render(fig, legend, [ax for ax in axes.flat if ax.get_visible()])
 
 
+def tick_labels(curve: SweepCurve, numeric: bool) -> list[str]:
+    """The value axis' labels: each value as the tables print it; on a value axis, one that does not say its pairs
+    (`all`, a cap a language does not fill) over the pairs per language it stands for ('9,548\n9,481')."""
+    return [value_text(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.at != p.value else "")
+            for p in curve.points]
+
+
 def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     """One panel per family: the sweep's points with their intervals joined by a line, each seed's own score
     as a small dot, the base and the teacher as dashed lines with their intervals as bands, and a learning
@@ -107,9 +114,7 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     numeric = curve.numeric and all(p.at > 0 for p in curve.points)
     xs = [p.at for p in curve.points] if numeric else list(range(len(curve.points)))
     log = numeric and max(xs) >= 8 * min(xs)
-    # a value that does not say its pairs (`all`, a cap a language does not fill) over the pairs it stands for
-    ticks = [value_text(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.at != p.value else "")
-             for p in curve.points]
+    ticks = tick_labels(curve, numeric)
     colour = ROLE_COLOURS[STUDENT]
     for ax, family in zip(axes.flat, families):
         cells = [p.cells[family] for p in curve.points]

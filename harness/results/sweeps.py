@@ -66,7 +66,7 @@ def value_text(setting: str, value: Any) -> str:
 
 def point_text(setting: str, point: SweepPoint, unit: str = " per language") -> str:
     """A point's value as the report prints it, with the pairs per language it stands for where the value does
-    not say it: 'all (82,164 per language)' in the tables, 'all (82,164)' with `unit=""` where a list of points
+    not say it: 'all (81,964 per language)' in the tables, 'all (81,964)' with `unit=""` where a list of points
     is already about pairs per language (the fit's)."""
     text = value_text(setting, point.value)
     return f"{text} ({point.at:,.0f}{unit})" if point.at is not None and point.at != point.value else text

@@ -95,8 +95,9 @@ def forest(columns: list[Column], groups: dict[str, Group], names: list[str], ti
 def tick_labels(curve: SweepCurve, numeric: bool) -> list[str]:
     """The value axis' labels: each value as the tables print it; on a value axis, one that does not say its pairs
     (`all`, a cap a language does not fill) over the pairs per language it stands for ('9,548\n9,481')."""
-    return [value_text(curve.setting, p.value) + (f"\n{p.at:,.0f}" if numeric and p.at != p.value else "")
-            for p in curve.points]
+    shown_apart = [p.count_apart if numeric else None for p in curve.points]
+    return [value_text(curve.setting, p.value) + (f"\n{count:,.0f}" if count is not None else "")
+            for p, count in zip(curve.points, shown_apart)]
 
 
 def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:

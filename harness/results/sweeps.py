@@ -29,6 +29,12 @@ class SweepPoint:
     at: float | None = None  # its place on a value axis (`axis_position`): a number value, or the pairs per
     # language its run recorded where the value does not say it
 
+    @property
+    def count_apart(self) -> float | None:
+        """The pairs per language the point stands for where its value does not say it (`all`, a cap a language
+        does not fill), for the report to print beside the value; None where the value is its own place."""
+        return self.at if self.at is not None and self.at != self.value else None
+
 
 @dataclass
 class SweepCurve:
@@ -69,7 +75,7 @@ def point_text(setting: str, point: SweepPoint, unit: str = " per language") -> 
     not say it: 'all (81,964 per language)' in the tables, 'all (81,964)' with `unit=""` where a list of points
     is already about pairs per language (the fit's)."""
     text = value_text(setting, point.value)
-    return f"{text} ({point.at:,.0f}{unit})" if point.at is not None and point.at != point.value else text
+    return text if point.count_apart is None else f"{text} ({point.count_apart:,.0f}{unit})"
 
 
 def axis_position(sweep: dict[str, Any]) -> float | None:

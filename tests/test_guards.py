@@ -1,6 +1,7 @@
 """The guards against silent failure (trainers.guards), each tripped by a planted failure: a constant teacher
 and a huge learning rate collapse the student (exit 3, the last good checkpoint kept), and a dev accuracy that
-falls while the loss falls is flagged."""
+falls while the loss falls is flagged: on planted sequences, and on the real base and teacher trained too fast
+(slow)."""
 
 import json
 from itertools import combinations
@@ -188,3 +189,44 @@ def test_a_collapse_names_the_option_that_sets_the_trainers_rate():
     guards.check(0, scores(90, variance=1.0), None)
     with pytest.raises(TrainingFailed, match="Lower --head-lr, or check"):
         guards.check(1, scores(90, variance=0.01), 0.5)
+
+
+def real_distill(tmp_path, lr):
+    """multilingual-e5-small distilled into all-MiniLM-L6-v2 without a head on 96 de,fr pairs per language,
+    evaluated every 2 of its 12 steps on 100 dev pairs per language: a small real run, `lr` its only setting
+    the tests vary."""
+    from sentence_transformers import SentenceTransformer
+
+    from harness.core.paths import data_root
+    from harness.encoders.adapters import load_encoder
+    from harness.encoders.specs import resolve
+
+    data = load_parallel(data_root(), ["de", "fr"], max_pairs=96, dev_pairs=100)
+    student = SentenceTransformer(resolve("multilingual-e5-small").location, device="cpu")
+    config = TrainConfig(output=str(tmp_path / "student"), lr=lr, batch_size=16, head="none", eval_every=2,
+                         checkpoint_every=0, progress=False, cache_dir=str(tmp_path / "cache"))
+    path = TRAINERS.get("distill")().train(load_encoder("all-MiniLM-L6-v2"), student, data, config)
+    summary = json.loads((path / "training_summary.json").read_text())
+    return summary, [np.mean([d["dev_acc_de"], d["dev_acc_fr"]]) for d in summary["dev"]]
+
+
+@pytest.mark.slow
+def test_the_real_recipe_trained_too_fast_loses_its_translations_while_its_loss_falls_and_is_flagged(
+        tmp_path, capsys):
+    """The failure of sentence-transformers #1068, planted: 15x the default learning rate. The MSE to the
+    teacher keeps falling while the student forgets its base's alignment; the embeddings do not collapse, so
+    only the divergence guard sees it. Measured 2026-11-27: dev accuracy 98 -> 72."""
+    summary, accuracy = real_distill(tmp_path, lr=3e-4)
+    guards = summary["guards"]
+    assert not guards["collapsed"] and guards["divergence"] and len(guards["warnings"]) == 1
+    assert accuracy[0] > 95 and accuracy[-1] < accuracy[0] - 15  # a real loss of alignment, not noise
+    assert np.mean(summary["loss_last"]) < np.mean(summary["loss_first"])
+    assert "warning: distill: dev translation accuracy fell at 3 evaluations in a row" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_same_real_recipe_at_the_default_learning_rate_is_not_flagged(tmp_path):
+    """The control: only the learning rate differs (the default, 2e-5)."""
+    summary, accuracy = real_distill(tmp_path, lr=TrainConfig(output="x").lr)
+    assert not summary["guards"]["divergence"] and summary["guards"]["checks"] == len(accuracy) == 7
+    assert min(accuracy) > accuracy[0] - 3

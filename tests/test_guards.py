@@ -14,7 +14,7 @@ from harness.app.plugins import TRAINERS
 from harness.core.hash_encoder import HashEncoder
 from harness.core.parallel import load_parallel
 from harness.core.training import TrainConfig
-from trainers.guards import MEAN_COS, TEACHER_VARIANCE, VARIANCE, Guards, TrainingFailed, spread
+from trainers.guards import COLLAPSE_SHARE, MEAN_COS, TEACHER_VARIANCE, VARIANCE, Guards, TrainingFailed, spread
 from trainers.loop import eval_interval
 
 
@@ -194,7 +194,7 @@ def test_a_collapse_names_the_option_that_sets_the_trainers_rate():
 def real_distill(tmp_path, lr):
     """multilingual-e5-small distilled into all-MiniLM-L6-v2 without a head on 96 de,fr pairs per language,
     evaluated every 2 of its 12 steps on 100 dev pairs per language: a small real run, `lr` its only setting
-    the tests vary."""
+    the tests vary. On the CPU in fp32 wherever it runs: the behaviour was measured there."""
     from sentence_transformers import SentenceTransformer
 
     from harness.core.paths import data_root
@@ -204,7 +204,8 @@ def real_distill(tmp_path, lr):
     data = load_parallel(data_root(), ["de", "fr"], max_pairs=96, dev_pairs=100)
     student = SentenceTransformer(resolve("multilingual-e5-small").location, device="cpu")
     config = TrainConfig(output=str(tmp_path / "student"), lr=lr, batch_size=16, head="none", eval_every=2,
-                         checkpoint_every=0, progress=False, cache_dir=str(tmp_path / "cache"))
+                         checkpoint_every=0, progress=False, cache_dir=str(tmp_path / "cache"), device="cpu",
+                         precision="fp32")
     path = TRAINERS.get("distill")().train(load_encoder("all-MiniLM-L6-v2"), student, data, config)
     summary = json.loads((path / "training_summary.json").read_text())
     return summary, [np.mean([d["dev_acc_de"], d["dev_acc_fr"]]) for d in summary["dev"]]
@@ -214,19 +215,23 @@ def real_distill(tmp_path, lr):
 def test_the_real_recipe_trained_too_fast_loses_its_translations_while_its_loss_falls_and_is_flagged(
         tmp_path, capsys):
     """The failure of sentence-transformers #1068, planted: 15x the default learning rate. The MSE to the
-    teacher keeps falling while the student forgets its base's alignment; the embeddings do not collapse, so
-    only the divergence guard sees it. Measured 2026-11-27: dev accuracy 98 -> 72."""
+    teacher falls while the student forgets its base's alignment; its embeddings crowd together but stay above
+    the collapse guard's line, so only the divergence guard sees it. Measured 2026-11-27: dev accuracy 98 -> 70
+    at its lowest (72 at the end), the spread down to 18% of its start (the collapse line: 5%)."""
     summary, accuracy = real_distill(tmp_path, lr=3e-4)
     guards = summary["guards"]
-    assert not guards["collapsed"] and guards["divergence"] and len(guards["warnings"]) == 1
+    assert guards["divergence"] and len(guards["warnings"]) == 1
+    assert min(d[VARIANCE] for d in summary["dev"]) > COLLAPSE_SHARE * guards["start"][VARIANCE]
     assert accuracy[0] > 95 and accuracy[-1] < accuracy[0] - 15  # a real loss of alignment, not noise
     assert np.mean(summary["loss_last"]) < np.mean(summary["loss_first"])
     assert "warning: distill: dev translation accuracy fell at 3 evaluations in a row" in capsys.readouterr().out
 
 
 @pytest.mark.slow
-def test_the_same_real_recipe_at_the_default_learning_rate_is_not_flagged(tmp_path):
-    """The control: only the learning rate differs (the default, 2e-5)."""
-    summary, accuracy = real_distill(tmp_path, lr=TrainConfig(output="x").lr)
+def test_the_same_real_recipe_at_a_third_of_that_rate_lowers_its_loss_too_and_is_not_flagged(tmp_path):
+    """The control: only the learning rate differs (1e-4, five times the default). Its loss falls as well, so
+    the guard is told apart by the accuracy alone. Measured 2026-11-27: dev accuracy 98 -> 97."""
+    summary, accuracy = real_distill(tmp_path, lr=1e-4)
     assert not summary["guards"]["divergence"] and summary["guards"]["checks"] == len(accuracy) == 7
+    assert np.mean(summary["loss_last"]) < np.mean(summary["loss_first"])
     assert min(accuracy) > accuracy[0] - 3

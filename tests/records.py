@@ -12,6 +12,7 @@ from harness.core.task import Evidence
 from harness.results import stats
 from harness.results.evidence import arrays_of, bootstrap, evidence_to_json
 from harness.results.schema import make_record
+from harness.results.store import ResultStore
 
 MINING = {"acc_margin_mean": ("mean", ("correct_fwd", "correct_bwd")),
           "acc_margin_fwd": ("mean", ("correct_fwd",)),
@@ -30,14 +31,29 @@ def rescored(record: dict, arrays: dict[str, np.ndarray]) -> dict:
     return {**record, "metrics": metrics, "evidence": evidence_to_json(evidence), "bootstrap": section}
 
 
+def read_record(path: Path) -> dict:
+    """The record stored at `path` (<model>/<task>/<pair>.json), read as the store reads it: shared parts put
+    back, upgraded."""
+    return ResultStore(path.parents[2]).load(path)
+
+
+def edit_record(path: Path, change) -> dict:
+    """Apply `change(record)` (returning the new record) to the record stored at `path` (in a store's
+    <model>/<task>/<pair>.json), read and written through the store: its shared parts stay consistent."""
+    store = ResultStore(path.parents[2])
+    record = change(store.load(path))
+    store.save(path, record)
+    return record
+
+
 def edit_evidence(path: Path, change) -> dict:
     """Apply `change(arrays)` to a stored record's evidence and rewrite it consistently."""
-    record = json.loads(path.read_text(encoding="utf-8"))
-    arrays = {name: np.array(values) for name, values in arrays_of(record).items()}
-    change(arrays)
-    record = rescored(record, arrays)
-    path.write_text(json.dumps(record), encoding="utf-8")
-    return record
+    def changed(record: dict) -> dict:
+        arrays = {name: np.array(values) for name, values in arrays_of(record).items()}
+        change(arrays)
+        return rescored(record, arrays)
+
+    return edit_record(path, changed)
 
 
 def mining_record(model: str, correct_fwd: np.ndarray, correct_bwd: np.ndarray, pair: str = "de-en",

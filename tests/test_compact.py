@@ -1,6 +1,6 @@
-"""Schema 3: compact evidence, replicates recomputed from it (and cached), and `harness migrate`, which
-rewrites version-2 records without changing what they say. The golden records are version 2: they are
-the migration's input here."""
+"""Schemas 3 and 4: compact evidence, replicates recomputed from it (and cached), and `harness migrate`, which
+rewrites version-2 records in the version-4 layout without changing what they say. The golden records are
+version 2: they are the migration's input here."""
 
 import base64
 import json
@@ -14,6 +14,7 @@ from harness.app.cli import main
 from harness.results import replicate_cache, stats
 from harness.results.compact import compact_record
 from harness.results.evidence import arrays_of, decode_array, encode_array, main_replicates
+from harness.results.layout import PART_SUFFIX, SHARED_DIR
 from harness.results.schema import SCHEMA_VERSION, WORST_KEPT
 from harness.results.store import ResultStore
 
@@ -107,12 +108,16 @@ def test_migrate_rewrites_once_shrinks_and_keeps_the_tables(v2_folder, tmp_path,
 
     assert main(["migrate", "--results-dir", str(v2_folder)]) == 0
     assert "rewrote 22 record(s), 0 already current" in capsys.readouterr().out
-    after = sum(p.stat().st_size for p in v2_folder.rglob("*.json"))
-    assert after < 0.75 * before
+    parts = {p.stem: _raw(p) for p in v2_folder.glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}")}
+    assert parts  # each model's run block at least
+    after = sum(p.stat().st_size for p in v2_folder.rglob("*") if p.is_file())  # the shared parts included
+    assert after < 0.6 * before
     for path in v2_folder.rglob("*.json"):
         raw = _raw(path)
+        shared = {p.stem: _raw(p) for p in (path.parents[1] / SHARED_DIR).glob(f"*{PART_SUFFIX}")}
         assert raw["schema_version"] == SCHEMA_VERSION and "replicates" not in raw["bootstrap"]
-        assert all(entry["codec"] == "zlib" for entry in raw["evidence"]["arrays"].values())
+        arrays = {name: shared.get(entry.get("shared"), entry) for name, entry in raw["evidence"]["arrays"].items()}
+        assert all(entry["codec"] == "zlib" for entry in arrays.values())
     assert main(["migrate", "--results-dir", str(v2_folder)]) == 0
     assert "rewrote 0 record(s), 22 already current" in capsys.readouterr().out
 

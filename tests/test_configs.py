@@ -10,6 +10,7 @@ import pytest
 from harness.app.config import RunConfig, build
 from harness.app.plan import TRAIN_FIELDS, student_name, swept_configs
 from harness.core.training import recipe_differences
+from tests.records import read_record
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "results" / "runs"
@@ -30,7 +31,7 @@ def test_config_reproduces_its_committed_students(path):
     for name, seed, variant in students_of(config):
         records = sorted((RUNS / name).glob("*/*.json"))
         assert records, f"{path.name}: no committed results for {name}"
-        stored = json.loads(records[0].read_text(encoding="utf-8"))["run"]
+        stored = read_record(records[0])["run"]
         wanted = {**variant.to_dict(), "seed": seed}
         changed = {k: (stored.get(k), wanted[k]) for k in [*TRAINING, "seed"] if k in stored and stored[k] != wanted[k]}
         assert not changed, f"{path.name} no longer reproduces {name}: {changed}"

@@ -7,6 +7,7 @@ import pytest
 from harness.app.cli import main
 from harness.app.config import RunConfig, build
 from harness.core.errors import HarnessError
+from tests.records import read_record
 
 
 def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch):
@@ -19,10 +20,10 @@ def test_run_from_config_file(run_toml, data_env, tmp_path, capsys, monkeypatch)
     student = next(m for m in models if m.startswith("distill-"))
     compat = [m for m in models if "_hash_32-" in m]  # queries through a model, the index through the teacher
     assert len(models) - len(compat) == 3 and len(compat) == 2  # teacher, base, student; student and base @ teacher
-    pairing = json.loads(next(runs / m / "tatoeba" / "de-en.json" for m in compat if m.startswith(student)).read_text())
+    pairing = read_record(next(runs / m / "tatoeba" / "de-en.json" for m in compat if m.startswith(student)))
     assert pairing["model"]["role"] == "compat" and pairing["model"]["candidates"] == "hash:32"
     assert set(pairing["analysis"]["compatibility"]) == {"translation_to_candidate", "same_text"}
-    record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
+    record = read_record(runs / student / "tatoeba" / "de-en.json")
     assert record["model"]["role"] == "student" and record["model"]["trainer"] == "distill"
     assert record["run"]["max_pairs"] == 24 and record["run"]["teacher"] == "hash:32"  # resolved config
     stored = json.loads((tmp_path / "results" / "run_configs" / f"{student}.json").read_text())
@@ -113,7 +114,7 @@ def test_tagged_ablation_from_a_copy_of_the_teacher(run_toml, data_env, tmp_path
     student = "distill-teacher-de-f1"
     names = sorted(p.name for p in runs.iterdir())
     assert len(names) == 2 and student in names  # the teacher is also the base: one folder for both
-    record = json.loads((runs / student / "tatoeba" / "de-en.json").read_text())
+    record = read_record(runs / student / "tatoeba" / "de-en.json")
     assert record["model"]["base"] == str(tiny_bert) and record["model"]["trained_on"].startswith("cpu")
     assert record["run"]["freeze_layers"] == 1 and record["run"]["tag"] == "f1"
     assert json.loads((tmp_path / "results" / "run_configs" / f"{student}.json").read_text())["tag"] == "f1"
@@ -183,7 +184,7 @@ def test_a_run_reads_each_data_file_once(run_toml, data_env, tmp_path, monkeypat
             "eval/sts17/STS2017.gs/STS.gs.track5.en-en.txt"} <= set(reads)
     runs = tmp_path / "results" / "runs"
     assert {p.name for p in runs.iterdir()} >= {"distill-st-de", "distill-st-de-seed1"}  # one student per seed
-    seed1 = json.loads((runs / "distill-st-de-seed1" / "tatoeba" / "de-en.json").read_text())
+    seed1 = read_record(runs / "distill-st-de-seed1" / "tatoeba" / "de-en.json")
     assert seed1["model"]["seed"] == 1 and seed1["run"]["seed"] == 1
 
 

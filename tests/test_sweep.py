@@ -13,6 +13,7 @@ from harness.results.plots import overlaps, sweep_figure
 from harness.results.report import model as report_model
 from harness.results.store import ResultStore
 from harness.results.sweeps import sweep_curves
+from tests.records import read_record
 
 
 def test_values_are_typed_and_checked_like_the_setting():
@@ -137,13 +138,13 @@ def test_a_sweep_runs_end_to_end_and_the_report_draws_its_curve(run_toml_text, d
     students = sorted(p.name for p in runs.iterdir() if p.name.startswith("distill-") and "_hash" not in p.name)
     assert students == ["distill-st-de-max_pairs-12", "distill-st-de-max_pairs-12-seed1",
                         "distill-st-de-max_pairs-24", "distill-st-de-max_pairs-24-seed1"]
-    record = json.loads((runs / "distill-st-de-max_pairs-12-seed1" / "tatoeba" / "de-en.json").read_text())
+    record = read_record(runs / "distill-st-de-max_pairs-12-seed1" / "tatoeba" / "de-en.json")
     sweep = record["model"]["sweep"]
     assert {k: sweep[k] for k in ("setting", "value", "of")} == {"setting": "max_pairs", "value": 12,
                                                                  "of": "distill-st-de"}
     assert record["run"]["max_pairs"] == 12 and record["run"]["seed"] == 1  # what this student was trained with
     compat = next(p for p in runs.iterdir() if p.name.startswith("distill-st-de-max_pairs-12_"))
-    paired = json.loads((compat / "tatoeba" / "de-en.json").read_text())  # its queries, the teacher's index
+    paired = read_record(compat / "tatoeba" / "de-en.json")  # its queries, the teacher's index
     assert paired["model"]["sweep"]["value"] == 12 and paired["run"]["max_pairs"] == 12
     summary = json.loads((models := tmp_path / "models" / "distill-st-de-max_pairs-12" /
                           "training_summary.json").read_text())

@@ -124,10 +124,11 @@ def _add_results_commands(sub) -> None:
                           "each fails as missing)")
     mg = _command(sub, "migrate", help="rewrite stored records in the current, compact schema",
                   description="Rewrite every record of a results folder in the current schema version (compressed "
-                              "evidence, no stored replicates), one file at a time, atomically. A record is "
-                              "rewritten only if its new form reads back with the same metrics and evidence. "
-                              "Exit codes: 0 done; 1 some files were unreadable or not rewritten (named); 2 bad "
-                              "input.")
+                              "evidence, no stored replicates, one field per line, the run block and gold scores "
+                              "a model's records share stored once in its _shared folder), one file at a time, "
+                              "atomically. A record is rewritten only if its new form reads back with the same "
+                              "metrics and evidence. Exit codes: 0 done; 1 some files were unreadable or not "
+                              "rewritten (named); 2 bad input.")
     mg.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
     mg.add_argument("--dry-run", action="store_true", help="write nothing: say what would be rewritten, and sizes")
     ex = _command(sub, "export", help="export stored results in another format")

@@ -1,11 +1,12 @@
-"""Rewriting stored records in the current, compact layout (schema version 3), checked item by item.
+"""Rewriting stored records in the current, compact layout (schema version 4), checked item by item.
 
 `compact_record` changes how a record is stored, never what it says: the evidence arrays are re-encoded
 compressed (and must decode to the same bytes), the parts that are recomputed from the evidence are
 dropped (the main score's stored replicates; the fixed-bin gap histograms, when the gaps themselves are
 evidence), and a hard-negative analysis keeps its `WORST_KEPT` worst confusions. `migrate_folder` applies
-it to every record of a results folder, each written atomically, and refuses a record whose rewritten form
-does not read back with the same metrics and the same evidence.
+it to every record of a results folder and writes each in the store's file layout (one field per line,
+shared parts once: `harness.results.layout`), atomically, refusing a record whose rewritten form does not
+read back with the same metrics and the same evidence.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.atomic import write_text_atomic
 from harness.results import stats
 from harness.results.evidence import arrays_of, decode_array, encode_array, main_replicates
+from harness.results.layout import PART_SUFFIX, SHARED_DIR, join_shared, part_path
 from harness.results.schema import SCHEMA_VERSION, WORST_KEPT, RecordError, upgrade
-from harness.results.store import Problem
+from harness.results.store import Problem, ResultStore
 
 DIRECTIONS = ("fwd", "bwd")
 REPLICATE_STEP = 0.001  # version 2 stored replicates in steps of this many points (at least)
@@ -95,21 +96,20 @@ def _stored_replicates_reproduced(before: dict[str, Any], after: dict[str, Any])
                                                   atol=2 * float(stored.get("scale", REPLICATE_STEP)))
 
 
-def _migrated(path: Path) -> tuple[str, str]:
-    """(the file's text, its text in the current layout); a ValueError says why it cannot be rewritten."""
+def _migrated(store: ResultStore, path: Path) -> tuple[str, str, dict[str, str]]:
+    """(the file's text, its text in the current layout, the shared parts that text refers to); a ValueError
+    says why it cannot be rewritten."""
     text = path.read_text(encoding="utf-8")
-    try:
-        record = upgrade(json.loads(text))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"corrupt JSON: {err}") from None
+    record = store.load(path)
     compacted = compact_record(record)
-    new = json.dumps(compacted, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    why = _same_reading(record, upgrade(json.loads(new)))
+    new, parts = store.encode(compacted)
+    read_back = upgrade(join_shared(json.loads(new), parts.__getitem__))
+    why = _same_reading(record, read_back)
     if why is None and not _stored_replicates_reproduced(record, compacted):
         why = "its stored replicates are not what its evidence gives (kept as they are)"
     if why:
         raise ValueError(f"not rewritten: {why}")
-    return text, new
+    return text, new, parts
 
 
 def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
@@ -118,16 +118,21 @@ def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
     rewritten, or that changed while it was being migrated (a run writing beside it), is reported and left
     alone; with `dry_run`, nothing is written and the sizes are what it would write."""
     result = Migration()
+    store = ResultStore(root)
+    parts_before = {p: p.stat().st_size for p in Path(root).glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}")}
+    result.bytes_before += sum(parts_before.values())
+    parts_after = dict(parts_before)
     for path in sorted(Path(root).rglob("*.json")):
         try:
             size = path.stat().st_size
             result.bytes_before += size
-            text, new = _migrated(path)
+            text, new, parts = _migrated(store, path)
         except (RecordError, ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             result.problems.append(Problem(path, str(err) or type(err).__name__))
             result.bytes_after += size
             continue
         result.bytes_after += len(new.encode("utf-8"))
+        parts_after.update({part_path(path, digest): len(part.encode("utf-8")) for digest, part in parts.items()})
         if new == text:
             result.unchanged += 1
             continue
@@ -135,6 +140,7 @@ def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
             if path.read_text(encoding="utf-8") != text:
                 result.problems.append(Problem(path, "changed while it was being migrated: left as it is"))
                 continue
-            write_text_atomic(path, new)
+            store.write_encoded(path, new, parts)
         result.rewritten += 1
+    result.bytes_after += sum(parts_after.values())
     return result

@@ -6,9 +6,13 @@ Version 2 added what resampling needs: `evidence` (per-item arrays and how each 
 them), `bootstrap` (the method, and the main score's replicates), a `ci` beside each evidenced metric, and
 `data_fingerprint` (a hash of the data files the result was computed from).
 
-Version 3 (this one) keeps the same information in less room: evidence arrays are zlib-compressed, and
-what can be recomputed from the evidence is left out (the main score's replicates, the mining analysis's
-fixed-bin gap histograms); a mining analysis keeps its `WORST_KEPT` worst confusions per direction.
+Version 3 keeps the same information in less room: evidence arrays are zlib-compressed, and what can be
+recomputed from the evidence is left out (the main score's replicates, the mining analysis's fixed-bin gap
+histograms); a mining analysis keeps its `WORST_KEPT` worst confusions per direction.
+
+Version 4 (this one) changes only the file: one top-level field per line, and the parts many records hold
+identically (a student's run block, a dataset's gold scores) stored once in the model's `_shared` folder and
+referred to by digest (`harness.results.layout`); read back, a record is what version 3 held.
 `harness migrate` rewrites a results folder in this layout (`harness.results.compact`).
 """
 
@@ -22,7 +26,7 @@ from typing import Any
 
 from harness.core.version import __version__
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 REQUIRED = ("schema_version", "model", "task", "pair", "status", "metrics")
 WORST_KEPT = 10  # worst confusions a mining record keeps per direction (the report shows all of them)
 
@@ -44,9 +48,16 @@ def v2_to_v3_read_as_stored(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "schema_version": 3}
 
 
+def v3_to_v4_read_as_stored(record: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 changed the file, not the record: a version-3 file (indented, every part inline) loads as it
+    is; `harness migrate` rewrites it in the version-4 layout."""
+    return {**record, "schema_version": 4}
+
+
 # version n -> the named function upgrading a version-n record to n+1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: v1_to_v2_no_evidence,
-                                                                        2: v2_to_v3_read_as_stored}
+                                                                        2: v2_to_v3_read_as_stored,
+                                                                        3: v3_to_v4_read_as_stored}
 
 
 SLACK = 1e-6  # rounding: a correlation of exactly 100 may be stored as 100.00000000000001

@@ -1,7 +1,8 @@
 """Atomic reads and writes of result records under results/runs/<model>/<task>/<pair>.json.
 
 Names are sanitised so that no model or task name can escape the store's root. A stored record is reused
-only for the same model revision, task version and data fingerprint (`ResultStore.reusable`).
+only for the same model revision, task version and data fingerprint (`ResultStore.reusable`). The parts a
+model's records share are stored once under results/runs/<model>/_shared (`harness.results.layout`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from harness.core.atomic import write_text_atomic
 from harness.core.paths import RUNS_DIR
+from harness.results.layout import join_shared, part_path, record_text, split_shared
 from harness.results.schema import RecordError, upgrade
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -75,6 +77,36 @@ class ResultStore:
 
     def __init__(self, root: str | Path = RUNS_DIR):
         self.root = Path(root)
+        self._parts: dict[Path, str] = {}  # shared parts already read: ~3 per model, each read by ~20 records
+
+    def _read_part(self, path: Path) -> str:
+        if path not in self._parts:
+            self._parts[path] = path.read_text(encoding="utf-8")
+        return self._parts[path]
+
+    def encode(self, record: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """(the record file's text, {digest: text} of the shared parts it refers to)."""
+        stored, parts = split_shared(record)
+        return record_text(stored), parts
+
+    def save(self, path: Path, record: dict[str, Any]) -> None:
+        """Write `record` to `path` in the store's layout."""
+        self.write_encoded(path, *self.encode(record))
+
+    def write_encoded(self, path: Path, text: str, parts: dict[str, str]) -> None:
+        """Write an encoded record: its shared parts first (each once, atomically, in the record's model
+        folder; a damaged copy is replaced), then the record file, atomically (a reader never meets a
+        reference to a part not yet written)."""
+        for digest, part in parts.items():
+            where = part_path(path, digest)
+            try:
+                intact = self._read_part(where) == part
+            except OSError:
+                intact = False
+            if not intact:
+                write_text_atomic(where, part)
+            self._parts[where] = part
+        write_text_atomic(path, text)
 
     def path_for(self, model: str, task: str, pair: str) -> Path:
         path = self.root / safe_name(model) / safe_name(task) / f"{safe_name(pair)}.json"
@@ -89,7 +121,7 @@ class ResultStore:
         path = self.path_for(record["model"]["name"], record["task"]["name"], record["pair"])
         stored = self.read(record["model"]["name"], record["task"]["name"], record["pair"])
         if not _says_the_same(stored, record, VOLATILE):
-            write_json_atomic(path, record)
+            self.save(path, record)
         return path
 
     def read(self, model: str, task: str, pair: str) -> dict[str, Any] | None:
@@ -115,13 +147,16 @@ class ResultStore:
                     and (record.get("bootstrap") or not intervals))
         return record if fits else None
 
-    @staticmethod
-    def load(path: Path) -> dict[str, Any]:
+    def load(self, path: Path) -> dict[str, Any]:
+        """The record in the file at `path`, its shared parts put back, upgraded to the current schema."""
         try:
             with open(path, encoding="utf-8") as handle:
-                return upgrade(json.load(handle))
+                stored = json.load(handle)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise RecordError(f"corrupt JSON: {err}") from None
+        if isinstance(stored, dict):
+            stored = join_shared(stored, lambda digest: self._read_part(part_path(Path(path), digest)))
+        return upgrade(stored)
 
     def scan(self, model: str | None = None) -> Iterator[tuple[Path, dict[str, Any] | Problem]]:
         """Every record file (of one model, if given) in a stable order, as a record or as a Problem (never

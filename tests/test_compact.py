@@ -108,8 +108,6 @@ def test_migrate_rewrites_once_shrinks_and_keeps_the_tables(v2_folder, tmp_path,
 
     assert main(["migrate", "--results-dir", str(v2_folder)]) == 0
     assert "rewrote 22 record(s), 0 already current" in capsys.readouterr().out
-    parts = {p.stem: _raw(p) for p in v2_folder.glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}")}
-    assert parts  # each model's run block at least
     after = sum(p.stat().st_size for p in v2_folder.rglob("*") if p.is_file())  # the shared parts included
     assert after < 0.6 * before
     for path in v2_folder.rglob("*.json"):

@@ -18,6 +18,7 @@ import pytest
 from harness.app.config import EvalConfig
 from harness.app.runner import evaluate_models as evaluate
 from harness.core.hash_encoder import HashEncoder
+from harness.results.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS_PER_RUN = 22  # tiny root, de+fr: 7 STSb + 7 STS17 (always all) + 4 mining + 4 retrieval pairs
@@ -166,7 +167,8 @@ def test_sigkill_during_training_resumes_and_matches(tiny_bert, data_env, tmp_pa
 # ---- 4. killed evaluation and 5. concurrent runs ------------------------------------------------
 
 def all_records_valid(folder: Path) -> list[dict]:
-    records = [json.loads(p.read_text()) for p in folder.rglob("*.json")]  # raises on a truncated file
+    records, problems = ResultStore(folder).records()  # a truncated file or a lost shared part is a problem
+    assert not problems, problems
     assert all(r["status"] == "ok" and r["metrics"] for r in records)
     return records
 

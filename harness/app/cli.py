@@ -126,8 +126,9 @@ def _add_results_commands(sub) -> None:
                   description="Rewrite every record of a results folder in the current schema version (compressed "
                               "evidence, no stored replicates, one field per line, the run block and gold scores "
                               "a model's records share stored once in its _shared folder), one file at a time, "
-                              "atomically. A record is rewritten only if its new form reads back with the same "
-                              "metrics and evidence. Exit codes: 0 done; 1 some files were unreadable or not "
+                              "atomically; then removes the shared parts no record refers to any more (those "
+                              "over an hour old). A record is rewritten only if its new form reads back with the "
+                              "same metrics and evidence. Exit codes: 0 done; 1 some files were unreadable or not "
                               "rewritten (named); 2 bad input.")
     mg.add_argument("--results-dir", default=RUNS_DIR, help=f"the stored records (default: {RUNS_DIR})")
     mg.add_argument("--dry-run", action="store_true", help="write nothing: say what would be rewritten, and sizes")
@@ -398,7 +399,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise HarnessError(f"--results-dir {root} is not a folder")
     done = migrate_folder(root, dry_run=args.dry_run)
     verb = "would rewrite" if args.dry_run else "rewrote"
-    print(f"{root}: {verb} {done.rewritten} record(s), {done.unchanged} already current; "
+    pruned = f"; {'would remove' if args.dry_run else 'removed'} {done.pruned} unreferenced shared part(s)" \
+        if done.pruned else ""
+    print(f"{root}: {verb} {done.rewritten} record(s), {done.unchanged} already current{pruned}; "
           f"{done.bytes_before / 1e6:.1f} MB -> {done.bytes_after / 1e6:.1f} MB")
     for problem in done.problems:
         print(f"{problem.path}: {problem.reason}", file=sys.stderr)

@@ -12,6 +12,7 @@ read back with the same metrics and the same evidence.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 
 from harness.results import stats
 from harness.results.evidence import arrays_of, decode_array, encode_array, main_replicates
-from harness.results.layout import PART_SUFFIX, SHARED_DIR, join_shared, part_path
+from harness.results.layout import PART_SUFFIX, SHARED_DIR, join_shared, part_file
 from harness.results.schema import SCHEMA_VERSION, WORST_KEPT, RecordError, upgrade
 from harness.results.store import Problem, ResultStore
 
@@ -29,7 +30,8 @@ REPLICATE_STEP = 0.001  # version 2 stored replicates in steps of this many poin
 
 
 def compact_record(record: dict[str, Any]) -> dict[str, Any]:
-    """`record` (already upgraded) in the version-3 layout."""
+    """`record` (already upgraded) with version 3's compact content (stamped with the current version; the file
+    layout is the store's)."""
     out = {**record, "schema_version": SCHEMA_VERSION}
     evidence = record.get("evidence")
     if evidence:
@@ -73,14 +75,19 @@ def _same_reading(before: dict[str, Any], after: dict[str, Any]) -> str | None:
     return None
 
 
+PRUNE_AGE_S = 3600  # a writer writes a part just before its record: a younger unreferenced part may be in use
+
+
 @dataclass
 class Migration:
-    """What `migrate_folder` did: files rewritten, files already compact, problems (left as they were), and
-    the folder's size in bytes before and after."""
+    """What `migrate_folder` did: files rewritten, files already compact, problems (left as they were),
+    unreferenced shared parts removed, and the bytes of the records and their shared parts before and
+    after."""
 
     rewritten: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    pruned: int = 0
     bytes_before: int = 0
     bytes_after: int = 0
 
@@ -99,6 +106,7 @@ def _stored_replicates_reproduced(before: dict[str, Any], after: dict[str, Any])
 def _migrated(store: ResultStore, path: Path) -> tuple[str, str, dict[str, str]]:
     """(the file's text, its text in the current layout, the shared parts that text refers to); a ValueError
     says why it cannot be rewritten."""
+    store.model_folder(path)  # a record elsewhere has no place for shared parts: named, left alone
     text = path.read_text(encoding="utf-8")
     record = store.load(path)
     compacted = compact_record(record)
@@ -112,35 +120,59 @@ def _migrated(store: ResultStore, path: Path) -> tuple[str, str, dict[str, str]]
     return text, new, parts
 
 
+def _unreferenced(root: Path, referenced: set[Path], untouchable: set[Path]) -> list[Path]:
+    """The shared parts under `root` that no record refers to, old enough that no writer can be about to, in
+    model folders whose records could all be read (a part an unreadable record may need is kept)."""
+    now = time.time()
+    return [part for part in sorted(root.glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}"))
+            if part not in referenced and part.parent.parent not in untouchable
+            and now - part.stat().st_mtime > PRUNE_AGE_S]
+
+
 def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
     """Rewrite every record under `root` in the current layout (atomically, one file at a time: an
-    interrupted migration leaves each file either old or new, both readable). A file that cannot be read or
+    interrupted migration leaves each file either old or new, both readable), then remove the shared parts
+    no record refers to any more (a retrained student's old run block). A file that cannot be read or
     rewritten, or that changed while it was being migrated (a run writing beside it), is reported and left
-    alone; with `dry_run`, nothing is written and the sizes are what it would write."""
+    alone; with `dry_run`, nothing is written or removed and the sizes are what it would leave."""
+    root = Path(root)
     result = Migration()
     store = ResultStore(root)
-    parts_before = {p: p.stat().st_size for p in Path(root).glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}")}
-    result.bytes_before += sum(parts_before.values())
-    parts_after = dict(parts_before)
-    for path in sorted(Path(root).rglob("*.json")):
+    parts = {p: p.stat().st_size for p in root.glob(f"*/{SHARED_DIR}/*{PART_SUFFIX}")}
+    result.bytes_before += sum(parts.values())
+    referenced: set[Path] = set()
+    untouchable: set[Path] = set()
+    for path in sorted(root.rglob("*.json")):
+        size = 0
         try:
             size = path.stat().st_size
             result.bytes_before += size
-            text, new, parts = _migrated(store, path)
+            text, new, new_parts = _migrated(store, path)
         except (RecordError, ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             result.problems.append(Problem(path, str(err) or type(err).__name__))
             result.bytes_after += size
+            untouchable.add(root / path.relative_to(root).parts[0])
+            continue
+        folder = store.model_folder(path)
+        if new != text and not dry_run and path.read_text(encoding="utf-8") != text:
+            result.problems.append(Problem(path, "changed while it was being migrated: left as it is"))
+            result.bytes_after += size
+            untouchable.add(folder)
             continue
         result.bytes_after += len(new.encode("utf-8"))
-        parts_after.update({part_path(path, digest): len(part.encode("utf-8")) for digest, part in parts.items()})
+        for name, part in new_parts.items():
+            referenced.add(part_file(folder, name))
+            parts[part_file(folder, name)] = len(part.encode("utf-8"))
         if new == text:
             result.unchanged += 1
             continue
         if not dry_run:
-            if path.read_text(encoding="utf-8") != text:
-                result.problems.append(Problem(path, "changed while it was being migrated: left as it is"))
-                continue
-            store.write_encoded(path, new, parts)
+            store.write_encoded(path, new, new_parts)
         result.rewritten += 1
-    result.bytes_after += sum(parts_after.values())
+    for part in _unreferenced(root, referenced, untouchable):
+        parts.pop(part)
+        result.pruned += 1
+        if not dry_run:
+            part.unlink()
+    result.bytes_after += sum(parts.values())
     return result

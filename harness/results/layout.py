@@ -2,13 +2,14 @@
 records of a model hold identically stored once, by the SHA-256 of their text, in the model's folder.
 
 Two parts repeat: a student's `run` block (its settings, the same in each of its ~20 records) and the gold
-scores of an STS dataset (the same for every pair of it that shares items: STSb multi-mt's rows are aligned
-across languages, so all its pairs share one). In a record file such a part reads {"shared": "<sha256>"},
-and `<model>/_shared/<sha256>.blob` holds its canonical JSON (sorted keys, no spaces). A model's folder thus
-stays whole: copied or deleted, its parts go with it; and the parts are not `*.json`, so nothing that looks
-for records finds them. Reading puts each part back and checks its digest, so a record in memory is what it
-always was; a reference to a missing or altered part makes the record unreadable, with the reason, never
-silently different. Task folders never start with "_" (`safe_name`), so `_shared` cannot collide with one.
+scores of a task whose pairs are row-aligned translations of one set of items (STSb multi-mt: every pair has
+the same gold scores; STS17's tracks each have their own, so they stay inline). In a record file such a part
+reads {"shared": "run-<sha256>"} (or "gold-..."), and `<model>/_shared/run-<sha256>.blob` holds its canonical
+JSON (sorted keys, no spaces). A model's folder thus stays whole: copied or deleted, its parts go with it;
+and the parts are not `*.json`, so nothing that looks for records finds them. Reading puts each part back
+and checks its digest, so a record in memory is what it always was; a reference to a missing, unreadable or
+altered part makes the record unreadable, with the reason, never silently different. Task folders never
+start with "_" (`safe_name`), so `_shared` cannot collide with one.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from harness.results.schema import RecordError
 
 SHARED_DIR = "_shared"
 PART_SUFFIX = ".blob"
-SHARED_ARRAYS = frozenset({"gold"})  # evidence arrays that depend on the data only, never on the model
+FIRST_VERSION = 4  # records before it hold every part inline: nothing in them is read as a reference
+ROW_ALIGNED_TASKS = frozenset({"stsb-multi-mt"})  # their pairs share their items, so their gold scores
 REFERENCE = "shared"
-_DIGEST = re.compile(r"[0-9a-f]{64}")
+SMALLEST_SHARED = 128  # bytes: a reference takes about 80 (a plain `eval`'s run block is often smaller: inline)
+_NAME = re.compile(r"(run|gold)-([0-9a-f]{64})")
 
 
 def canonical(value: Any) -> str:
@@ -38,24 +41,28 @@ def digest_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _reference(value: Any, shared: dict[str, str]) -> dict[str, str]:
+def _reference(kind: str, value: Any, shared: dict[str, str]) -> Any:
+    """A reference to `value` (added to `shared`), or `value` itself when it is no longer than a reference."""
     text = canonical(value)
-    digest = digest_of(text)
-    shared[digest] = text
-    return {REFERENCE: digest}
+    if len(text) <= SMALLEST_SHARED:
+        return value
+    name = f"{kind}-{digest_of(text)}"
+    shared[name] = text
+    return {REFERENCE: name}
 
 
 def split_shared(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """(`record` with its shared parts replaced by references, {digest: text} of those parts)."""
+    """(`record` with its shared parts replaced by references, {part name: text} of those parts)."""
     shared: dict[str, str] = {}
     out = dict(record)
     if isinstance(record.get("run"), dict) and record["run"]:
-        out["run"] = _reference(record["run"], shared)
+        out["run"] = _reference("run", record["run"], shared)
     evidence = record.get("evidence")
-    if isinstance(evidence, dict) and isinstance(evidence.get("arrays"), dict):
-        arrays = {name: _reference(entry, shared) if name in SHARED_ARRAYS else entry
-                  for name, entry in evidence["arrays"].items()}
-        out["evidence"] = {**evidence, "arrays": arrays}
+    task = record.get("task") or {}
+    if task.get("name") in ROW_ALIGNED_TASKS and isinstance(evidence, dict) \
+            and isinstance((evidence.get("arrays") or {}).get("gold"), dict):
+        out["evidence"] = {**evidence, "arrays": {**evidence["arrays"],
+                                                  "gold": _reference("gold", evidence["arrays"]["gold"], shared)}}
     return out, shared
 
 
@@ -63,26 +70,45 @@ def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {REFERENCE}
 
 
-def part_path(record_path: Path, digest: str) -> Path:
-    """Where the shared part `digest` of the record file at <model>/<task>/<pair>.json is stored."""
-    return record_path.parents[1] / SHARED_DIR / f"{digest}{PART_SUFFIX}"
+def references(stored: dict[str, Any]) -> set[str]:
+    """The names of the shared parts a stored (not yet joined) record refers to."""
+    if not isinstance(stored.get("schema_version"), int) or stored["schema_version"] < FIRST_VERSION:
+        return set()
+    found = [stored.get("run"), *((stored.get("evidence") or {}).get("arrays") or {}).values()]
+    return {value[REFERENCE] for value in found if _is_reference(value) and isinstance(value[REFERENCE], str)}
+
+
+def part_file(model_folder: Path, name: str) -> Path:
+    """Where the shared part `name` of a model's records is stored."""
+    return model_folder / SHARED_DIR / f"{name}{PART_SUFFIX}"
 
 
 def join_shared(stored: dict[str, Any], read_part: Callable[[str], str]) -> dict[str, Any]:
-    """`stored` with each reference replaced by its part; `read_part(digest)` returns the part's text (or
-    raises OSError). A malformed, missing or altered part is a RecordError naming it."""
+    """`stored` with each reference replaced by its part (a record of a version before 4 is returned as it
+    is); `read_part(name)` returns the part's text. A malformed reference, or a part that is missing,
+    unreadable or altered, is a RecordError naming it."""
+    if not isinstance(stored.get("schema_version"), int) or stored["schema_version"] < FIRST_VERSION:
+        return stored
 
     def part(reference: dict[str, str]) -> Any:
-        digest = reference[REFERENCE]
-        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-            raise RecordError(f"malformed shared-part reference {digest!r}")
+        name = reference[REFERENCE]
+        matched = _NAME.fullmatch(name) if isinstance(name, str) else None
+        if matched is None:
+            raise RecordError(f"malformed shared-part reference {name!r}")
+        where = f"{SHARED_DIR}/{name}{PART_SUFFIX}"
         try:
-            text = read_part(digest)
-        except OSError:
-            raise RecordError(f"its shared part {SHARED_DIR}/{digest}{PART_SUFFIX} is missing") from None
-        if digest_of(text) != digest:
-            raise RecordError(f"its shared part {SHARED_DIR}/{digest}{PART_SUFFIX} does not match its digest")
-        return json.loads(text)
+            text = read_part(name)
+        except FileNotFoundError:
+            raise RecordError(f"its shared part {where} is missing (a model's records are copied with its "
+                              f"{SHARED_DIR} folder)") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise RecordError(f"its shared part {where} cannot be read: {err}") from None
+        if digest_of(text) != matched.group(2):
+            raise RecordError(f"its shared part {where} does not match its digest")
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise RecordError(f"its shared part {where} is not JSON: {err}") from None
 
     out = dict(stored)
     if _is_reference(stored.get("run")):

@@ -1,6 +1,8 @@
 """Versioned result records: one per (model, task, language pair), each carrying schema_version.
 
-A record is plain JSON. Older records are upgraded by named migrations when read, never rewritten in place.
+A record is plain JSON (since version 4 with the parts a model's records share stored beside them, and put
+back when read: `harness.results.layout`). Older records are upgraded by named migrations when read; only
+`harness migrate` rewrites them.
 
 Version 2 added what resampling needs: `evidence` (per-item arrays and how each metric is computed from
 them), `bootstrap` (the method, and the main score's replicates), a `ci` beside each evidenced metric, and

@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.core.atomic import write_text_atomic
 from harness.core.paths import RUNS_DIR
-from harness.results.layout import join_shared, part_path, record_text, split_shared
+from harness.results.layout import join_shared, part_file, record_text, split_shared
 from harness.results.schema import RecordError, upgrade
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -77,15 +77,27 @@ class ResultStore:
 
     def __init__(self, root: str | Path = RUNS_DIR):
         self.root = Path(root)
-        self._parts: dict[Path, str] = {}  # shared parts already read: ~3 per model, each read by ~20 records
+        self._parts: dict[Path, str] = {}  # shared parts already read: ~2 per model, each read by ~20 records
 
-    def _read_part(self, path: Path) -> str:
-        if path not in self._parts:
-            self._parts[path] = path.read_text(encoding="utf-8")
-        return self._parts[path]
+    def model_folder(self, path: Path) -> Path:
+        """The model folder of the record file at `path`, which must be <root>/<model>/<task>/<pair>.json: only
+        there does a record have a place for its shared parts."""
+        try:
+            parts = Path(path).relative_to(self.root).parts
+        except ValueError:
+            parts = ()
+        if len(parts) != 3:
+            raise RecordError(f"not a record's place (<model>/<task>/<pair>.json under {self.root})")
+        return self.root / parts[0]
+
+    def _read_part(self, record_path: Path, name: str) -> str:
+        where = part_file(self.model_folder(record_path), name)
+        if where not in self._parts:
+            self._parts[where] = where.read_text(encoding="utf-8")
+        return self._parts[where]
 
     def encode(self, record: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        """(the record file's text, {digest: text} of the shared parts it refers to)."""
+        """(the record file's text, {name: text} of the shared parts it refers to)."""
         stored, parts = split_shared(record)
         return record_text(stored), parts
 
@@ -95,12 +107,13 @@ class ResultStore:
 
     def write_encoded(self, path: Path, text: str, parts: dict[str, str]) -> None:
         """Write an encoded record: its shared parts first (each once, atomically, in the record's model
-        folder; a damaged copy is replaced), then the record file, atomically (a reader never meets a
-        reference to a part not yet written)."""
-        for digest, part in parts.items():
-            where = part_path(path, digest)
+        folder; a missing or damaged copy on disk is written again), then the record file, atomically (a
+        reader never meets a reference to a part not yet written)."""
+        folder = self.model_folder(path) if parts else None
+        for name, part in parts.items():
+            where = part_file(folder, name)
             try:
-                intact = self._read_part(where) == part
+                intact = where.read_bytes() == part.encode("utf-8")
             except OSError:
                 intact = False
             if not intact:
@@ -155,7 +168,7 @@ class ResultStore:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise RecordError(f"corrupt JSON: {err}") from None
         if isinstance(stored, dict):
-            stored = join_shared(stored, lambda digest: self._read_part(part_path(Path(path), digest)))
+            stored = join_shared(stored, lambda name: self._read_part(Path(path), name))
         return upgrade(stored)
 
     def scan(self, model: str | None = None) -> Iterator[tuple[Path, dict[str, Any] | Problem]]:

@@ -106,9 +106,8 @@ def _stored_replicates_reproduced(before: dict[str, Any], after: dict[str, Any])
 def _migrated(store: ResultStore, path: Path) -> tuple[str, str, dict[str, str]]:
     """(the file's text, its text in the current layout, the shared parts that text refers to); a ValueError
     says why it cannot be rewritten."""
-    store.model_folder(path)  # a record elsewhere has no place for shared parts: named, left alone
     text = path.read_text(encoding="utf-8")
-    record = store.load(path)
+    record = store.parse(text, path)
     compacted = compact_record(record)
     new, parts = store.encode(compacted)
     read_back = upgrade(join_shared(json.loads(new), parts.__getitem__))
@@ -147,13 +146,13 @@ def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
         try:
             size = path.stat().st_size
             result.bytes_before += size
+            folder = store.model_folder(path)  # a record elsewhere has no place for shared parts: named, left alone
             text, new, new_parts = _migrated(store, path)
         except (RecordError, ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             result.problems.append(Problem(path, str(err) or type(err).__name__))
             result.bytes_after += size
             untouchable.add(root / path.relative_to(root).parts[0])
             continue
-        folder = store.model_folder(path)
         if new != text and not dry_run and path.read_text(encoding="utf-8") != text:
             result.problems.append(Problem(path, "changed while it was being migrated: left as it is"))
             result.bytes_after += size
@@ -161,8 +160,9 @@ def migrate_folder(root: str | Path, dry_run: bool = False) -> Migration:
             continue
         result.bytes_after += len(new.encode("utf-8"))
         for name, part in new_parts.items():
-            referenced.add(part_file(folder, name))
-            parts[part_file(folder, name)] = len(part.encode("utf-8"))
+            where = part_file(folder, name)
+            referenced.add(where)
+            parts[where] = len(part.encode("utf-8"))
         if new == text:
             result.unchanged += 1
             continue

@@ -70,14 +70,6 @@ def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {REFERENCE}
 
 
-def references(stored: dict[str, Any]) -> set[str]:
-    """The names of the shared parts a stored (not yet joined) record refers to."""
-    if not isinstance(stored.get("schema_version"), int) or stored["schema_version"] < FIRST_VERSION:
-        return set()
-    found = [stored.get("run"), *((stored.get("evidence") or {}).get("arrays") or {}).values()]
-    return {value[REFERENCE] for value in found if _is_reference(value) and isinstance(value[REFERENCE], str)}
-
-
 def part_file(model_folder: Path, name: str) -> Path:
     """Where the shared part `name` of a model's records is stored."""
     return model_folder / SHARED_DIR / f"{name}{PART_SUFFIX}"

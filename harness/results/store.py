@@ -163,9 +163,16 @@ class ResultStore:
     def load(self, path: Path) -> dict[str, Any]:
         """The record in the file at `path`, its shared parts put back, upgraded to the current schema."""
         try:
-            with open(path, encoding="utf-8") as handle:
-                stored = json.load(handle)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            text = Path(path).read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise RecordError(f"corrupt JSON: {err}") from None
+        return self.parse(text, path)
+
+    def parse(self, text: str, path: Path) -> dict[str, Any]:
+        """The record whose file at `path` holds `text`, its shared parts put back, upgraded."""
+        try:
+            stored = json.loads(text)
+        except json.JSONDecodeError as err:
             raise RecordError(f"corrupt JSON: {err}") from None
         if isinstance(stored, dict):
             stored = join_shared(stored, lambda name: self._read_part(Path(path), name))

@@ -19,21 +19,60 @@ def entry(speed: float) -> dict:
 
 def test_a_later_measurement_replaces_its_models_and_keeps_the_others(tmp_path):
     path = tmp_path / SPEED_FILE
-    write_json_atomic(path, merged_speeds(path, {"base": entry(100.0), "static": entry(9000.0)}))
-    write_json_atomic(path, merged_speeds(path, {"static": entry(12000.0)}))
+    write_json_atomic(path, merged_speeds(path, {"base": entry(100.0), "static": entry(9000.0)}, "s1"))
+    write_json_atomic(path, merged_speeds(path, {"static": entry(12000.0)}, "s2"))
     speeds = read_speeds(path)
     assert {n: s.sentences_per_second for n, s in speeds.items()} == {"base": 100.0, "static": 12000.0}
-    assert speeds["static"].times(speeds["base"]) == 120.0
+    assert (speeds["base"].session, speeds["static"].session) == ("s1", "s2")
     assert read_speeds(tmp_path / "absent.json") == {}
+
+
+def test_a_multiple_is_taken_within_one_session_only(tmp_path):
+    """The same CPU drifts between sessions: a model is set against its reference as measured beside it."""
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"base": entry(100.0), "student": entry(90.0)}, "monday"))
+    write_json_atomic(path, merged_speeds(path, {"base": entry(70.0), "static": entry(7000.0)}, "tuesday"))
+    write_json_atomic(path, merged_speeds(path, {"alone": entry(60.0)}, "wednesday"))
+    speeds = read_speeds(path)
+    assert speeds["base"].sentences_per_second == 70.0  # the latest measurement is the model's speed
+    assert speeds["student"].against("base") == pytest.approx(0.9)  # against Monday's base, not Tuesday's
+    assert speeds["static"].against("base") == pytest.approx(100.0)
+    assert speeds["alone"].against("base") is None  # no base measured beside it: no multiple
+    data = json.loads(path.read_text())
+    assert data["schema"] == 2 and data["sessions"]["monday"] == {"base": 100.0, "student": 90.0}
+    write_json_atomic(path, merged_speeds(path, {"student": entry(80.0)}, "thursday"))
+    assert "monday" not in json.loads(path.read_text())["sessions"]  # no entry refers to it any more
+
+
+def test_a_file_from_before_sessions_reads_as_one_session_per_machine_and_merges_into_the_new_schema(tmp_path):
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, {"schema": 1, "models": {"base": entry(100.0), "static": entry(9000.0),
+                                                     "far": {**entry(10.0), "machine": "another CPU"}}})
+    speeds = read_speeds(path)
+    assert speeds["static"].against("base") == pytest.approx(90.0) and speeds["far"].against("base") is None
+    write_json_atomic(path, merged_speeds(path, {"new": entry(50.0)}, "s1"))
+    data = json.loads(path.read_text())
+    here, there = "unrecorded (test CPU, 2 cores)", "unrecorded (another CPU)"
+    assert {n: e["session"] for n, e in data["models"].items()} == {"base": here, "far": there, "new": "s1",
+                                                                    "static": here}
+    assert read_speeds(path)["static"].against("base") == pytest.approx(90.0)
+    assert read_speeds(path)["far"].against("base") is None  # still not across machines
 
 
 @pytest.mark.parametrize("content, problem", [
     ("{not json", "not readable as JSON"),
-    (json.dumps({"schema": 99, "models": {}}), "schema 1"),
+    (json.dumps({"schema": 99, "models": {}}), "schema 1 or 2"),
+    (json.dumps({"schema": 2, "models": {"m": {**entry(5.0), "session": "s"}}, "sessions": {}}), "'m': session 's'"),
+    (json.dumps({"schema": 2, "models": {}, "sessions": {"s": {"m": 0}}}), "session 's': each model's speed"),
+    (json.dumps({"schema": 2, "models": {"m": {**entry(5.0), "session": ["s"]}}, "sessions": {}}), "'m': session"),
+    (json.dumps({"schema": 2, "models": {"m": {**entry(7.0), "session": "s"}}, "sessions": {"s": {"m": 1.0}}}),
+     "'m': its speed, 7.0, is not the one its session 's' holds"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": -3}}}), "'m': sentences_per_second"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": "fast"}}}), "positive number"),
     (json.dumps({"schema": True, "models": {}}), "schema 1"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": 5, "texts": "t"}}}), "'m': machine"),
+    (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": 5, "texts": "t", "machine": "c",
+                                               "stand_in": ""}}}), "'m': stand_in"),
 ])
 def test_a_damaged_speed_file_is_an_error_naming_it(tmp_path, content, problem):
     path = tmp_path / SPEED_FILE
@@ -42,7 +81,7 @@ def test_a_damaged_speed_file_is_an_error_naming_it(tmp_path, content, problem):
         read_speeds(path)
     assert str(path) in str(err.value)
     with pytest.raises(HarnessError):
-        merged_speeds(path, {"m": entry(1.0)})  # nothing is merged into it either
+        merged_speeds(path, {"m": entry(1.0)}, "s")  # nothing is merged into it either
 
 
 def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path):
@@ -50,7 +89,7 @@ def test_the_report_sets_each_measured_models_speed_beside_its_averages(tmp_path
                mining("static-x", 0.8, base="base-x", teacher="teacher-x")]
     path = tmp_path / SPEED_FILE
     write_json_atomic(path, merged_speeds(path, {"base-x": entry(150.0), "static-x": entry(15000.0),
-                                                 "not-in-the-records": entry(1.0)}))
+                                                 "not-in-the-records": entry(1.0)}, "s1"))
     report = build(records, [], "mem", speeds=read_speeds(path))
     table = report.speed["main"]
     assert [row[0] for row in table.rows] == ["static-x", "base-x"]  # fastest first; the teacher was not measured
@@ -123,3 +162,38 @@ def test_write_leaderboard_reads_the_speeds_beside_its_outputs(tmp_path):
     (tmp_path / SPEED_FILE).write_text("{broken")
     with pytest.raises(HarnessError, match=SPEED_FILE):
         write_leaderboard(runs, tmp_path)
+
+
+def test_a_speed_measured_on_a_stand_in_is_marked_and_says_what_it_was_measured_on(tmp_path):
+    records = [mining("base-x", 0.9, role="base"), mining("kept", 0.8, base="base-x"),
+               mining("gone", 0.8, base="base-x")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, {"schema": 1, "models": {"base-x": entry(100.0), "kept": entry(90.0),
+                                                     "gone": {**entry(80.0), "stand_in": "its recipe in miniature"}}})
+    speeds = read_speeds(path)
+    assert speeds["gone"].stand_in == "its recipe in miniature" and speeds["kept"].stand_in is None
+    report = build(records, [], "mem", speeds=speeds)
+    assert report.speed["main"].stand_ins == {"gone": "its recipe in miniature"}
+    markdown = render_markdown(report)
+    assert "| gone | student | 80 † | 0.8 | base-x |" in markdown and "| kept | student | 90 | 0.9 |" in markdown
+    assert "†: measured on its recipe in miniature." in markdown
+    page = render_html(report)
+    assert 'title="measured on its recipe in miniature">' in page and "†: measured on its recipe in miniature." in page
+
+
+def test_a_table_from_several_sessions_numbers_each_rows_session(tmp_path):
+    records = [mining("base-x", 0.9, role="base"), mining("early", 0.8, base="base-x"),
+               mining("late", 0.8, base="base-x")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"base-x": entry(100.0), "early": entry(50.0)}, "day 1"))
+    write_json_atomic(path, merged_speeds(path, {"late": entry(40.0)}, "day 2"))
+    report = build(records, [], "mem", speeds=read_speeds(path))
+    markdown = render_markdown(report)
+    assert "| early | student | 50 | 0.5 | base-x | 1 |" in markdown  # against day 1's base
+    assert "| late | student | 40 |  |  | 2 |" in markdown  # no base measured on day 2: no multiple
+    assert "Session (1): day 1." in markdown and "Session (2): day 2." in markdown and "not comparable" in markdown
+    page = render_html(report)
+    assert "<th>session</th>" in page and 'title="day 2">2</td>' in page
+    one = tmp_path / "one.json"
+    write_json_atomic(one, merged_speeds(one, {"base-x": entry(100.0), "early": entry(50.0)}, "day 1"))
+    assert "session |" not in render_markdown(build(records, [], "mem", speeds=read_speeds(one)))

@@ -1,9 +1,12 @@
 """Encode speed of every model in the leaderboard that can be loaded here: the teachers and bases by their aliases
 (with a prompt or a named output where the records have one), the peers, and each student whose folder is in
-models/ and whose records are in results/runs. Each encodes the same 512
+models/ and whose records are in results/runs; a student whose folder is not here is measured on a stand-in, its
+recipe rebuilt from its records and trained two steps (the same network, other weights). Each encodes the same 512
 FLORES-200 devtest sentences (the first 64 of eight languages, long news sentences), one call with batch size
 64, as the harness encodes. The run writes sentences per second per model into results/encode-speed.json (the
-leaderboard's speed column); `-k NAME` measures some models again and keeps the others' entries.
+leaderboard's speed column), each entry naming this session; `-k NAME` measures some models again and keeps the
+others' entries. A model's multiple of its base's is only shown when both were measured in one session (a shared
+CPU drifts between sessions): with `-k`, select the base too.
 
     tox -e bench -- tests/bench/test_bench_encode_speed.py
 """
@@ -47,8 +50,33 @@ def _recorded_aliases() -> list[str]:
     return names
 
 
+def _stand_ins() -> list[tuple[str, dict]]:
+    """The trained models the leaderboard shows as rows whose folder is not in models/ and whose own weights were
+    never measured: (name, one of their records). Each is measured on a stand-in rebuilt from its recipe
+    (`harness.app.stand_in`). A seed's model is left out: its row's speed is its first seed's."""
+    from harness.results.overview import group_name
+    from harness.results.speed import read_speeds
+    from harness.results.store import ResultStore
+
+    runs = ROOT / "results" / "runs"
+    if not runs.is_dir():
+        return []
+    own = {name for name, speed in read_speeds(ROOT / "results" / SPEED_FILE).items() if not speed.stand_in}
+    store, found = ResultStore(runs), []
+    for folder in sorted(runs.iterdir()):
+        first = next(folder.glob("*/*.json"), None)
+        record = store.load(first) if first else {}
+        name, trainer = record.get("model", {}).get("name", ""), record.get("model", {}).get("trainer")
+        if trainer and record.get("run") and group_name(name) == name and not set("#@") & set(name) \
+                and name not in own and not (ROOT / "models" / name / "modules.json").is_file():
+            found.append((name, record))
+    return found
+
+
 SPECS = list(dict.fromkeys([DEFAULT_TEACHER, DEFAULT_STUDENT, *BASELINES, *_recorded_aliases(), *_students()]))
+STAND_INS = _stand_ins()
 _MEASURED: dict[str, dict] = {}
+SESSION = time.strftime("%Y-%m-%dT%H:%M:%S%z")  # multiples of another model's speed are taken within one session
 
 
 def _machine() -> str:
@@ -82,21 +110,44 @@ def write_speeds():
     yield
     if _MEASURED:
         path = ROOT / "results" / SPEED_FILE
-        write_json_atomic(path, merged_speeds(path, _MEASURED))
+        write_json_atomic(path, merged_speeds(path, _MEASURED, SESSION))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[Path(s).name for s in SPECS])  # the name the records carry
 def test_encode_speed(benchmark, spec, texts):
+    _measure(benchmark, str(ROOT / spec) if spec.startswith("models/") else spec, texts, Path(spec).name)
+
+
+@pytest.mark.parametrize("name, record", STAND_INS, ids=[name for name, _ in STAND_INS])
+def test_encode_speed_of_a_stand_in(benchmark, name, record, texts, tmp_path):
+    """A student whose folder is gone, measured on its recipe rebuilt in miniature: the same network, other
+    weights (tests/test_stand_in.py holds a stand-in against the student it stands for)."""
+    from harness.app.stand_in import STAND_IN_TEXT, build_stand_in
+    from harness.core.errors import HarnessError
+
+    try:
+        stand_in = build_stand_in(record, tmp_path / name)
+    except HarnessError as err:  # its teacher, base or training data is not here
+        pytest.skip(f"{name}: no stand-in here ({err})")
+    _measure(benchmark, str(stand_in), texts, name, stand_in=STAND_IN_TEXT)
+
+
+def _measure(benchmark, spec: str, texts: list[str], name: str, **extra: str) -> None:
+    """Benchmark one model's encoding of `texts` and keep its entry for the speed file under `name`."""
+    from harness.core.errors import HarnessError
     from harness.encoders.adapters import load_encoder
 
-    encoder = load_encoder(str(ROOT / spec) if spec.startswith("models/") else spec, device="cpu")
+    try:
+        encoder = load_encoder(spec, device="cpu")
+    except HarnessError as err:  # an optional model not installed here (all-mpnet-base-v2's PyPI parts): say how
+        pytest.skip(str(err))
     encoder.encode(texts[:64])  # warm-up: first-call allocations and lazy loading are not the model's speed
     vectors = benchmark.pedantic(encoder.encode, args=(texts,), rounds=3, iterations=1)
     assert vectors.shape[0] == len(texts)  # every sentence encoded: the speed is for all of them
     median = benchmark.stats.stats.median
-    _MEASURED[Path(spec).name] = {"sentences_per_second": round(len(texts) / median, 1), "median_seconds":
-                                  round(median, 4), "rounds": 3, "texts": TEXTS, "machine": _machine(),
-                                  "measured": time.strftime("%Y-%m-%d")}
+    _MEASURED[name] = {"sentences_per_second": round(len(texts) / median, 1), "median_seconds": round(median, 4),
+                       "rounds": 3, "texts": TEXTS, "machine": _machine(), "measured": time.strftime("%Y-%m-%d"),
+                       **extra}
 
 
 SHORT = ("deu", "fra", "spa", "ara", "tur", "cmn", "jpn", "rus")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from harness.core.vocabulary import MINING
 from harness.results.learning_curve import FIT_TEXT, GAP_TEXT, fit_table, gap_table
 from harness.results.overview import failed_seed_text
-from harness.results.report.model import TITLE, Report, marks, saturation_text, speed_multiple
+from harness.results.report.model import (
+    SESSIONS_TEXT,
+    STAND_IN_MARK,
+    TITLE,
+    Report,
+    marks,
+    saturation_text,
+    speed_multiple,
+)
 from harness.results.sweeps import SweepCurve, point_text
 from harness.results.tables import to_markdown
 
@@ -61,15 +69,22 @@ def sweep_markdown(curve: SweepCurve) -> str:
 def speed_markdown(report: Report, view: str) -> str:
     """Quality against speed in a view: sentences per second, the multiple of the base's, the family averages."""
     table = report.speed[view]
-    machines = table.machines
-    several = len(machines) > 1
+    machines, sessions = table.machines, table.session_ids
+    several, in_sessions = len(machines) > 1, len(sessions) > 1
     lines = ["| model | role | sentences/s | x base | base | " + ("machine | " if several else "")
-             + " | ".join(table.columns) + " |", "|" + "---|" * (5 + several + len(table.columns))]
+             + ("session | " if in_sessions else "") + " | ".join(table.columns) + " |",
+             "|" + "---|" * (5 + several + in_sessions + len(table.columns))]
     for name, role, speed, times, reference, machine, cells in table.rows:
-        lines.append(f"| {name} | {role} | {speed:,.0f} | {speed_multiple(times)} | {reference or ''} | "
+        mark = STAND_IN_MARK if name in table.stand_ins else ""
+        session = table.sessions.get(name)
+        lines.append(f"| {name} | {role} | {speed:,.0f}{mark} | {speed_multiple(times)} | {reference or ''} | "
                      + (f"{machines.index(machine) + 1} | " if several else "")
+                     + (f"{sessions.index(session) + 1 if session else ''} | " if in_sessions else "")
                      + " | ".join(_scored(c) for c in cells) + " |")
     notes = [f"Measured on{f' ({i})' if several else ''}: {m}." for i, m in enumerate(machines, 1)]
+    if in_sessions:
+        notes += [f"Session ({i}): {s}." for i, s in enumerate(sessions, 1)] + [SESSIONS_TEXT]
+    notes += [f"{STAND_IN_MARK.strip()}: measured on {text}." for text in sorted(set(table.stand_ins.values()))]
     return "\n".join(lines + ["", *notes, *[f"Texts: {t}." for t in table.texts]])
 
 
@@ -95,9 +110,10 @@ def render_markdown(report: Report) -> str:
     if report.speed:
         lines += ["## Quality against speed", "",
                   "Encode speed on a CPU (`tox -e bench -- tests/bench/test_bench_encode_speed.py`, the median of 3 "
-                  "rounds, one call with batch size 64), beside each model's family averages over the pairs that the "
-                  "models scored on at least half of all the table's pairs share (their number in the header); a "
-                  "model scored on fewer shows its speed alone. One table per view.", ""]
+                  "rounds, one call with batch size 64) and its multiple of the base's measured in the same benchmark "
+                  "session (a shared CPU drifts between sessions), beside each model's family averages over the "
+                  "pairs that the models scored on at least half of all the table's pairs share (their number in the "
+                  "header); a model scored on fewer shows its speed alone. One table per view.", ""]
         for name, title in (("main", "Main results"), ("all", "Everything, with the ablations")):
             if name in report.speed:
                 lines += [f"### {title}", "", speed_markdown(report, name), ""]

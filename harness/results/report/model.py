@@ -105,16 +105,26 @@ class SideTable:
 @dataclass
 class SpeedTable:
     """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
-    that as a multiple of its reference's (a student's own base; any other model the view's base), and its family
-    averages over the pairs the widely scored models of this table all have (those scored on at least half of all
-    the pairs any of them has): a model trained and scored on a few languages shows its speed and no averages,
-    rather than narrowing everyone's to its languages or being averaged over another set. Rows are (model, role,
-    sentences/s, multiple, reference, machine, cells); `columns` name each family and its number of pairs;
-    `measured` lists the (machine, texts) pairs that occur."""
+    that as a multiple of its reference's measured in the same benchmark session (a student's own base; any other
+    model the view's base), and its family averages over the pairs the widely scored models of this table all have
+    (those scored on at least half of all the pairs any of them has): a model trained and scored on a few languages
+    shows its speed and no averages, rather than narrowing everyone's to its languages or being averaged over
+    another set. Rows are (model, role, sentences/s, multiple, reference, machine, cells); `columns` name each
+    family and its number of pairs; `measured` lists the (machine, texts) pairs that occur; `stand_ins` what a
+    model's speed was measured on when not its own weights (`harness.app.stand_in`), by model; `sessions` the
+    benchmark session of each model's speed (absent for a file from before sessions)."""
 
     columns: list[str]
     rows: list[tuple[str, str, float, float | None, str | None, str, list[Cell | None]]]
     measured: list[tuple[str, str]]
+    stand_ins: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def session_ids(self) -> list[str]:
+        """The sessions the speeds come from, in the order the renderers number them: speeds of different
+        sessions are not comparable (a shared CPU drifts), so a table of several numbers each row's."""
+        return sorted(set(self.sessions.values()))
 
     @property
     def machines(self) -> list[str]:
@@ -207,12 +217,14 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
     for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second):
         group = groups[name]
         reference = group.meta.get(BASE) if group.role in TRAINED_ROLES else view_base
-        known = reference in speeds and speeds[reference].machine == speeds[name].machine  # one machine's ratio
+        times = speeds[name].against(reference) if reference else None  # only within one benchmark session
         rows.append((name, group.role, speeds[name].sentences_per_second,
-                     speeds[name].times(speeds[reference]) if known else None, reference if known else None,
+                     times, reference if times is not None else None,
                      speeds[name].machine, [c.cells.get(name) for c in families]))
     return SpeedTable([f"{c.label} ({len(c.shared)} pairs)" for c in families], rows,
-                      sorted({(speeds[n].machine, speeds[n].texts) for n in measured}))
+                      sorted({(speeds[n].machine, speeds[n].texts) for n in measured}),
+                      {n: speeds[n].stand_in for n in measured if speeds[n].stand_in},
+                      {n: speeds[n].session for n in measured if speeds[n].session})
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:
@@ -280,6 +292,12 @@ def _tasks(records: list[dict[str, Any]]) -> list[tuple[str, str, pd.DataFrame]]
         subset = [r for r in records if r["task"]["name"] == task]
         tables.append((task, subset[0]["task"]["main_score"], task_table(subset)))
     return tables
+
+
+STAND_IN_MARK = " †"  # after a speed measured on a stand-in of the model, not on its own weights
+SESSIONS_TEXT = ("Speeds of different sessions are not comparable (a shared CPU drifts between them): each multiple "
+                 "is taken against the base as measured in the row's own session, which can differ from the base's "
+                 "row when that was measured in another.")
 
 
 def speed_multiple(times: float | None) -> str:

@@ -18,6 +18,8 @@ from harness.results.plots import Figure, forest, sweep_figure
 from harness.results.report.model import (
     COSINES,
     ROLE_ORDER,
+    SESSIONS_TEXT,
+    STAND_IN_MARK,
     TITLE,
     Report,
     SideTable,
@@ -238,23 +240,39 @@ def _text_table(table, first: str, kind: str = "") -> str:
 
 
 def _speed_table(table) -> str:
-    machines = table.machines
-    head = "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
+    machines, sessions = table.machines, table.session_ids
+    in_sessions = len(sessions) > 1
+    head = ("<th>session</th>" if in_sessions else "") + "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
     rows = []
     for name, role, speed, times, reference, machine, cells in table.rows:
         ratio = f'{speed_multiple(times)}&times;' if times is not None else ""
         on = f", on machine {machines.index(machine) + 1}" if len(machines) > 1 else ""
-        over = f' title="against {_esc(reference)}{on}"' if reference else ""
+        over = f' title="against {_esc(reference)} at {speed / times:,.0f} sentences/s, measured in the same ' \
+            f'session{on}"' if reference else ""
+        session = table.sessions.get(name)
+        number = "" if not in_sessions else \
+            f'<td class="num" title="{_esc(session or "")}">{sessions.index(session) + 1 if session else ""}</td>'
         rows.append(f'<tr data-role="{_esc(role)}"><td class="name" title="{_esc(name)}">{_esc(name)}</td>'
                     f'<td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
-                    f'<td class="num">{speed:,.0f}</td><td class="num"{over}>{ratio}</td>'
+                    f'<td class="num">{speed:,.0f}{_stand_in_mark(table.stand_ins.get(name))}</td>'
+                    f'<td class="num"{over}>{ratio}</td>{number}'
                     + "".join(_scored(c) for c in cells) + "</tr>")
     notes = [f'<p class="note">Measured on{f" ({i})" if len(machines) > 1 else ""}: {_esc(m)}.</p>'
              for i, m in enumerate(machines, 1)]
+    if in_sessions:
+        notes += [f'<p class="note">Session ({i}): {_esc(s)}.</p>' for i, s in enumerate(sessions, 1)]
+        notes.append(f'<p class="note">{_esc(SESSIONS_TEXT)}</p>')
+    notes += [f'<p class="note">{STAND_IN_MARK.strip()}: measured on {_esc(t)}.</p>'
+              for t in sorted(set(table.stand_ins.values()))]
     notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in table.texts]
     return (f'<table class="speed"><thead><tr><th class="name">model</th><th>role</th><th>sentences/s</th>'
-            f'<th title="a student against its own base, any other model against the view\'s base">&times; base</th>'
+            f'<th title="a student against its own base, any other model against the view\'s base, both measured in '
+            f'one session">&times; base</th>'
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + "".join(notes))
+
+
+def _stand_in_mark(stand_in: str | None) -> str:
+    return f'<span title="measured on {_esc(stand_in)}">{STAND_IN_MARK}</span>' if stand_in else ""
 
 
 def _speed_section(report: Report) -> str:
@@ -263,9 +281,10 @@ def _speed_section(report: Report) -> str:
         return ""
     return ('<h2 id="speed">Quality against speed</h2><p>Sentences per second on a CPU, the median of 3 rounds of '
             "one call with batch size 64 (<code>tox -e bench -- tests/bench/test_bench_encode_speed.py</code>), "
-            "beside each model&rsquo;s family averages over the pairs that the models scored on at least half of all "
-            "the table&rsquo;s pairs share (their number in the header); a model scored on fewer shows its speed "
-            "alone. One table per view.</p>"
+            "and its multiple of the base&rsquo;s measured in the same benchmark session (a shared CPU drifts between "
+            "sessions), beside each model&rsquo;s family averages over the pairs that the models scored on at least "
+            "half of all the table&rsquo;s pairs share (their number in the header); a model scored on fewer shows "
+            "its speed alone. One table per view.</p>"
             + "".join(f'<div data-view="{name}">{_speed_table(table)}</div>' for name, table in report.speed.items()))
 
 

@@ -69,7 +69,7 @@ def test_a_file_from_before_sessions_reads_as_one_session_per_machine_and_merges
      "'m': its speed, 7.0, is not the one its session 's' holds"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": -3}}}), "'m': sentences_per_second"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": "fast"}}}), "positive number"),
-    (json.dumps({"schema": True, "models": {}}), "schema 1"),
+    (json.dumps({"schema": True, "models": {}}), "schema 1 or 2"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": 5, "texts": "t"}}}), "'m': machine"),
     (json.dumps({"schema": 1, "models": {"m": {"sentences_per_second": 5, "texts": "t", "machine": "c",
                                                "stand_in": ""}}}), "'m': stand_in"),

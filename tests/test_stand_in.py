@@ -38,7 +38,8 @@ def test_a_stand_in_has_the_network_of_the_student_it_stands_for(trainer, run_to
 
 def test_a_student_of_a_sweep_is_rebuilt_with_its_own_value(run_toml, data_env, tmp_path):
     """A swept value lives in the student's model block; a block that says only the run's value would rebuild
-    another network (here: no head where the point had one)."""
+    another network (here: no head where the point had one; teacher and student are both 32-d, so `none` is a
+    valid head and a different network)."""
     record, student = _trained(run_toml, tmp_path, "--sweep", "head=auto")
     assert record["model"]["sweep"]["value"] == "auto"
     as_the_run_said = {**record, "run": {**record["run"], "head": "none"}}
@@ -75,6 +76,31 @@ def test_the_signature_ignores_the_versions_that_wrote_a_folder(tiny_bert, tmp_p
     assert network_signature(copy) == network_signature(tiny_bert)
     (copy / "config.json").write_text(json.dumps({**config, "num_hidden_layers": 3}))
     assert network_signature(copy) != network_signature(tiny_bert)  # a setting of the network is a change
+
+
+def test_weights_outside_safetensors_are_refused_rather_than_compared_blind(tiny_bert, tmp_path):
+    import shutil
+
+    copy = Path(shutil.copytree(tiny_bert, tmp_path / "copy"))
+    (copy / "pytorch_model.bin").write_bytes(b"pickled")
+    with pytest.raises(HarnessError, match="pytorch_model.bin: weights not in safetensors"):
+        network_signature(copy)
+
+
+REAL = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["distill-multilingual-e5-small-de-fr-curve-max_pairs-8000",
+                                  "align-map-multilingual-e5-small-de-fr-curve-max_pairs-8000"])
+def test_a_stand_in_of_a_real_student_has_its_network(name, tmp_path):
+    """At real scale (e5-small, the MiniLM teacher, the shared data): a stand-in built from the committed records
+    of a curve student whose folder is here has that folder's network. Skips where the folder is not."""
+    if not (REAL / name / "modules.json").is_file():
+        pytest.skip(f"{REAL / name} is not here (trained by configs/sweep-*-max-pairs.toml)")
+    runs = REAL.parent / "results" / "runs" / name
+    record = ResultStore(runs.parent).load(next(runs.glob("*/*.json")))
+    assert network_signature(build_stand_in(record, tmp_path / name)) == network_signature(REAL / name)
 
 
 def test_a_record_without_its_origin_is_refused(tmp_path):

@@ -1,7 +1,8 @@
 """A stand-in for a student whose folder is gone: its recipe, read back from its records (the run block with the
-student's own seed and swept value), trained for two steps on a few pairs. The stand-in has the student's network
-(the same modules, sizes, outputs and tokenizer) with other weights, so what depends on the network alone, such as
-encode speed, can still be measured for a student whose weights were never kept. `network_signature` says what
+student's own seed and swept value), trained for two steps on a few pairs. The stand-in has the network today's
+code builds from that recipe (the student's modules, sizes, outputs and tokenizer, unless a trainer changed since)
+with other weights, so what depends on the network alone, such as encode speed, can still be measured for a
+student whose weights were never kept. `network_signature` says what
 "the same network" means, so a test can hold a stand-in against the student it stands for.
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.app.config import DRY_RUN, TrainCommand, build
 from harness.core.errors import HarnessError
-from harness.core.training import TrainSettings, legacy_values
+from harness.core.training import SWEEP_ORIGIN, TrainSettings, legacy_values
 
 # the dry run's miniature (a handful of pairs and steps, no checkpoints) without its guards: none of these
 # settings changes the modules or their sizes, only the data the weights and heads are fitted on
@@ -29,7 +29,6 @@ STAND_IN_TEXT = (f"a stand-in: the recipe of its records trained {MINIATURE['max
                  "weights (its own folder is not here)")
 
 _RECIPE = frozenset(f.name for f in fields(TrainSettings))
-_ORIGIN = ("teacher", "student", "langs", "parallel")
 # what a save writes that is not the network: the library versions that wrote it, and the tokenizer's last
 # truncation and padding (the training length, which encoding does not use)
 _VOLATILE = {"config_sentence_transformers.json": ("__version__",), "config.json": ("transformers_version",),
@@ -49,7 +48,7 @@ def stand_in_command(record: dict[str, Any], output: str | Path) -> TrainCommand
         raise HarnessError(f"{model.get('name', 'the record')}: the records lack "
                            f"{', '.join(missing) or 'the trainer'}: the recipe cannot be rebuilt")
     recipe = {**legacy_values(trainer), **{key: value for key, value in run.items() if key in _RECIPE}}
-    origin = {key: run[key] for key in _ORIGIN if key in run}
+    origin = {key: run[key] for key in SWEEP_ORIGIN if key in run}  # what a recipe has beside its settings
     return build(TrainCommand, {**recipe, **MINIATURE, **origin, "trainer": trainer, "output": str(output),
                                 "evaluate": False, "progress": False, "overwrite": True})
 

@@ -11,7 +11,6 @@ CPU drifts between sessions): with `-k`, select the base too.
     tox -e bench -- tests/bench/test_bench_encode_speed.py
 """
 
-import json
 import os
 import platform
 import time
@@ -39,42 +38,43 @@ def _students() -> list[str]:
                   and (runs / p.name).is_dir())
 
 
-def _recorded_aliases() -> list[str]:
-    """Models with records that an alias loads, marks included (`multilingual-e5-small#prompt=query: `)."""
-    runs, names = ROOT / "results" / "runs", []
-    for folder in sorted(runs.iterdir()) if runs.is_dir() else []:
-        first = next(folder.glob("*/*.json"), None)
-        name = json.loads(first.read_text(encoding="utf-8"))["model"]["name"] if first else ""
-        if name.split("#")[0] in ALIASES:
-            names.append(name)
-    return names
-
-
-def _stand_ins() -> list[tuple[str, dict]]:
-    """The trained models the leaderboard shows as rows whose folder is not in models/ and whose own weights were
-    never measured: (name, one of their records). Each is measured on a stand-in rebuilt from its recipe
-    (`harness.app.stand_in`). A seed's model is left out: its row's speed is its first seed's."""
-    from harness.results.overview import group_name
-    from harness.results.speed import read_speeds
+def _first_records() -> list[dict]:
+    """One record of each model folder in results/runs (a model's records share its name, role and run block)."""
     from harness.results.store import ResultStore
 
     runs = ROOT / "results" / "runs"
     if not runs.is_dir():
         return []
+    store = ResultStore(runs)
+    firsts = (next(folder.glob("*/*.json"), None) for folder in sorted(runs.iterdir()))
+    return [store.load(first) for first in firsts if first]
+
+
+def _recorded_aliases(records: list[dict]) -> list[str]:
+    """Models with records that an alias loads, marks included (`multilingual-e5-small#prompt=query: `)."""
+    return [r["model"]["name"] for r in records if r["model"]["name"].split("#")[0] in ALIASES]
+
+
+def _stand_ins(records: list[dict]) -> list[tuple[str, dict]]:
+    """The trained models the leaderboard shows as rows whose folder is not in models/ and whose own weights were
+    never measured: (name, one of their records). Each is measured on a stand-in rebuilt from its recipe
+    (`harness.app.stand_in`). A seed's model is left out: its row's speed is its first seed's."""
+    from harness.results.overview import group_name
+    from harness.results.speed import read_speeds
+
     own = {name for name, speed in read_speeds(ROOT / "results" / SPEED_FILE).items() if not speed.stand_in}
-    store, found = ResultStore(runs), []
-    for folder in sorted(runs.iterdir()):
-        first = next(folder.glob("*/*.json"), None)
-        record = store.load(first) if first else {}
-        name, trainer = record.get("model", {}).get("name", ""), record.get("model", {}).get("trainer")
+    found = []
+    for record in records:
+        name, trainer = record["model"].get("name", ""), record["model"].get("trainer")
         if trainer and record.get("run") and group_name(name) == name and not set("#@") & set(name) \
                 and name not in own and not (ROOT / "models" / name / "modules.json").is_file():
             found.append((name, record))
     return found
 
 
-SPECS = list(dict.fromkeys([DEFAULT_TEACHER, DEFAULT_STUDENT, *BASELINES, *_recorded_aliases(), *_students()]))
-STAND_INS = _stand_ins()
+RECORDS = _first_records()
+SPECS = list(dict.fromkeys([DEFAULT_TEACHER, DEFAULT_STUDENT, *BASELINES, *_recorded_aliases(RECORDS), *_students()]))
+STAND_INS = _stand_ins(RECORDS)
 _MEASURED: dict[str, dict] = {}
 # multiples of another model's speed are taken within one session: one pytest process (under pytest-xdist each
 # worker would be a session of its own, and timings would share the CPU: run this benchmark without it)

@@ -194,6 +194,37 @@ def test_a_table_from_several_sessions_numbers_each_rows_session(tmp_path):
     assert "Session (1): day 1." in markdown and "Session (2): day 2." in markdown and "not comparable" in markdown
     page = render_html(report)
     assert "<th>session</th>" in page and 'title="day 2">2</td>' in page
+    assert [row[0] for row in report.speed["main"].rows] == ["base-x", "early", "late"]
     one = tmp_path / "one.json"
     write_json_atomic(one, merged_speeds(one, {"base-x": entry(100.0), "early": entry(50.0)}, "day 1"))
     assert "session |" not in render_markdown(build(records, [], "mem", speeds=read_speeds(one)))
+
+
+def test_the_rows_come_in_a_block_per_session_the_bases_first_and_fastest_first_within_each(tmp_path):
+    """Speeds of different sessions are not comparable, so one session's fast CPU does not lift its rows above
+    another's: the base's session first, numbered (1), then the others by name."""
+    records = [mining("base-x", 0.9, role="base")] + [mining(n, 0.8, base="base-x") for n in ("a", "b", "c", "d")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"c": entry(500.0)}, "day 1"))
+    write_json_atomic(path, merged_speeds(path, {"base-x": entry(100.0), "a": entry(50.0), "b": entry(80.0)},
+                                          "day 2"))
+    write_json_atomic(path, merged_speeds(path, {"d": entry(900.0)}, "day 3"))
+    table = build(records, [], "mem", speeds=read_speeds(path)).speed["main"]
+    assert [row[0] for row in table.rows] == ["base-x", "b", "a", "c", "d"]
+    assert table.session_ids == ["day 2", "day 1", "day 3"]
+    markdown = render_markdown(build(records, [], "mem", speeds=read_speeds(path)))
+    assert "| b | student | 80 | 0.8 | base-x | 1 |" in markdown and "| d | student | 900 |  |  | 3 |" in markdown
+    assert "Session (1): day 2." in markdown and "Session (2): day 1." in markdown
+
+
+def test_an_ablation_that_names_no_base_is_set_against_the_views_base(tmp_path):
+    """The base with a prompt is an ablation of the base itself: its records name no base to be trained from."""
+    records = [mining("base-x", 0.9, role="base"), mining("base-x#prompt=query:", 0.9, role="ablation"),
+               mining("student-x", 0.8, role="ablation", base="base-y"), mining("base-y", 0.9, role="base")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"base-x": entry(100.0), "base-y": entry(40.0),
+                                                 "base-x#prompt=query:": entry(90.0), "student-x": entry(20.0)},
+                                          "s"))
+    rows = {row[0]: row for row in build(records, [], "mem", speeds=read_speeds(path)).speed["all"].rows}
+    assert rows["base-x#prompt=query:"][3] == pytest.approx(0.9) and rows["base-x#prompt=query:"][4] == "base-x"
+    assert rows["student-x"][3:5] == (0.5, "base-y")  # one that names its base keeps it

@@ -47,9 +47,13 @@ class Speed:
 def read_speeds(path: str | Path) -> dict[str, Speed]:
     """The speeds stored at `path` by model name; {} when there is no such file. A damaged file is an error
     naming the file and the problem (a leaderboard must not silently drop a column)."""
-    path = Path(path)
+    return _read(Path(path))[1]
+
+
+def _read(path: Path) -> tuple[dict[str, Any] | None, dict[str, Speed]]:
+    """The file's JSON (None when there is no file) and its speeds, checked as `read_speeds` says."""
     if not path.is_file():
-        return {}
+        return None, {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -83,7 +87,7 @@ def read_speeds(path: str | Path) -> dict[str, Speed]:
             together = {other.model: other.sentences_per_second for other in speeds.values()
                         if other.machine == speed.machine}
             speeds[name] = replace(speed, session_speeds=together)
-    return speeds
+    return data, speeds
 
 
 def _sessions(path: Path, data: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -103,9 +107,7 @@ def merged_speeds(path: str | Path, measured: dict[str, dict[str, Any]], session
     """The file's content with `measured` ({model: entry}), all measured in `session`, replacing those models'
     entries; the sessions no entry refers to any more are dropped. A schema-1 file's entries join one session per
     machine, `unrecorded (<machine>)`."""
-    path = Path(path)
-    read_speeds(path)  # refuse to merge into a damaged file
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"models": {}}
+    data = _read(Path(path))[0] or {"models": {}}  # a damaged file is refused, not merged into
     sessions = data.get("sessions", {})
     models = {}
     for name, entry in data["models"].items():

@@ -122,9 +122,10 @@ class SpeedTable:
 
     @property
     def session_ids(self) -> list[str]:
-        """The sessions the speeds come from, in the order the renderers number them: speeds of different
-        sessions are not comparable (a shared CPU drifts), so a table of several numbers each row's."""
-        return sorted(set(self.sessions.values()))
+        """The sessions the speeds come from, in the order the renderers number them (that of the rows, which come
+        in a block per session): speeds of different sessions are not comparable (a shared CPU drifts), so a
+        table of several numbers each row's."""
+        return list(dict.fromkeys(self.sessions[row[0]] for row in self.rows if row[0] in self.sessions))
 
     @property
     def machines(self) -> list[str]:
@@ -214,9 +215,11 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
     families = [c for c in view(groups, widely, None, ceiling) if c.lang == "all" and c.cells]
     view_base = next((name for name in members if groups[name].role == BASE), None)
     rows = []
-    for name in sorted(measured, key=lambda n: -speeds[n].sentences_per_second):
+    for name in sorted(measured, key=_speed_order(speeds, view_base)):
         group = groups[name]
-        reference = group.meta.get(BASE) if group.role in TRAINED_ROLES else view_base
+        # a trained model against the base it was trained from; one that names none (an ablation of the base
+        # itself, such as a prompt) and any other model against the view's
+        reference = (group.meta.get(BASE) if group.role in TRAINED_ROLES else None) or view_base
         times = speeds[name].against(reference) if reference else None  # only within one benchmark session
         rows.append((name, group.role, speeds[name].sentences_per_second,
                      times, reference if times is not None else None,
@@ -225,6 +228,19 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
                       sorted({(speeds[n].machine, speeds[n].texts) for n in measured}),
                       {n: speeds[n].stand_in for n in measured if speeds[n].stand_in},
                       {n: speeds[n].session for n in measured if speeds[n].session})
+
+
+def _speed_order(speeds: dict[str, Speed], view_base: str | None):
+    """Sort key of the speed table's rows: fastest first within a benchmark session, the sessions in a block each
+    (speeds of different sessions are not comparable), the one the view's base was measured in first, then the
+    others by name (which the benchmark starts with the date)."""
+    first = speeds[view_base].session if view_base in speeds else None
+
+    def key(name: str):
+        session = speeds[name].session
+        return session != first, session or "", -speeds[name].sentences_per_second
+
+    return key
 
 
 def _panel(groups: dict[str, Group], name: str) -> StudentPanel:

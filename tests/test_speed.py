@@ -139,17 +139,18 @@ def test_a_student_is_set_against_its_own_base_and_only_on_the_same_machine(tmp_
     records = [mining("base-x", 0.9, role="base"), mining("base-y", 0.9, role="base"),
                mining("student-y", 0.8, base="base-y"), mining("peer", 0.7, role="baseline")]
     path = tmp_path / SPEED_FILE
-    other = {**entry(50.0), "machine": "another CPU"}
+    other = {**entry(500.0), "machine": "another CPU"}  # the fastest, on another machine
     write_json_atomic(path, {"schema": 1, "models": {"base-x": entry(100.0), "base-y": entry(200.0),
                                                      "student-y": entry(400.0), "peer": other}})
     report = build(records, [], "mem", speeds=read_speeds(path))
     rows = {row[0]: row for row in report.speed["all"].rows}  # every model: base-x sorts first of the bases
+    assert [row[0] for row in report.speed["all"].rows][-1] == "peer"  # the other machine's block, after the base's
     assert rows["student-y"][3:5] == (2.0, "base-y")  # its own base, not the view's first one
     assert rows["peer"][3:5] == (None, None)  # measured elsewhere: no ratio across machines
     assert rows["base-y"][3:5] == (2.0, "base-x")  # a model that is not a student: against the view's base
     markdown = render_markdown(build(records, [], "mem", speeds=read_speeds(path)))
     assert "Measured on (1): another CPU." in markdown and "Measured on (2): test CPU, 2 cores." in markdown
-    assert "| peer | baseline | 50 |  |  | 1 |" in markdown  # the machine column, since there are two
+    assert "| peer | baseline | 500 |  |  | 1 |" in markdown  # the machine column, since there are two
 
 
 def test_write_leaderboard_reads_the_speeds_beside_its_outputs(tmp_path):
@@ -215,16 +216,38 @@ def test_the_rows_come_in_a_block_per_session_the_bases_first_and_fastest_first_
     markdown = render_markdown(build(records, [], "mem", speeds=read_speeds(path)))
     assert "| b | student | 80 | 0.8 | base-x | 1 |" in markdown and "| d | student | 900 |  |  | 3 |" in markdown
     assert "Session (1): day 2." in markdown and "Session (2): day 1." in markdown
+    page = render_html(build(records, [], "mem", speeds=read_speeds(path)))
+    assert 'title="day 1">2</td>' in page and 'title="day 2">1</td>' in page  # the HTML numbers them alike
 
 
-def test_an_ablation_that_names_no_base_is_set_against_the_views_base(tmp_path):
-    """The base with a prompt is an ablation of the base itself: its records name no base to be trained from."""
-    records = [mining("base-x", 0.9, role="base"), mining("base-x#prompt=query:", 0.9, role="ablation"),
-               mining("student-x", 0.8, role="ablation", base="base-y"), mining("base-y", 0.9, role="base")]
+def test_a_model_scored_with_a_prompt_or_one_output_is_set_against_the_base_of_the_model_it_marks(tmp_path):
+    """The base with a prompt is an ablation of the base itself: its records name no base to be trained from. It is
+    set against that base, not the view's (here the other base, which sorts first), and a student's output against
+    the student's base; a trained model whose base is not known gets no multiple."""
+    records = [mining("a-base", 0.9, role="base"), mining("z-base", 0.9, role="base"),
+               mining("z-base#prompt=query:", 0.9, role="ablation"),
+               mining("student", 0.8, base="z-base"), mining("student#output=teacher", 0.8, role="ablation"),
+               mining("orphan", 0.8, role="ablation")]
     path = tmp_path / SPEED_FILE
-    write_json_atomic(path, merged_speeds(path, {"base-x": entry(100.0), "base-y": entry(40.0),
-                                                 "base-x#prompt=query:": entry(90.0), "student-x": entry(20.0)},
-                                          "s"))
+    speeds = {"a-base": 10.0, "z-base": 100.0, "z-base#prompt=query:": 90.0, "student": 80.0,
+              "student#output=teacher": 70.0, "orphan": 60.0}
+    write_json_atomic(path, merged_speeds(path, {n: entry(v) for n, v in speeds.items()}, "s"))
     rows = {row[0]: row for row in build(records, [], "mem", speeds=read_speeds(path)).speed["all"].rows}
-    assert rows["base-x#prompt=query:"][3] == pytest.approx(0.9) and rows["base-x#prompt=query:"][4] == "base-x"
-    assert rows["student-x"][3:5] == (0.5, "base-y")  # one that names its base keeps it
+    assert rows["z-base#prompt=query:"][3] == pytest.approx(0.9) and rows["z-base#prompt=query:"][4] == "z-base"
+    assert rows["student#output=teacher"][3] == pytest.approx(0.7) and rows["student#output=teacher"][4] == "z-base"
+    assert rows["student"][3:5] == (0.8, "z-base")
+    assert rows["orphan"][3:5] == (None, None)
+    assert rows["z-base"][3:5] == (10.0, "a-base")  # a base is set against the view's (the first)
+
+
+def test_a_students_base_is_read_from_any_of_its_records(tmp_path):
+    """A record scored later by another path (an opt-in task) may lack the base: the group still knows it."""
+    late = mining("student", 0.8, pair="ar-en")  # sorts before de-en: the group's first record
+    assert "base" not in late["model"]
+    records = [mining("a-base", 0.9, role="base"), mining("z-base", 0.9, role="base"), late,
+               mining("student", 0.8, base="z-base")]
+    path = tmp_path / SPEED_FILE
+    write_json_atomic(path, merged_speeds(path, {"a-base": entry(10.0), "z-base": entry(100.0),
+                                                 "student": entry(80.0)}, "s"))
+    rows = {row[0]: row for row in build(records, [], "mem", speeds=read_speeds(path)).speed["all"].rows}
+    assert rows["student"][3:5] == (0.8, "z-base")

@@ -137,6 +137,8 @@ def load_groups(records: list[dict[str, Any]]) -> dict[str, Group]:
         model = record["model"]["name"]
         name = group_name(model)
         group = groups.setdefault(name, Group(name, role_of(record), dict(record["model"]), record.get("run") or {}))
+        for key, value in record["model"].items():  # a record scored later by another path may lack a field
+            group.meta.setdefault(key, value)
         main = record["task"]["main_score"]
         metric = record["metrics"].get(main)
         if metric is None:

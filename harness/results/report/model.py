@@ -24,6 +24,7 @@ from harness.core.vocabulary import (
     TEACHER,
     TRAINED_ROLES,
 )
+from harness.encoders.specs import OUTPUT_MARK, PROMPT_MARK
 from harness.results import stats
 from harness.results.explorer import explorer_data
 from harness.results.learning_curve import CurveComparison, CurveFit, learning_curves
@@ -105,12 +106,13 @@ class SideTable:
 @dataclass
 class SpeedTable:
     """Quality against speed in one view: each of its models with a measured encode speed, its sentences per second,
-    that as a multiple of its reference's measured in the same benchmark session (a student's own base; any other
-    model the view's base), and its family averages over the pairs the widely scored models of this table all have
-    (those scored on at least half of all the pairs any of them has): a model trained and scored on a few languages
-    shows its speed and no averages, rather than narrowing everyone's to its languages or being averaged over
-    another set. Rows are (model, role, sentences/s, multiple, reference, machine, cells); `columns` name each
-    family and its number of pairs; `measured` lists the (machine, texts) pairs that occur; `stand_ins` what a
+    that as a multiple of its reference's measured in the same benchmark session (a student's own base; a base
+    or student scored with a prompt or through one output, that model's base; any other model the view's base),
+    and its family averages over the pairs the widely scored models of this table all have (those scored on at
+    least half of all the pairs any of them has): a model trained and scored on a few languages shows its speed
+    and no averages, rather than narrowing everyone's to its languages or being averaged over another set.
+    Rows are (model, role, sentences/s, multiple, reference, machine, cells); `columns` name each family and its
+    number of pairs; `measured` lists the (machine, texts) pairs that occur; `stand_ins` what a
     model's speed was measured on when not its own weights (`harness.app.stand_in`), by model; `sessions` the
     benchmark session of each model's speed (absent for a file from before sessions)."""
 
@@ -217,9 +219,7 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
     rows = []
     for name in sorted(measured, key=_speed_order(speeds, view_base)):
         group = groups[name]
-        # a trained model against the base it was trained from; one that names none (an ablation of the base
-        # itself, such as a prompt) and any other model against the view's
-        reference = (group.meta.get(BASE) if group.role in TRAINED_ROLES else None) or view_base
+        reference = _speed_reference(name, groups, view_base)
         times = speeds[name].against(reference) if reference else None  # only within one benchmark session
         rows.append((name, group.role, speeds[name].sentences_per_second,
                      times, reference if times is not None else None,
@@ -230,15 +230,34 @@ def _speed(groups: dict[str, Group], members: list[str], speeds: dict[str, Speed
                       {n: speeds[n].session for n in measured if speeds[n].session})
 
 
+def _speed_reference(name: str, groups: dict[str, Group], view_base: str | None) -> str | None:
+    """The model a speed is set against: a trained model's own base; a model scored through a mark
+    (`BASE#prompt=...`, `STUDENT#output=...`) as an ablation, the base of the model it marks (the base itself,
+    for a base); any other model the view's base. None when a trained model's base is not known."""
+    group = groups[name]
+    if group.role not in TRAINED_ROLES:
+        return view_base
+    if group.meta.get(BASE):
+        return group.meta[BASE]
+    marked = name.split(OUTPUT_MARK)[0].split(PROMPT_MARK)[0]
+    plain = groups.get(marked) if marked != name else None
+    if plain is None:
+        return None
+    return plain.name if plain.role == BASE else plain.meta.get(BASE)
+
+
 def _speed_order(speeds: dict[str, Speed], view_base: str | None):
     """Sort key of the speed table's rows: fastest first within a benchmark session, the sessions in a block each
     (speeds of different sessions are not comparable), the one the view's base was measured in first, then the
-    others by name (which the benchmark starts with the date)."""
-    first = speeds[view_base].session if view_base in speeds else None
+    others by name (which the benchmark starts with the date). A file from before sessions: a block per machine."""
+
+    def block(name: str) -> str:
+        return speeds[name].session or speeds[name].machine
+
+    first = block(view_base) if view_base in speeds else None
 
     def key(name: str):
-        session = speeds[name].session
-        return session != first, session or "", -speeds[name].sentences_per_second
+        return block(name) != first, block(name), -speeds[name].sentences_per_second
 
     return key
 

@@ -266,7 +266,8 @@ def _speed_table(table) -> str:
               for t in sorted(set(table.stand_ins.values()))]
     notes += [f'<p class="note">Texts: {_esc(t)}.</p>' for t in table.texts]
     return (f'<table class="speed"><thead><tr><th class="name">model</th><th>role</th><th>sentences/s</th>'
-            f'<th title="a student against its own base, any other model against the view\'s base, both measured in '
+            f'<th title="a student against its own base (a model with a prompt or one output: that model\'s base), any '
+            f'other model against the view\'s base, both measured in '
             f'one session">&times; base</th>'
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>" + "".join(notes))
 

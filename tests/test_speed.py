@@ -218,6 +218,9 @@ def test_the_rows_come_in_a_block_per_session_the_bases_first_and_fastest_first_
     assert "Session (1): day 2." in markdown and "Session (2): day 1." in markdown
     page = render_html(build(records, [], "mem", speeds=read_speeds(path)))
     assert 'title="day 1">2</td>' in page and 'title="day 2">1</td>' in page  # the HTML numbers them alike
+    speed = page[page.index('<table class="speed">'):]
+    speed = speed[:speed.index("</table>")]
+    assert speed.count('class="group-start"') == 2  # a rule where day 1's block starts, and day 3's
 
 
 def test_a_model_scored_with_a_prompt_or_one_output_is_set_against_the_base_of_the_model_it_marks(tmp_path):

@@ -243,7 +243,7 @@ def _speed_table(table) -> str:
     machines, sessions = table.machines, table.session_ids
     in_sessions = len(sessions) > 1
     head = ("<th>session</th>" if in_sessions else "") + "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
-    rows = []
+    rows, previous = [], None
     for name, role, speed, times, reference, machine, cells in table.rows:
         ratio = f'{speed_multiple(times)}&times;' if times is not None else ""
         on = f", on machine {machines.index(machine) + 1}" if len(machines) > 1 else ""
@@ -252,7 +252,10 @@ def _speed_table(table) -> str:
         session = table.sessions.get(name)
         number = "" if not in_sessions else \
             f'<td class="num" title="{_esc(session or "")}">{sessions.index(session) + 1 if session else ""}</td>'
-        rows.append(f'<tr data-role="{_esc(role)}"><td class="name" title="{_esc(name)}">{_esc(name)}</td>'
+        rule = ' class="group-start"' if in_sessions and rows and session != previous else ""  # between blocks
+        previous = session
+        rows.append(f'<tr data-role="{_esc(role)}"{rule}>'
+                    f'<td class="name" title="{_esc(name)}">{_esc(name)}</td>'
                     f'<td><span class="role role-{_esc(role)}">{_esc(role)}</span></td>'
                     f'<td class="num">{speed:,.0f}{_stand_in_mark(table.stand_ins.get(name))}</td>'
                     f'<td class="num"{over}>{ratio}</td>{number}'

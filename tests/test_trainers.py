@@ -109,8 +109,27 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     first = json.loads((full / "training_summary.json").read_text())["guards"]
     assert summary["guards"]["start"] == first["start"]  # judged from the first run's start, kept in the checkpoint
     assert all(entry["step"] > 4 for entry in summary["dev"])  # and the evaluation before training is not rerun
+    parts = summary["training_parts"]  # the killed process's part, kept in the checkpoint, and this one's
+    assert [(p["from_step"], p["to_step"], p["device"]) for p in parts] == [(0, 4, "cpu"), (4, summary["steps"], "cpu")]
+    assert all(p["seconds"] > 0 for p in parts) and parts[1]["seconds"] == pytest.approx(summary["seconds"], abs=1e-3)
+    assert summary["training_seconds"] == pytest.approx(sum(p["seconds"] for p in parts), abs=1e-3)
+    card = (resumed / "README.md").read_text()
+    assert "Trained in 2 parts" in card and "steps 0 to 4" in card
+    assert len(json.loads((full / "training_summary.json").read_text())["training_parts"]) == 1
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
     np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)
+
+
+def test_a_checkpoint_from_before_parts_were_kept_gives_an_untimed_first_part():
+    from trainers.loop import earlier_parts
+    from trainers.template import total_seconds
+
+    old = earlier_parts({"step": 300, "guards": {}}, 300)
+    assert old == [{"from_step": 0, "to_step": 300, "device": None, "seconds": None}]
+    assert total_seconds([*old, {"from_step": 300, "to_step": 400, "device": "cpu", "seconds": 5.0}]) is None
+    kept = [{"from_step": 0, "to_step": 2, "device": "cpu", "seconds": 1.5}]
+    assert earlier_parts({"step": 2, "parts": kept}, 2) == kept and earlier_parts({}, 0) == []
+    assert total_seconds([*kept, {"from_step": 2, "to_step": 4, "device": "cpu", "seconds": 2.0}]) == 3.5
 
 
 def test_finished_output_is_not_retrained(tiny_bert, tiny_data, tmp_path):

@@ -9,6 +9,7 @@ import math
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,30 @@ class LoopResult:
     losses: list[float] = field(default_factory=list)
     dev: list[dict[str, Any]] = field(default_factory=list)
     guards: dict[str, Any] = field(default_factory=dict)
+    parts: list[dict[str, Any]] = field(default_factory=list)  # one per process that trained: TrainingPart.record
+
+
+@dataclass
+class TrainingPart:
+    """The steps one process trained, from a checkpoint or the start, and its training seconds (dev evaluations
+    left out). A run resumed over several sessions keeps the earlier parts in its checkpoints, so its summary can
+    give the whole training time, not only the last part's."""
+
+    first: int
+    device: str
+    began: float  # time.perf_counter() when it started
+
+    def record(self, step: int, evaluating: float) -> dict[str, Any]:
+        """The part up to `step`, its seconds without the `evaluating` ones."""
+        return {"from_step": self.first, "to_step": step, "device": self.device,
+                "seconds": round(time.perf_counter() - self.began - evaluating, 3)}
+
+
+def earlier_parts(state: dict[str, Any], start: int) -> list[dict[str, Any]]:
+    """The parts a checkpoint's state lists; a checkpoint from before parts were kept: one part of unknown time."""
+    if "parts" in state:
+        return list(state["parts"])
+    return [{"from_step": 0, "to_step": start, "device": None, "seconds": None}] if start else []
 
 
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")
@@ -99,7 +124,7 @@ def _latest_checkpoint(folder: Path) -> Path | None:
 
 
 def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int,
-                     guards: dict[str, Any] | None = None) -> None:
+                     guards: dict[str, Any] | None = None, parts: list[dict[str, Any]] | None = None) -> None:
     import torch
     from safetensors.torch import save_model
 
@@ -110,7 +135,7 @@ def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep:
     save_model(model, str(tmp / "model.safetensors"))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
-    state = {"step": step, "guards": guards or {}}
+    state = {"step": step, "guards": guards or {}, "parts": parts or []}
     (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")  # written last: marks completeness
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -135,8 +160,8 @@ def _drop_checkpoints_after(folder: Path, step: int) -> Path | None:
     return _latest_checkpoint(folder)
 
 
-def _guard_state(path: Path | None) -> dict[str, Any]:
-    return json.loads((path / STATE).read_text()).get("guards", {}) if path else {}
+def _state(path: Path | None) -> dict[str, Any]:
+    return json.loads((path / STATE).read_text()) if path else {}
 
 
 def _load_checkpoint(path: Path, model, optimizer, scheduler) -> int:
@@ -191,8 +216,6 @@ class DevWatch:
     def __call__(self, model, step: int) -> None:
         if self.dev_fn is None:
             return
-        import time
-
         began = time.perf_counter()
         try:
             self._evaluate(model, step)
@@ -226,8 +249,6 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     guards (trainers.guards) check every dev evaluation, the first before the first step; a collapse raises
     TrainingFailed (exit 3).
     """
-    import time
-
     import torch
     from tqdm.auto import tqdm
 
@@ -247,7 +268,9 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
-    guards = Guards.restored(_guard_state(latest), desc=desc, enabled=config.guards, rate_flag=rate_flag)
+    state = _state(latest)
+    guards = Guards.restored(state.get("guards", {}), desc=desc, enabled=config.guards, rate_flag=rate_flag)
+    earlier = earlier_parts(state, start)
     watch = DevWatch(dev_fn if rank == 0 else None, guards, result, ckpt_dir)
     every = eval_interval(config, total)
     if guards.enabled and guards.start is None:
@@ -255,6 +278,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     watch.seconds = 0.0
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
+    part = TrainingPart(start, str(next(model.parameters()).device), began)
     step = start
     for epoch in range(start // len(batches), config.epochs):
         model.train()
@@ -280,10 +304,12 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
             if every and step % every == 0 and step < total:
                 watch(model, step)
             if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
-                _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state())
+                _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state(),
+                                 [*earlier, part.record(step, watch.seconds)])
     bar.close()
     result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
     result.seconds = time.perf_counter() - began - watch.seconds  # training alone: pairs/s stay comparable
+    result.parts = [*earlier, part.record(step, watch.seconds)]
     watch(model, step)
     result.guards = guards.summary()
     return result

@@ -62,9 +62,11 @@ class StudentTrainer(ABC):
 def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConfig, result: LoopResult, model,
               started: float) -> dict:
     """The training facts that go into the model card and training_summary.json. `steps`, `seconds` and
-    `pairs_per_second` are the training loop's (for ranking-hn its second stage); `wall_seconds` is the whole
-    fit, everything a trainer does before saving (ranking-hn's first stage and mining, align-map's own
-    targets, head fit and dev evaluation)."""
+    `pairs_per_second` are the training loop's (for ranking-hn its second stage), `seconds` and `pairs_per_second`
+    of this process's part when the run resumed from a checkpoint; `training_parts` lists every part (one per
+    process that trained, earlier ones from the checkpoints) and `training_seconds` is their sum (None when a part
+    predates this record); `wall_seconds` is this process's whole fit, everything a trainer does before saving
+    (ranking-hn's first stage and mining, align-map's own targets, head fit and dev evaluation)."""
     return {
         "trainer": name, "teacher": teacher.name, "teacher_revision": teacher.revision,
         "data_fingerprint": data.fingerprint,
@@ -72,6 +74,7 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
         "datasets": data.describe(), "data_sources": data.sources, "n_pairs": data.n_pairs,
         "config": config.to_dict(),
         "steps": result.steps, "resumed_from": result.resumed_from, "seconds": result.seconds,
+        "training_parts": result.parts, "training_seconds": total_seconds(result.parts),
         "wall_seconds": time.perf_counter() - started,
         "pairs_per_second": result.samples / max(result.seconds, 1e-9),
         "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
@@ -79,6 +82,13 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
         "dev": result.dev, "guards": result.guards,
         "loss_first": result.losses[:5], "loss_last": result.losses[-5:],
     }
+
+
+def total_seconds(parts: list[dict]) -> float | None:
+    """The training seconds of all the parts, None when one of them was not timed."""
+    if any(part["seconds"] is None for part in parts):
+        return None
+    return round(sum(part["seconds"] for part in parts), 3)
 
 
 def _gpu_name() -> str | None:

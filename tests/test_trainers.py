@@ -71,17 +71,12 @@ def test_lstsq_head_starts_close_to_the_teacher(tiny_bert, tiny_data, tmp_path):
     assert err_fit < 0.7 * err_random
 
 
-@pytest.mark.parametrize("name", ["distill", "static"])
-def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tiny_bert, tiny_data, tmp_path):
+def killed_after_step_4(trainer, teacher, tiny_bert, data, config) -> None:
+    """Train until the loss of step 5 is asked for, then fail as a kill would (the checkpoint of step 4 kept)."""
     import importlib
 
     import trainers.loop as loop
 
-    teacher = HashEncoder(dim=32)
-    trainer = TRAINERS.get(name)()
-    full = trainer.train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path / "a", checkpoint_every=2))
-
-    config = config_for(tmp_path / "b", checkpoint_every=2)
     original = loop.train_loop
 
     def crash_after_step_4(model, loss_fn, *args, **kw):
@@ -99,9 +94,19 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     module.train_loop = crash_after_step_4
     try:
         with pytest.raises(KeyboardInterrupt):
-            trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+            trainer.train(teacher, load_student(tiny_bert), data, config)
     finally:
         module.train_loop = original
+
+
+@pytest.mark.parametrize("name", ["distill", "static"])
+def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tiny_bert, tiny_data, tmp_path):
+    teacher = HashEncoder(dim=32)
+    trainer = TRAINERS.get(name)()
+    full = trainer.train(teacher, load_student(tiny_bert), tiny_data, config_for(tmp_path / "a", checkpoint_every=2))
+
+    config = config_for(tmp_path / "b", checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
     resumed = trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
     summary = json.loads((resumed / "training_summary.json").read_text())
     assert summary["resumed_from"] == 4
@@ -110,14 +115,53 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     assert summary["guards"]["start"] == first["start"]  # judged from the first run's start, kept in the checkpoint
     assert all(entry["step"] > 4 for entry in summary["dev"])  # and the evaluation before training is not rerun
     parts = summary["training_parts"]  # the killed process's part, kept in the checkpoint, and this one's
-    assert [(p["from_step"], p["to_step"], p["device"]) for p in parts] == [(0, 4, "cpu"), (4, summary["steps"], "cpu")]
-    assert all(p["seconds"] > 0 for p in parts) and parts[1]["seconds"] == pytest.approx(summary["seconds"], abs=1e-3)
+    assert [(p["from_step"], p["to_step"], p["device"], p["world_size"]) for p in parts] == \
+        [(0, 4, "cpu", 1), (4, summary["steps"], "cpu", 1)]
+    assert all(p["seconds"] > 0 for p in parts) and parts[1]["seconds"] == round(summary["seconds"], 3)
     assert summary["training_seconds"] == pytest.approx(sum(p["seconds"] for p in parts), abs=1e-3)
     card = (resumed / "README.md").read_text()
     assert "Trained in 2 parts" in card and "steps 0 to 4" in card
     assert len(json.loads((full / "training_summary.json").read_text())["training_parts"]) == 1
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
     np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)
+
+
+def test_a_checkpoint_of_other_settings_is_refused_and_overwrite_starts_afresh(tiny_bert, tiny_data, tmp_path):
+    from harness.core.errors import HarnessError
+
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
+    with pytest.raises(HarnessError, match=r"checkpoints/step-4: a checkpoint of a run with other settings "
+                                           r"\(lr 0.001 -> 0.0005\).*--overwrite"):
+        trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, lr=5e-4))
+    fresh = trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, lr=5e-4, overwrite=True))
+    summary = json.loads((fresh / "training_summary.json").read_text())
+    assert summary["resumed_from"] is None and summary["config"]["lr"] == 5e-4
+    assert [(p["from_step"], p["to_step"]) for p in summary["training_parts"]] == [(0, summary["steps"])]
+
+
+def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
+    resumed = trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, micro_batch=4, eval_every=3))
+    assert json.loads((resumed / "training_summary.json").read_text())["resumed_from"] == 4
+
+
+def test_a_run_resumed_from_a_checkpoint_older_than_parts_says_its_time_is_unknown(tiny_bert, tiny_data, tmp_path):
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
+    state_file = tmp_path / "out" / "checkpoints" / "step-4" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({"step": state["step"], "guards": state["guards"]}))  # as written before
+    resumed = trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+    summary = json.loads((resumed / "training_summary.json").read_text())
+    assert summary["training_parts"][0] == {"from_step": 0, "to_step": 4, "device": None, "seconds": None}
+    assert summary["training_seconds"] is None and summary["training_parts"][1]["seconds"] > 0
+    card = (resumed / "README.md").read_text()
+    assert "steps 0 to 4, not timed" in card and "the total unknown" in card
 
 
 def test_a_checkpoint_from_before_parts_were_kept_gives_an_untimed_first_part():
@@ -129,6 +173,7 @@ def test_a_checkpoint_from_before_parts_were_kept_gives_an_untimed_first_part():
     assert total_seconds([*old, {"from_step": 300, "to_step": 400, "device": "cpu", "seconds": 5.0}]) is None
     kept = [{"from_step": 0, "to_step": 2, "device": "cpu", "seconds": 1.5}]
     assert earlier_parts({"step": 2, "parts": kept}, 2) == kept and earlier_parts({}, 0) == []
+    assert total_seconds([]) is None
     assert total_seconds([*kept, {"from_step": 2, "to_step": 4, "device": "cpu", "seconds": 2.0}]) == 3.5
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.training import TrainConfig
+from harness.core.errors import HarnessError
+from harness.core.training import INCIDENTAL, TrainConfig, differences_text
 from trainers.distributed import distributed
 from trainers.guards import Guards, TrainingFailed
 from trainers.sampling import BalancedBatches
@@ -43,12 +44,32 @@ class TrainingPart:
 
     first: int
     device: str
+    world_size: int
     began: float  # time.perf_counter() when it started
 
-    def record(self, step: int, evaluating: float) -> dict[str, Any]:
-        """The part up to `step`, its seconds without the `evaluating` ones."""
-        return {"from_step": self.first, "to_step": step, "device": self.device,
-                "seconds": round(time.perf_counter() - self.began - evaluating, 3)}
+    def seconds(self, evaluating: float) -> float:
+        """Training seconds so far: the time since it began less the `evaluating` seconds."""
+        return time.perf_counter() - self.began - evaluating
+
+    def record(self, step: int, seconds: float) -> dict[str, Any]:
+        """The part up to `step`, trained in `seconds`."""
+        return {"from_step": self.first, "to_step": step, "device": self.device, "world_size": self.world_size,
+                "seconds": round(seconds, 3)}
+
+
+def recipe_of(config: TrainConfig) -> dict[str, Any]:
+    """What a run learns, as a checkpoint keeps it: every setting but the incidental ones, as JSON has them."""
+    return json.loads(json.dumps({k: v for k, v in config.to_dict().items() if k not in INCIDENTAL}))
+
+
+def check_same_recipe(checkpoint: Path, stored: dict[str, Any], wanted: dict[str, Any]) -> None:
+    """Refuse to resume a checkpoint of a run made with other settings (a student half of one recipe and half of
+    another); a checkpoint from before recipes were kept is not checked."""
+    changed = {k: (stored[k], wanted.get(k)) for k in stored if stored[k] != wanted.get(k)}
+    if changed:
+        raise HarnessError(f"{checkpoint}: a checkpoint of a run with other settings ({differences_text(changed)}); "
+                           f"resuming it would mix two recipes: rerun with its settings, or delete "
+                           f"{checkpoint.parent} (train: --overwrite does) to start again")
 
 
 def earlier_parts(state: dict[str, Any], start: int) -> list[dict[str, Any]]:
@@ -124,7 +145,8 @@ def _latest_checkpoint(folder: Path) -> Path | None:
 
 
 def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int,
-                     guards: dict[str, Any] | None = None, parts: list[dict[str, Any]] | None = None) -> None:
+                     guards: dict[str, Any] | None = None, parts: list[dict[str, Any]] | None = None,
+                     recipe: dict[str, Any] | None = None) -> None:
     import torch
     from safetensors.torch import save_model
 
@@ -135,7 +157,9 @@ def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep:
     save_model(model, str(tmp / "model.safetensors"))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
-    state = {"step": step, "guards": guards or {}, "parts": parts or []}
+    state = {"step": step, "guards": guards or {}, "recipe": recipe or {}}
+    if parts is not None:  # a state without parts reads as one untimed part on resume: never an empty list by default
+        state["parts"] = parts
     (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")  # written last: marks completeness
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -269,6 +293,9 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
     state = _state(latest)
+    recipe = recipe_of(config)
+    if latest is not None:
+        check_same_recipe(latest, state.get("recipe") or {}, recipe)
     guards = Guards.restored(state.get("guards", {}), desc=desc, enabled=config.guards, rate_flag=rate_flag)
     earlier = earlier_parts(state, start)
     watch = DevWatch(dev_fn if rank == 0 else None, guards, result, ckpt_dir)
@@ -278,7 +305,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     watch.seconds = 0.0
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
-    part = TrainingPart(start, str(next(model.parameters()).device), began)
+    part = TrainingPart(start, str(next(model.parameters()).device), world, began)
     step = start
     for epoch in range(start // len(batches), config.epochs):
         model.train()
@@ -305,11 +332,11 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 watch(model, step)
             if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
                 _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state(),
-                                 [*earlier, part.record(step, watch.seconds)])
+                                 [*earlier, part.record(step, part.seconds(watch.seconds))], recipe)
     bar.close()
     result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
-    result.seconds = time.perf_counter() - began - watch.seconds  # training alone: pairs/s stay comparable
-    result.parts = [*earlier, part.record(step, watch.seconds)]
+    result.seconds = part.seconds(watch.seconds)  # training alone: pairs/s stay comparable
+    result.parts = [*earlier, part.record(step, result.seconds)] if step > start or not earlier else earlier
     watch(model, step)
     result.guards = guards.summary()
     return result

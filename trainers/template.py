@@ -5,6 +5,7 @@ write its summary and model card, and save it at its own sequence length. A trai
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class StudentTrainer(ABC):
         output = Path(config.output)
         if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
             return output
+        if config.overwrite:  # a retrain starts afresh, not from the checkpoints of the run it replaces
+            shutil.rmtree(output / "checkpoints", ignore_errors=True)
         started = time.perf_counter()
         fitted = self.fit(teacher, student, data, config)
         summary = summarise(self.name, teacher, data, config, fitted.result, fitted.model, started)
@@ -86,7 +89,7 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
 
 def total_seconds(parts: list[dict]) -> float | None:
     """The training seconds of all the parts, None when one of them was not timed."""
-    if any(part["seconds"] is None for part in parts):
+    if not parts or any(part["seconds"] is None for part in parts):
         return None
     return round(sum(part["seconds"] for part in parts), 3)
 

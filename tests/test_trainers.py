@@ -126,19 +126,36 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)
 
 
-def test_a_checkpoint_of_other_settings_is_refused_and_overwrite_starts_afresh(tiny_bert, tiny_data, tmp_path):
+@pytest.mark.parametrize("change", [{"lr": 5e-4}, {"head": "none"}, {"freeze_layers": 1}])
+def test_checkpoints_of_another_recipe_are_refused_before_anything_is_fitted(change, tiny_bert, tiny_data, tmp_path):
+    """A changed head or frozen layers would not even load into the checkpoint's model or optimiser."""
     from harness.core.errors import HarnessError
 
     teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
     config = config_for(tmp_path, checkpoint_every=2)
     killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
-    with pytest.raises(HarnessError, match=r"checkpoints/step-4: a checkpoint of a run with other settings "
-                                           r"\(lr 0.001 -> 0.0005\).*--overwrite"):
-        trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, lr=5e-4))
-    fresh = trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, lr=5e-4, overwrite=True))
+    name = next(iter(change))
+    with pytest.raises(HarnessError, match=rf"out/checkpoints: checkpoints of a run with other settings \({name} "
+                                           r".*--overwrite"):
+        trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, **change))
+    with pytest.raises(HarnessError, match=r"other settings \(teacher_revision hash-v1-d32 -> hash-v1-d16\)"):
+        trainer.train(HashEncoder(dim=16), load_student(tiny_bert), tiny_data, config)
+    assert (tmp_path / "out" / "checkpoints" / "step-4").is_dir()  # refused: nothing touched
+
+
+def test_overwrite_starts_afresh_and_a_killed_retrain_resumes_its_own_checkpoints(tiny_bert, tiny_data, tmp_path):
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
+    other = replace(config, lr=5e-4, overwrite=True)
+    fresh = trainer.train(teacher, load_student(tiny_bert), tiny_data, other)  # another recipe: discarded
     summary = json.loads((fresh / "training_summary.json").read_text())
     assert summary["resumed_from"] is None and summary["config"]["lr"] == 5e-4
     assert [(p["from_step"], p["to_step"]) for p in summary["training_parts"]] == [(0, summary["steps"])]
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, other)  # a finished student: discarded, retrained
+    assert not (fresh / "training_summary.json").exists()  # no longer marked finished while it is retrained
+    again = trainer.train(teacher, load_student(tiny_bert), tiny_data, other)  # the same command: resumes
+    assert json.loads((again / "training_summary.json").read_text())["resumed_from"] == 4
 
 
 def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):

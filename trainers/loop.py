@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import HarnessError
-from harness.core.training import INCIDENTAL, TrainConfig, differences_text
+from harness.core.training import TrainConfig
 from trainers.distributed import distributed
 from trainers.guards import Guards, TrainingFailed
 from trainers.sampling import BalancedBatches
@@ -55,21 +54,6 @@ class TrainingPart:
         """The part up to `step`, trained in `seconds`."""
         return {"from_step": self.first, "to_step": step, "device": self.device, "world_size": self.world_size,
                 "seconds": round(seconds, 3)}
-
-
-def recipe_of(config: TrainConfig) -> dict[str, Any]:
-    """What a run learns, as a checkpoint keeps it: every setting but the incidental ones, as JSON has them."""
-    return json.loads(json.dumps({k: v for k, v in config.to_dict().items() if k not in INCIDENTAL}))
-
-
-def check_same_recipe(checkpoint: Path, stored: dict[str, Any], wanted: dict[str, Any]) -> None:
-    """Refuse to resume a checkpoint of a run made with other settings (a student half of one recipe and half of
-    another); a checkpoint from before recipes were kept is not checked."""
-    changed = {k: (stored[k], wanted.get(k)) for k in stored if stored[k] != wanted.get(k)}
-    if changed:
-        raise HarnessError(f"{checkpoint}: a checkpoint of a run with other settings ({differences_text(changed)}); "
-                           f"resuming it would mix two recipes: rerun with its settings, or delete "
-                           f"{checkpoint.parent} (train: --overwrite does) to start again")
 
 
 def earlier_parts(state: dict[str, Any], start: int) -> list[dict[str, Any]]:
@@ -145,8 +129,7 @@ def _latest_checkpoint(folder: Path) -> Path | None:
 
 
 def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep: int,
-                     guards: dict[str, Any] | None = None, parts: list[dict[str, Any]] | None = None,
-                     recipe: dict[str, Any] | None = None) -> None:
+                     guards: dict[str, Any] | None = None, parts: list[dict[str, Any]] | None = None) -> None:
     import torch
     from safetensors.torch import save_model
 
@@ -157,7 +140,7 @@ def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, keep:
     save_model(model, str(tmp / "model.safetensors"))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
-    state = {"step": step, "guards": guards or {}, "recipe": recipe or {}}
+    state = {"step": step, "guards": guards or {}}
     if parts is not None:  # a state without parts reads as one untimed part on resume: never an empty list by default
         state["parts"] = parts
     (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")  # written last: marks completeness
@@ -255,9 +238,9 @@ class DevWatch:
             self.guards.check(step, scores, sum(recent) / len(recent) if recent else None, self.log)
         except TrainingFailed as failed:
             kept = _drop_checkpoints_after(self.checkpoints, self.guards.last_good_step or 0)
-            where = (f"kept: {kept}, the last checkpoint before it (the same command resumes there; to train "
-                     f"with another {self.guards.rate_flag}, delete that folder's checkpoints/ first, or its "
-                     f"optimiser's rate goes on)" if kept else "no checkpoint was taken before it")
+            where = (f"kept: {kept}, the last checkpoint before it (the same command resumes there; another "
+                     f"{self.guards.rate_flag} is another recipe: add --overwrite to start afresh)"
+                     if kept else "no checkpoint was taken before it")
             raise TrainingFailed(f"{failed}; {where}") from None
         model.train()
 
@@ -293,9 +276,6 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
     result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
     state = _state(latest)
-    recipe = recipe_of(config)
-    if latest is not None:
-        check_same_recipe(latest, state.get("recipe") or {}, recipe)
     guards = Guards.restored(state.get("guards", {}), desc=desc, enabled=config.guards, rate_flag=rate_flag)
     earlier = earlier_parts(state, start)
     watch = DevWatch(dev_fn if rank == 0 else None, guards, result, ckpt_dir)
@@ -332,7 +312,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
                 watch(model, step)
             if rank == 0 and config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
                 _save_checkpoint(ckpt_dir, model, optimizer, scheduler, step, config.keep_checkpoints, guards.state(),
-                                 [*earlier, part.record(step, part.seconds(watch.seconds))], recipe)
+                                 [*earlier, part.record(step, part.seconds(watch.seconds))])
     bar.close()
     result.steps = step  # the steps taken (max_steps stops early; a resumed run counts its earlier steps too)
     result.seconds = part.seconds(watch.seconds)  # training alone: pairs/s stay comparable

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.process import is_main_process
-from harness.core.training import differences_text, recipe_differences
-from harness.encoders.card import is_complete, save_summary_and_card, stored_recipe
+from harness.core.training import INCIDENTAL, differences_text, recipe_differences
+from harness.encoders.card import SUMMARY, is_complete, save_summary_and_card, stored_recipe
 
 
 def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
@@ -30,9 +32,66 @@ def finished(output: Path, config=None, origin: dict[str, Any] | None = None) ->
     return True
 
 
+CHECKPOINT_RECIPE = "recipe.json"  # in <output>/checkpoints: what the checkpoints beside it were trained with
+
+
+def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=print) -> None:
+    """Get `output` ready to train `recipe` (settings and origin) into, before anything is fitted.
+
+    Checkpoints of another recipe are refused (resuming them would make a student of two recipes; exit 2, naming
+    the differences), or with `overwrite` discarded; `overwrite` also discards a finished student, so a retrain
+    starts afresh instead of resuming the replaced run's last checkpoint. A killed retrain, rerun with the same
+    command, resumes its own checkpoints. Then the recipe is written beside the checkpoints."""
+    checkpoints = output / "checkpoints"
+    stored = _read_recipe(checkpoints / CHECKPOINT_RECIPE)
+    changed = recipe_differences(stored, recipe, recipe.get("trainer", "")) if stored is not None else {}
+    if overwrite and (is_complete(output) or changed):
+        discard_training(output, log)
+    elif changed:
+        raise HarnessError(f"{checkpoints}: checkpoints of a run with other settings ({differences_text(changed)}); "
+                           f"resuming them would mix two recipes: rerun with its settings, or start afresh "
+                           f"(train: --overwrite; run: another tag, or --overwrite)")
+    if is_main_process():
+        from harness.core.atomic import write_text_atomic
+
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(checkpoints / CHECKPOINT_RECIPE, json.dumps(recipe, indent=1, sort_keys=True) + "\n")
+
+
+def _read_recipe(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None  # none yet, or checkpoints from before recipes were kept: not checked
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise HarnessError(f"{path}: not readable as JSON ({err}); delete it to resume unchecked") from None
+
+
+def discard_training(output: Path, log=print) -> None:
+    """Remove what a training left in `output` so that a retrain starts afresh: its checkpoints, the summary that
+    marks it finished, and nested trainings (ranking-hn's stage1/). The weights stay until the retrain saves."""
+    gone = []
+    for child in sorted(output.iterdir()) if output.is_dir() else []:
+        if child.name == "checkpoints" or (child.is_dir() and ((child / "checkpoints").is_dir() or is_complete(child))):
+            shutil.rmtree(child, ignore_errors=True)
+            gone.append(child.name + "/")
+    if (output / SUMMARY).is_file():
+        (output / SUMMARY).unlink(missing_ok=True)  # under torchrun every rank discards
+        gone.append(SUMMARY)
+    if gone:
+        log(f"--overwrite: {output}: deleted {', '.join(gone)}; training starts afresh")
+
+
 def origin(trainer: str, teacher, data) -> dict[str, Any]:
     """How a student is made besides its settings: which trainer, from which teacher, on which data."""
     return {"trainer": trainer, "teacher": teacher.name, "data_fingerprint": data.fingerprint}
+
+
+def recipe_of(config, origin: dict[str, Any]) -> dict[str, Any]:
+    """What a training learns from, as its checkpoints keep it: every setting but the incidental ones, and its
+    origin (trainer, teacher, data fingerprint), as JSON has them."""
+    settings = {k: v for k, v in config.to_dict().items() if k not in INCIDENTAL}
+    return json.loads(json.dumps({**settings, **origin}))
 
 
 def save_student(model, output: Path, summary: dict[str, Any]) -> Path:

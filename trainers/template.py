@@ -5,10 +5,9 @@ write its summary and model card, and save it at its own sequence length. A trai
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from harness.core.encoder import Encoder
 from harness.core.parallel import ParallelData
 from harness.core.training import TrainConfig
 from trainers.loop import LoopResult
-from trainers.save import finished, origin, save_student
+from trainers.save import finished, origin, prepare_output, recipe_of, save_student
 
 
 @dataclass
@@ -42,10 +41,13 @@ class StudentTrainer(ABC):
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
-        if not config.overwrite and finished(output, config, origin(self.name, teacher, data)):
+        made_of = origin(self.name, teacher, data)
+        if not config.overwrite and finished(output, config, made_of):
             return output
-        if config.overwrite:  # a retrain starts afresh, not from the checkpoints of the run it replaces
-            shutil.rmtree(output / "checkpoints", ignore_errors=True)
+        # the checkpoints' recipe also names the teacher's revision and the base: their targets and start differ
+        prepare_output(output, recipe_of(config, {**made_of, "teacher_revision": teacher.revision,
+                                                   "student": config.student_name}), config.overwrite)
+        config = replace(config, overwrite=False)  # handled: a nested training (ranking-hn's stage 1) is reused
         started = time.perf_counter()
         fitted = self.fit(teacher, student, data, config)
         summary = summarise(self.name, teacher, data, config, fitted.result, fitted.model, started)

@@ -121,6 +121,7 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     assert summary["training_seconds"] == pytest.approx(sum(p["seconds"] for p in parts), abs=1e-3)
     card = (resumed / "README.md").read_text()
     assert "Trained in 2 parts" in card and "steps 0 to 4" in card
+    assert f"; {summary['training_seconds']:.0f} s in all" in card  # the summary's own total
     assert len(json.loads((full / "training_summary.json").read_text())["training_parts"]) == 1
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
     np.testing.assert_allclose(load_student(full).encode(texts), load_student(resumed).encode(texts), atol=1e-5)

@@ -25,15 +25,16 @@ def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
     write_text_atomic(output / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
-def _parts_line(parts: list[dict[str, Any]]) -> list[str]:
+def _parts_line(summary: dict[str, Any]) -> list[str]:
     """A line for a run trained in several parts (resumed from checkpoints): the figures above are the last one's."""
+    parts = summary.get("training_parts") or []
     if len(parts) < 2:
         return []
     each = "; ".join(f"steps {p['from_step']} to {p['to_step']}"
                      + (f", {p['seconds']:.0f} s on {p['device']}" if p["seconds"] is not None else ", not timed")
                      for p in parts)
-    known = [p["seconds"] for p in parts]
-    total = f"{sum(known):.0f} s in all" if None not in known else "the total unknown"
+    seconds = summary.get("training_seconds")  # the summary's sum: None when a part was not timed
+    total = f"{seconds:.0f} s in all" if seconds is not None else "the total unknown"
     return [f"- **Trained in {len(parts)} parts** (resumed from checkpoints; the seconds and pairs/s above are the "
             f"last part's): {each}; {total}"]
 
@@ -54,7 +55,7 @@ def model_card(summary: dict[str, Any]) -> str:
         f"({'balanced' if summary['config']['balanced'] else 'unbalanced'} batches)",
         f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
         f"on {summary['device']}",
-        *_parts_line(summary.get("training_parts") or []),
+        *_parts_line(summary),
         "",
         *_outputs_section(summary.get("outputs") or {}),
         "## Data",

@@ -25,6 +25,12 @@ def test_torchrun_two_processes_train_one_student(tiny_bert, data_env, tmp_path)
 
     assert SentenceTransformer(str(out), device="cpu").encode(["Anna kauft 7 Äpfel."]).shape == (1, 32)
 
+    again = subprocess.run(cmd + ["--overwrite"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]  # both ranks retrain afresh: none resumes a checkpoint
+    retrained = json.loads((out / "training_summary.json").read_text())
+    assert retrained["resumed_from"] is None and retrained["world_size"] == 2
+    assert [(p["from_step"], p["to_step"]) for p in retrained["training_parts"]] == [(0, 4)]
+
 
 @pytest.mark.process
 def test_a_collapse_under_torchrun_stops_every_rank(tiny_bert, data_env, tmp_path):

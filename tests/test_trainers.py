@@ -159,6 +159,28 @@ def test_overwrite_starts_afresh_and_a_killed_retrain_resumes_its_own_checkpoint
     assert json.loads((again / "training_summary.json").read_text())["resumed_from"] == 4
 
 
+@pytest.mark.parametrize("rank", ["0", "1"])
+def test_under_torchrun_every_rank_decides_before_rank_0_alone_discards(rank, tiny_bert, tiny_data, tmp_path,
+                                                                         monkeypatch):
+    """--overwrite of a finished student: a rank that looked after rank 0 had deleted the summary would see
+    nothing to discard and could resume the replaced run's checkpoints. So all read, wait, rank 0 discards, all
+    wait again; the other ranks delete nothing."""
+    import trainers.save as save
+
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    out = trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+    seen = []  # at each wait: is the student still marked finished, are its checkpoints there
+    monkeypatch.setattr(save, "wait_for_all_ranks",
+                        lambda: seen.append(((out / "training_summary.json").exists(), (out / "checkpoints").exists())))
+    monkeypatch.setenv("RANK", rank)
+    recipe = json.loads((out / "checkpoints" / "recipe.json").read_text())
+    save.prepare_output(out, recipe, overwrite=True, log=lambda _: None)
+    assert seen[0] == (True, True)  # everyone decided before anything was deleted
+    assert seen[1] == ((False, True) if rank == "0" else (True, True))  # rank 0 discarded, then all went on
+    assert not (out / "checkpoints" / "step-2").exists() if rank == "0" else (out / "checkpoints" / "step-2").is_dir()
+
+
 def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):
     teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
     config = config_for(tmp_path, checkpoint_every=2)

@@ -26,3 +26,11 @@ def pick_device(config) -> str:
     if torch.cuda.is_available():
         return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     return "cpu"
+
+
+def wait_for_all_ranks() -> None:
+    """Under torchrun, return when every rank has got here (so what one rank writes, all read next); else at once."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()

@@ -11,6 +11,7 @@ from harness.core.errors import HarnessError
 from harness.core.process import is_main_process
 from harness.core.training import INCIDENTAL, differences_text, recipe_differences
 from harness.encoders.card import SUMMARY, is_complete, save_summary_and_card, stored_recipe
+from trainers.distributed import distributed, wait_for_all_ranks
 
 
 def finished(output: Path, config=None, origin: dict[str, Any] | None = None) -> bool:
@@ -41,21 +42,29 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
     Checkpoints of another recipe are refused (resuming them would make a student of two recipes; exit 2, naming
     the differences), or with `overwrite` discarded; `overwrite` also discards a finished student, so a retrain
     starts afresh instead of resuming the replaced run's last checkpoint. A killed retrain, rerun with the same
-    command, resumes its own checkpoints. Then the recipe is written beside the checkpoints."""
+    command, resumes its own checkpoints. Then the recipe is written beside the checkpoints.
+
+    Under torchrun every rank decides from the folder as it was, before rank 0 alone changes it, and none goes on
+    until it has: a rank deciding after rank 0 discarded would see no recipe, and resume nothing or something else.
+    """
+    distributed()  # the process group, when launched by torchrun, so that the ranks can wait for each other
     checkpoints = output / "checkpoints"
     stored = _read_recipe(checkpoints / CHECKPOINT_RECIPE)
     changed = recipe_differences(stored, recipe, recipe.get("trainer", "")) if stored is not None else {}
-    if overwrite and (is_complete(output) or changed):
-        discard_training(output, log)
-    elif changed:
+    discard = overwrite and (is_complete(output) or bool(changed))
+    wait_for_all_ranks()  # every rank has read the folder
+    if changed and not discard:
         raise HarnessError(f"{checkpoints}: checkpoints of a run with other settings ({differences_text(changed)}); "
                            f"resuming them would mix two recipes: rerun with its settings, or start afresh "
                            f"(train: --overwrite; run: another tag, or --overwrite)")
     if is_main_process():
         from harness.core.atomic import write_text_atomic
 
+        if discard:
+            discard_training(output, log)
         checkpoints.mkdir(parents=True, exist_ok=True)
         write_text_atomic(checkpoints / CHECKPOINT_RECIPE, json.dumps(recipe, indent=1, sort_keys=True) + "\n")
+    wait_for_all_ranks()  # and rank 0 has discarded and written
 
 
 def _read_recipe(path: Path) -> dict[str, Any] | None:
@@ -76,7 +85,7 @@ def discard_training(output: Path, log=print) -> None:
             shutil.rmtree(child, ignore_errors=True)
             gone.append(child.name + "/")
     if (output / SUMMARY).is_file():
-        (output / SUMMARY).unlink(missing_ok=True)  # under torchrun every rank discards
+        (output / SUMMARY).unlink()
         gone.append(SUMMARY)
     if gone:
         log(f"--overwrite: {output}: deleted {', '.join(gone)}; training starts afresh")
@@ -106,10 +115,7 @@ def save_student(model, output: Path, summary: dict[str, Any]) -> Path:
         if dtype != "float32":
             cast_weights(output, dtype)
         save_summary_and_card(output, summary)
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+    wait_for_all_ranks()
     return output
 
 

@@ -120,6 +120,14 @@ class StaticTrainer(StudentTrainer):
 
     name = "static"
 
+    def check_launch(self) -> None:
+        """Its loop runs on the CPU, which NCCL, torchrun's backend on a GPU machine, cannot reduce over."""
+        import torch
+
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and torch.cuda.is_available():
+            raise HarnessError("trainer static trains on the CPU (a lookup and a mean): run it without torchrun on a "
+                               "GPU machine")
+
     def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
         import time
 
@@ -127,9 +135,6 @@ class StaticTrainer(StudentTrainer):
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and torch.cuda.is_available():  # before NCCL starts
-            raise HarnessError("trainer static trains on the CPU (a lookup and a mean): run it without torchrun on a "
-                               "GPU machine")
         tokenizer, weights = base_table(student)
         began = time.perf_counter()
         train_targets, dev_targets, cache = teacher_targets(teacher, data, config)

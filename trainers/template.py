@@ -44,6 +44,7 @@ class StudentTrainer(ABC):
         made_of = origin(self.name, teacher, data)
         if not config.overwrite and finished(output, config, made_of):
             return output
+        self.check_launch()  # before the process group starts: preparing the folder waits for every rank
         # the checkpoints' recipe also names the teacher's revision and the base: their targets and start differ
         prepare_output(output, recipe_of(config, {**made_of, "teacher_revision": teacher.revision,
                                                    "student": config.student_name}), config.overwrite)
@@ -58,6 +59,10 @@ class StudentTrainer(ABC):
         if fitted.inference_length is not None:
             fitted.model.max_seq_length = fitted.inference_length
         return save_student(fitted.model, output, summary)
+
+    def check_launch(self) -> None:
+        """Refuse, with a HarnessError, a launch this trainer cannot train under (by default none)."""
+        return None
 
     @abstractmethod
     def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:

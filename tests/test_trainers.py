@@ -115,12 +115,12 @@ def test_interrupted_training_resumes_and_matches_an_uninterrupted_run(name, tin
     assert summary["guards"]["start"] == first["start"]  # judged from the first run's start, kept in the checkpoint
     assert all(entry["step"] > 4 for entry in summary["dev"])  # and the evaluation before training is not rerun
     parts = summary["training_parts"]  # the killed process's part, kept in the checkpoint, and this one's
-    assert [(p["from_step"], p["to_step"], p["device"], p["world_size"]) for p in parts] == \
-        [(0, 4, "cpu", 1), (4, summary["steps"], "cpu", 1)]
+    assert [(p["from_step"], p["to_step"], p["device"], p["world_size"], p["arithmetic"]) for p in parts] == \
+        [(0, 4, "cpu", 1, "fp32"), (4, summary["steps"], "cpu", 1, "fp32")]  # precision 'auto', resolved per part
     assert all(p["seconds"] > 0 for p in parts) and parts[1]["seconds"] == round(summary["seconds"], 3)
     assert summary["training_seconds"] == pytest.approx(sum(p["seconds"] for p in parts), abs=1e-3)
     card = (resumed / "README.md").read_text()
-    assert "Trained in 2 parts" in card and "steps 0 to 4" in card
+    assert "Trained in 2 parts" in card and "steps 0 to 4, " in card and " s on cpu (fp32); " in card
     assert f"; {summary['training_seconds']:.0f} s in all" in card  # the summary's own total
     assert len(json.loads((full / "training_summary.json").read_text())["training_parts"]) == 1
     texts = ["Anna kauft 7 Äpfel.", "Boris buys 14 books."]
@@ -466,6 +466,8 @@ def test_max_steps_stops_early_and_bf16_runs_on_the_cpu(tiny_bert, tiny_data, tm
     path = TRAINERS.get("distill")().train(HashEncoder(dim=48), load_student(tiny_bert), tiny_data, config)
     summary = json.loads((path / "training_summary.json").read_text())
     assert summary["steps"] == 2 and len(summary["loss_first"]) == 2 and summary["config"]["precision"] == "bf16"
+    assert summary["training_parts"][0]["arithmetic"] == "bf16"  # what the part ran in, which 'auto' leaves open
+    assert "on cpu (bf16)" in (path / "README.md").read_text()
 
 
 def test_a_random_head_starts_the_same_for_a_seed(tiny_bert, tiny_data, tmp_path):

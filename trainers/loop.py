@@ -45,6 +45,7 @@ class TrainingPart:
     device: str
     world_size: int
     began: float  # time.perf_counter() when it started
+    arithmetic: str = "fp32"  # what precision 'auto' resolved to here: a run resumed on another device may differ
 
     def seconds(self, evaluating: float) -> float:
         """Training seconds so far: the time since it began less the `evaluating` seconds."""
@@ -53,7 +54,7 @@ class TrainingPart:
     def record(self, step: int, seconds: float) -> dict[str, Any]:
         """The part up to `step`, trained in `seconds`."""
         return {"from_step": self.first, "to_step": step, "device": self.device, "world_size": self.world_size,
-                "seconds": round(seconds, 3)}
+                "arithmetic": self.arithmetic, "seconds": round(seconds, 3)}
 
 
 def earlier_parts(state: dict[str, Any], start: int) -> list[dict[str, Any]]:
@@ -285,7 +286,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     watch.seconds = 0.0
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
-    part = TrainingPart(start, str(next(model.parameters()).device), world, began)
+    part = TrainingPart(start, str(next(model.parameters()).device), world, began, "bf16" if use_bf16 else "fp32")
     step = start
     for epoch in range(start // len(batches), config.epochs):
         model.train()

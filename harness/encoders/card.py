@@ -25,13 +25,19 @@ def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
     write_text_atomic(output / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
+def _arithmetic(part: dict[str, Any]) -> str:
+    """` (bf16)`: the arithmetic a training part ran in, as its record gives it (none before it was kept)."""
+    return f" ({part['arithmetic']})" if part.get("arithmetic") else ""
+
+
 def _parts_line(summary: dict[str, Any]) -> list[str]:
     """A line for a run trained in several parts (resumed from checkpoints): the figures above are the last one's."""
     parts = summary.get("training_parts") or []
     if len(parts) < 2:
         return []
     each = "; ".join(f"steps {p['from_step']} to {p['to_step']}"
-                     + (f", {p['seconds']:.0f} s on {p['device']}" if p["seconds"] is not None else ", not timed")
+                     + (f", {p['seconds']:.0f} s on {p['device']}{_arithmetic(p)}" if p["seconds"] is not None
+                        else ", not timed")
                      for p in parts)
     seconds = summary.get("training_seconds")  # the summary's sum: None when a part was not timed
     total = f"{seconds:.0f} s in all" if seconds is not None else "the total unknown"
@@ -54,7 +60,7 @@ def model_card(summary: dict[str, Any]) -> str:
         f"- **Training pairs:** {summary['n_pairs']} over {len(summary['datasets'])} datasets "
         f"({'balanced' if summary['config']['balanced'] else 'unbalanced'} batches)",
         f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
-        f"on {summary['device']}",
+        f"on {summary['device']}{_arithmetic((summary.get('training_parts') or [{}])[-1])}",
         *_parts_line(summary),
         "",
         *_outputs_section(summary.get("outputs") or {}),

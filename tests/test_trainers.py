@@ -71,8 +71,9 @@ def test_lstsq_head_starts_close_to_the_teacher(tiny_bert, tiny_data, tmp_path):
     assert err_fit < 0.7 * err_random
 
 
-def killed_after_step_4(trainer, teacher, tiny_bert, data, config) -> None:
-    """Train until the loss of step 5 is asked for, then fail as a kill would (the checkpoint of step 4 kept)."""
+def killed_after_step_4(trainer, teacher, tiny_bert, data, config, loop_module: str | None = None) -> None:
+    """Train until the loss of step 5 is asked for, then fail as a kill would (the checkpoint of step 4 kept).
+    `loop_module`: where the trainer's loop is called from, when not its own module (align-map: distill's)."""
     import importlib
 
     import trainers.loop as loop
@@ -90,7 +91,7 @@ def killed_after_step_4(trainer, teacher, tiny_bert, data, config) -> None:
 
         return original(model, flaky, *args, **kw)
 
-    module = importlib.import_module(type(trainer).__module__)
+    module = importlib.import_module(loop_module or type(trainer).__module__)
     module.train_loop = crash_after_step_4
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -179,6 +180,23 @@ def test_under_torchrun_every_rank_decides_before_rank_0_alone_discards(rank, ti
     assert seen[0] == (True, True)  # everyone decided before anything was deleted
     assert seen[1] == ((False, True) if rank == "0" else (True, True))  # rank 0 discarded, then all went on
     assert not (out / "checkpoints" / "step-2").exists() if rank == "0" else (out / "checkpoints" / "step-2").is_dir()
+
+
+def test_align_map_resumes_its_alignment_whatever_the_teacher_and_map_after_it(tiny_bert, tiny_data, tmp_path):
+    """Its loop aligns the base to its own English space; the teacher and the map come in after it, so its
+    checkpoints do not depend on them. What the loop learns from still does."""
+    from harness.core.errors import HarnessError
+
+    trainer = TRAINERS.get("align-map")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, HashEncoder(dim=32), tiny_bert, tiny_data, config, loop_module="trainers.distill")
+    with pytest.raises(HarnessError, match=r"checkpoints of a run with other settings \(lr "):
+        trainer.train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, replace(config, lr=5e-4))
+    after = replace(config, head="lstsq", head_fit_pairs=30, aligned_share=0.5)
+    resumed = trainer.train(HashEncoder(dim=16), load_student(tiny_bert), tiny_data, after)
+    summary = json.loads((resumed / "training_summary.json").read_text())
+    assert summary["resumed_from"] == 4 and summary["map"]["head"] == "lstsq" and summary["map"]["to_dim"] == 16
+    assert summary["teacher_revision"] == "hash-v1-d16" and summary["alignment"]["aligned_share"] == 0.5
 
 
 def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):

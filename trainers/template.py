@@ -38,6 +38,9 @@ class StudentTrainer(ABC):
     trainer's own step."""
 
     name: str
+    # what only the steps after the training loop read (a map fitted on the trained model): checkpoints, which
+    # hold the loop's state, resume whatever these are; a finished student is still told apart by them
+    after_the_loop: frozenset[str] = frozenset()
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
@@ -46,8 +49,8 @@ class StudentTrainer(ABC):
             return output
         self.check_launch()  # before the process group starts: preparing the folder waits for every rank
         # the checkpoints' recipe also names the teacher's revision and the base: their targets and start differ
-        prepare_output(output, recipe_of(config, {**made_of, "teacher_revision": teacher.revision,
-                                                   "student": config.student_name}), config.overwrite)
+        recipe = recipe_of(config, {**made_of, "teacher_revision": teacher.revision, "student": config.student_name})
+        prepare_output(output, {k: v for k, v in recipe.items() if k not in self.after_the_loop}, config.overwrite)
         config = replace(config, overwrite=False)  # handled: a nested training (ranking-hn's stage 1) is reused
         started = time.perf_counter()
         fitted = self.fit(teacher, student, data, config)

@@ -177,9 +177,11 @@ def test_under_torchrun_every_rank_decides_before_rank_0_alone_discards(rank, ti
     monkeypatch.setenv("RANK", rank)
     recipe = json.loads((out / "checkpoints" / "recipe.json").read_text())
     save.prepare_output(out, recipe, overwrite=True, log=lambda _: None)
+    assert len(seen) == 2  # every rank waits twice: a wait only some took would hang the others
     assert seen[0] == (True, True)  # everyone decided before anything was deleted
     assert seen[1] == ((False, True) if rank == "0" else (True, True))  # rank 0 discarded, then all went on
-    assert not (out / "checkpoints" / "step-2").exists() if rank == "0" else (out / "checkpoints" / "step-2").is_dir()
+    last = out / "checkpoints" / "step-4"
+    assert not last.exists() if rank == "0" else last.is_dir()
 
 
 def test_align_map_resumes_its_alignment_whatever_the_teacher_and_map_after_it(tiny_bert, tiny_data, tmp_path):
@@ -188,15 +190,21 @@ def test_align_map_resumes_its_alignment_whatever_the_teacher_and_map_after_it(t
     from harness.core.errors import HarnessError
 
     trainer = TRAINERS.get("align-map")()
-    config = config_for(tmp_path, checkpoint_every=2)
+    config = config_for(tmp_path, checkpoint_every=2, teacher_output="none")
     killed_after_step_4(trainer, HashEncoder(dim=32), tiny_bert, tiny_data, config, loop_module="trainers.distill")
     with pytest.raises(HarnessError, match=r"checkpoints of a run with other settings \(lr "):
         trainer.train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, replace(config, lr=5e-4))
-    after = replace(config, head="lstsq", head_fit_pairs=30, aligned_share=0.5)
-    resumed = trainer.train(HashEncoder(dim=16), load_student(tiny_bert), tiny_data, after)
+    after = replace(config, head="orthogonal", head_fit_pairs=30, aligned_share=0.8, teacher_output="lstsq",
+                    teacher_fit_sentences=40, save_dtype="float16")
+    assert all(getattr(after, k) != getattr(config, k) for k in trainer.after_the_loop if hasattr(config, k))
+    other = HashEncoder(dim=32, name="another-teacher")
+    resumed = trainer.train(other, load_student(tiny_bert), tiny_data, after)
     summary = json.loads((resumed / "training_summary.json").read_text())
-    assert summary["resumed_from"] == 4 and summary["map"]["head"] == "lstsq" and summary["map"]["to_dim"] == 16
-    assert summary["teacher_revision"] == "hash-v1-d16" and summary["alignment"]["aligned_share"] == 0.5
+    assert summary["resumed_from"] == 4 and summary["map"]["head"] == "orthogonal"
+    assert summary["teacher"] == "another-teacher" and summary["alignment"]["aligned_share"] == 0.8
+    assert summary["map"]["teacher_output"]["head"] == "lstsq"
+    with pytest.raises(HarnessError, match=r"holds a student trained with other settings"):  # finished: all count
+        trainer.train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
 
 
 def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):
@@ -484,7 +492,7 @@ def test_max_steps_stops_early_and_bf16_runs_on_the_cpu(tiny_bert, tiny_data, tm
     path = TRAINERS.get("distill")().train(HashEncoder(dim=48), load_student(tiny_bert), tiny_data, config)
     summary = json.loads((path / "training_summary.json").read_text())
     assert summary["steps"] == 2 and len(summary["loss_first"]) == 2 and summary["config"]["precision"] == "bf16"
-    assert summary["training_parts"][0]["arithmetic"] == "bf16"  # what the part ran in, which 'auto' leaves open
+    assert summary["arithmetic"] == summary["training_parts"][0]["arithmetic"] == "bf16"  # what it ran in
     assert "on cpu (bf16)" in (path / "README.md").read_text()
 
 

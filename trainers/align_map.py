@@ -80,8 +80,8 @@ class AlignMapTrainer(StudentTrainer):
 
     name = "align-map"
     # the alignment is to the base's own English space: the teacher and the map only come in after it
-    after_the_loop = frozenset({"teacher", "teacher_revision", "head", "head_fit_pairs", "aligned_share",
-                                "teacher_output", "teacher_fit_sentences"})
+    after_the_loop = StudentTrainer.after_the_loop | {"teacher", "teacher_revision", "head", "head_fit_pairs",
+                                                      "aligned_share", "teacher_output", "teacher_fit_sentences"}
 
     def fit(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Fitted:
         own = OwnEmbeddings(student, config.student_name)

@@ -13,6 +13,8 @@ def distributed() -> tuple[int, int]:
     if world > 1 and not dist.is_initialized():
         import torch
 
+        if torch.cuda.is_available():  # each rank its own GPU before NCCL's first collective, which may be a barrier
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 

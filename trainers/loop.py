@@ -33,6 +33,7 @@ class LoopResult:
     dev: list[dict[str, Any]] = field(default_factory=list)
     guards: dict[str, Any] = field(default_factory=dict)
     parts: list[dict[str, Any]] = field(default_factory=list)  # one per process that trained: TrainingPart.record
+    arithmetic: str = "fp32"  # this process's: bf16 when its steps ran under bf16 autocast
 
 
 @dataclass
@@ -45,7 +46,7 @@ class TrainingPart:
     device: str
     world_size: int
     began: float  # time.perf_counter() when it started
-    arithmetic: str = "fp32"  # what precision 'auto' resolved to here: a run resumed on another device may differ
+    arithmetic: str  # bf16 or fp32, as --precision gave it here ('auto': bf16 only on a GPU that supports it)
 
     def seconds(self, evaluating: float) -> float:
         """Training seconds so far: the time since it began less the `evaluating` seconds."""
@@ -275,7 +276,8 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     if world > 1:
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     device_type, use_bf16 = autocast_plan(next(model.parameters()).device, config.precision)
-    result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None)
+    result = LoopResult(steps=total, seconds=0.0, samples=0, resumed_from=start or None,
+                        arithmetic="bf16" if use_bf16 else "fp32")
     state = _state(latest)
     guards = Guards.restored(state.get("guards", {}), desc=desc, enabled=config.guards, rate_flag=rate_flag)
     earlier = earlier_parts(state, start)
@@ -286,7 +288,7 @@ def train_loop(model, loss_fn: Callable, batches: BalancedBatches, config: Train
     watch.seconds = 0.0
     bar = tqdm(total=total, initial=start, desc=desc, unit="step", disable=not config.progress or rank != 0)
     began, ema = time.perf_counter(), None
-    part = TrainingPart(start, str(next(model.parameters()).device), world, began, "bf16" if use_bf16 else "fp32")
+    part = TrainingPart(start, str(next(model.parameters()).device), world, began, result.arithmetic)
     step = start
     for epoch in range(start // len(batches), config.epochs):
         model.train()

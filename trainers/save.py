@@ -45,7 +45,9 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
     command, resumes its own checkpoints. Then the recipe is written beside the checkpoints.
 
     Under torchrun every rank decides from the folder as it was, before rank 0 alone changes it, and none goes on
-    until it has: a rank deciding after rank 0 discarded would see no recipe, and resume nothing or something else.
+    until it has: a rank deciding after rank 0 discarded would see no finished student and no recipe, and so
+    refuse or go on differently from rank 0. Should rank 0 fail in between, the others wait until torchrun ends
+    them.
     """
     distributed()  # the process group, when launched by torchrun, so that the ranks can wait for each other
     checkpoints = output / "checkpoints"

@@ -38,9 +38,10 @@ class StudentTrainer(ABC):
     trainer's own step."""
 
     name: str
-    # what only the steps after the training loop read (a map fitted on the trained model): checkpoints, which
-    # hold the loop's state, resume whatever these are; a finished student is still told apart by them
-    after_the_loop: frozenset[str] = frozenset()
+    # settings only the steps after the training loop read (the dtype the student is saved in; a map fitted on the
+    # trained model): checkpoints, which hold the loop's state, resume whatever these are; a finished student is
+    # still told apart by them
+    after_the_loop: frozenset[str] = frozenset({"save_dtype"})
 
     def train(self, teacher: Encoder, student, data: ParallelData, config: TrainConfig) -> Path:
         output = Path(config.output)
@@ -90,7 +91,8 @@ def summarise(name: str, teacher: Encoder, data: ParallelData, config: TrainConf
         "training_parts": result.parts, "training_seconds": total_seconds(result.parts),
         "wall_seconds": time.perf_counter() - started,
         "pairs_per_second": result.samples / max(result.seconds, 1e-9),
-        "device": str(next(model.parameters()).device), "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "device": str(next(model.parameters()).device), "arithmetic": result.arithmetic,
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "cpu_count": os.cpu_count(), "gpu": _gpu_name(),
         "dev": result.dev, "guards": result.guards,
         "loss_first": result.losses[:5], "loss_last": result.losses[-5:],

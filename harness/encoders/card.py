@@ -26,7 +26,8 @@ def save_summary_and_card(output: Path, summary: dict[str, Any]) -> None:
 
 
 def _arithmetic(part: dict[str, Any]) -> str:
-    """` (bf16)`: the arithmetic a training part ran in, as its record gives it (none before it was kept)."""
+    """` (bf16)`: the arithmetic a training (or one part of it) ran in, as its record gives it (none before it
+    was kept)."""
     return f" ({part['arithmetic']})" if part.get("arithmetic") else ""
 
 
@@ -60,7 +61,7 @@ def model_card(summary: dict[str, Any]) -> str:
         f"- **Training pairs:** {summary['n_pairs']} over {len(summary['datasets'])} datasets "
         f"({'balanced' if summary['config']['balanced'] else 'unbalanced'} batches)",
         f"- **Steps:** {summary['steps']}, {summary['seconds']:.0f} s, {summary['pairs_per_second']:.1f} pairs/s "
-        f"on {summary['device']}{_arithmetic((summary.get('training_parts') or [{}])[-1])}",
+        f"on {summary['device']}{_arithmetic(summary)}",
         *_parts_line(summary),
         "",
         *_outputs_section(summary.get("outputs") or {}),

@@ -78,6 +78,27 @@ def test_train_twice_then_run_the_same_recipe_is_no_conflict(run_toml, data_env,
     assert "train into another folder (--output), or --overwrite" in capsys.readouterr().err
 
 
+def test_checkpoints_of_another_recipe_stop_a_sweep_before_its_first_student_trains(run_toml, data_env, tmp_path,
+                                                                                     capsys, monkeypatch):
+    """A killed run's checkpoints, rerun with other settings: the trainer would refuse them too, but only when
+    their student's turn came, after the sweep's earlier students had trained for hours."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 0
+    names = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("students: "))
+    first, second = names.removeprefix("students: ").split(", ")
+    checkpoints = tmp_path / "models" / second / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "lr": 0.5, "max_pairs": 24}))
+    assert main(["run", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {checkpoints}: checkpoints of a run with other settings (lr 0.5 -> 2e-05); resuming "
+                   f"them would mix two recipes: rerun with its settings, or start afresh (train: --overwrite; "
+                   f"run: another tag, or --overwrite)")
+    assert not (tmp_path / "models" / first).exists() and not (tmp_path / "results" / "runs").exists()
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--lr", "0.5"]) == 0
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--overwrite"]) == 0
+
+
 def test_unknown_config_key_names_file_and_suggests(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('techer = "x"\n')

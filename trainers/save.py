@@ -51,14 +51,11 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
     """
     distributed()  # the process group, when launched by torchrun, so that the ranks can wait for each other
     checkpoints = output / "checkpoints"
-    stored = _read_recipe(checkpoints / CHECKPOINT_RECIPE)
-    changed = recipe_differences(stored, recipe, recipe.get("trainer", "")) if stored is not None else {}
+    changed = checkpoint_differences(output, recipe)
     discard = overwrite and (is_complete(output) or bool(changed))
     wait_for_all_ranks()  # every rank has read the folder
     if changed and not discard:
-        raise HarnessError(f"{checkpoints}: checkpoints of a run with other settings ({differences_text(changed)}); "
-                           f"resuming them would mix two recipes: rerun with its settings, or start afresh "
-                           f"(train: --overwrite; run: another tag, or --overwrite)")
+        raise other_checkpoints_error(output, changed)
     if is_main_process():
         from harness.core.atomic import write_text_atomic
 
@@ -67,6 +64,20 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
         checkpoints.mkdir(parents=True, exist_ok=True)
         write_text_atomic(checkpoints / CHECKPOINT_RECIPE, json.dumps(recipe, indent=1, sort_keys=True) + "\n")
     wait_for_all_ranks()  # and rank 0 has discarded and written
+
+
+def checkpoint_differences(output: Path, recipe: dict[str, Any]) -> dict[str, tuple]:
+    """How `recipe` differs from that of the checkpoints in `output` ({} when there are none, or they are older
+    than recipes): the settings and origin keys `recipe` has, as `recipe_differences` compares them."""
+    stored = _read_recipe(output / "checkpoints" / CHECKPOINT_RECIPE)
+    return recipe_differences(stored, recipe, recipe.get("trainer", "")) if stored is not None else {}
+
+
+def other_checkpoints_error(output: Path, changed: dict[str, tuple]) -> HarnessError:
+    """The one-line refusal to resume checkpoints of another recipe."""
+    return HarnessError(f"{output / 'checkpoints'}: checkpoints of a run with other settings "
+                        f"({differences_text(changed)}); resuming them would mix two recipes: rerun with its settings, "
+                        f"or start afresh (train: --overwrite; run: another tag, or --overwrite)")
 
 
 def _read_recipe(path: Path) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
+from trainers.save import checkpoint_differences, other_checkpoints_error
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
 COMPAT_FAMILIES = (MINING, RETRIEVAL)  # a query searches candidates encoded by the teacher
@@ -318,6 +319,12 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
             raise HarnessError(f"{student.output} holds a student trained with other settings "
                                f"({differences_text(changed)}); {hint}")
         return True  # the folder is the student: the records under its name are its own
+    # checkpoints of another recipe, refused now rather than once the students before this one have trained (the
+    # trainer checks again with what only the loaded models say: the teacher's revision and the base)
+    after = getattr(TRAINERS.get(student.trainer), "after_the_loop", frozenset())
+    changed = checkpoint_differences(student.output, {k: v for k, v in wanted.items() if k not in after})
+    if changed:
+        raise other_checkpoints_error(student.output, changed)
     if results_dir is None:
         return False
     newest = None

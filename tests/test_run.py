@@ -89,6 +89,8 @@ def test_checkpoints_of_another_recipe_stop_a_sweep_before_its_first_student_tra
     checkpoints = tmp_path / "models" / second / "checkpoints"
     checkpoints.mkdir(parents=True)
     (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "lr": 0.5, "max_pairs": 24}))
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
+    assert "checkpoints of a run with other settings (lr 0.5 -> 2e-05)" in capsys.readouterr().err
     assert main(["run", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {checkpoints}: checkpoints of a run with other settings (lr 0.5 -> 2e-05); resuming "
@@ -97,6 +99,11 @@ def test_checkpoints_of_another_recipe_stop_a_sweep_before_its_first_student_tra
     assert not (tmp_path / "models" / first).exists() and not (tmp_path / "results" / "runs").exists()
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--lr", "0.5"]) == 0
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24", "--overwrite"]) == 0
+    # the base, which the folder's name holds only the last part of, is the plan's to compare too
+    base = str(build(RunConfig, config_file=run_toml).student)
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "student": f"elsewhere/{base}"}))
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
+    assert f"(student elsewhere/{base} -> {base})" in capsys.readouterr().err
 
 
 def test_unknown_config_key_names_file_and_suggests(tmp_path):

@@ -207,6 +207,21 @@ def test_align_map_resumes_its_alignment_whatever_the_teacher_and_map_after_it(t
         trainer.train(HashEncoder(dim=32), load_student(tiny_bert), tiny_data, config)
 
 
+def test_unreadable_checkpoint_recipe_is_named_and_overwrite_discards_it(tiny_bert, tiny_data, tmp_path):
+    from harness.core.errors import HarnessError
+
+    teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
+    config = config_for(tmp_path, checkpoint_every=2)
+    killed_after_step_4(trainer, teacher, tiny_bert, tiny_data, config)
+    recipe = tmp_path / "out" / "checkpoints" / "recipe.json"
+    recipe.write_text('{"lr": ')  # cut short
+    with pytest.raises(HarnessError, match=r"recipe.json: not readable as JSON .*delete it to resume unchecked"):
+        trainer.train(teacher, load_student(tiny_bert), tiny_data, config)
+    fresh = trainer.train(teacher, load_student(tiny_bert), tiny_data, replace(config, overwrite=True))
+    assert json.loads((fresh / "training_summary.json").read_text())["resumed_from"] is None  # started afresh
+    assert json.loads(recipe.read_text())["lr"] == config.lr  # and its own recipe written
+
+
 def test_a_run_resumed_with_other_incidental_settings_goes_on(tiny_bert, tiny_data, tmp_path):
     teacher, trainer = HashEncoder(dim=32), TRAINERS.get("distill")()
     config = config_for(tmp_path, checkpoint_every=2)

@@ -51,7 +51,12 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
     """
     distributed()  # the process group, when launched by torchrun, so that the ranks can wait for each other
     checkpoints = output / "checkpoints"
-    changed = checkpoint_differences(output, recipe)
+    try:
+        changed = checkpoint_differences(output, recipe)
+    except HarnessError:
+        if not overwrite:
+            raise
+        changed = {CHECKPOINT_RECIPE: ("unreadable", "discarded")}  # --overwrite discards what it cannot read
     discard = overwrite and (is_complete(output) or bool(changed))
     wait_for_all_ranks()  # every rank has read the folder
     if changed and not discard:

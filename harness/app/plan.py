@@ -219,7 +219,7 @@ def plan_run(config: RunConfig) -> RunPlan:
                 students.append(StudentPlan(trainer, seed, name, Path(config.models_dir) / name, sample, settings,
                                             sweep=of))
                 students[-1].finished = check_recipe(students[-1], config.teacher, config.results_dir,
-                                                     config.overwrite)
+                                                     config.overwrite, base=config.student)
     teacher, base = resolve(config.teacher), resolve(config.base_model)
     for resolved in (teacher, base, *(resolve(baseline) for baseline in config.baselines)):
         check_obtainable(resolved)
@@ -301,11 +301,12 @@ def effective_head(head: str, base_spec: str) -> str:
 
 
 def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool,
-                 hint: str = "give a --tag for a new student, or --overwrite to replace it") -> bool:
+                 hint: str = "give a --tag for a new student, or --overwrite to replace it", base: str = "") -> bool:
     """Refuse, before anything is trained, to put a student made another way under a name already in use: a
     finished student in its folder, or, when there is none (a fresh clone has the committed students' records
     but not their folders), the newest record that a `run` wrote under the name, made with other settings,
-    trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name.
+    trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name. A killed
+    training's checkpoints in the folder made otherwise (`base` among them) are refused as the trainer would.
 
     True when the folder holds this very student, finished: the one reuse decision, which the runner follows
     without reading the folder again."""
@@ -320,9 +321,10 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
                                f"({differences_text(changed)}); {hint}")
         return True  # the folder is the student: the records under its name are its own
     # checkpoints of another recipe, refused now rather than once the students before this one have trained (the
-    # trainer checks again with what only the loaded models say: the teacher's revision and the base)
+    # trainer checks again with what only the loaded teacher says: its revision)
     after = getattr(TRAINERS.get(student.trainer), "after_the_loop", frozenset())
-    changed = checkpoint_differences(student.output, {k: v for k, v in wanted.items() if k not in after})
+    made_of = {**wanted, **({"student": base} if base else {})}
+    changed = checkpoint_differences(student.output, {k: v for k, v in made_of.items() if k not in after})
     if changed:
         raise other_checkpoints_error(student.output, changed)
     if results_dir is None:
@@ -388,7 +390,7 @@ def plan_train(command: TrainCommand) -> tuple[StudentPlan, EvalPlan | None]:
     student_plan = StudentPlan(command.trainer, command.seed, output.name, output, data, settings)
     student_plan.finished = check_recipe(
         student_plan, command.teacher, command.results_dir if command.evaluate else None, command.overwrite,
-        hint="train into another folder (--output), or --overwrite to replace it")
+        hint="train into another folder (--output), or --overwrite to replace it", base=command.student)
     if not command.evaluate:
         return student_plan, None
     eval_config = EvalConfig(models=[output.name], langs=command.langs, tasks=command.eval_tasks,

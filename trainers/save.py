@@ -71,6 +71,13 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
     wait_for_all_ranks()  # and rank 0 has discarded and written
 
 
+def loop_recipe(recipe: dict[str, Any], trainer_class) -> dict[str, Any]:
+    """The part of a student's recipe its checkpoints are held to: all but the settings only the steps after the
+    training loop read (the trainer class's `after_the_loop`), so a killed training resumes whatever these are."""
+    after = getattr(trainer_class, "after_the_loop", frozenset())
+    return {key: value for key, value in recipe.items() if key not in after}
+
+
 def checkpoint_differences(output: Path, recipe: dict[str, Any]) -> dict[str, tuple]:
     """How `recipe` differs from that of the checkpoints in `output` ({} when there are none, or they are older
     than recipes): the settings and origin keys `recipe` has, as `recipe_differences` compares them."""

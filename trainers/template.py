@@ -15,7 +15,7 @@ from harness.core.encoder import Encoder
 from harness.core.parallel import ParallelData
 from harness.core.training import TrainConfig
 from trainers.loop import LoopResult
-from trainers.save import finished, origin, prepare_output, recipe_of, save_student
+from trainers.save import finished, loop_recipe, origin, prepare_output, recipe_of, save_student
 
 
 @dataclass
@@ -51,7 +51,7 @@ class StudentTrainer(ABC):
         self.check_launch()  # before the process group starts: preparing the folder waits for every rank
         # the checkpoints' recipe also names the teacher's revision and the base: their targets and start differ
         recipe = recipe_of(config, {**made_of, "teacher_revision": teacher.revision, "student": config.student_name})
-        prepare_output(output, {k: v for k, v in recipe.items() if k not in self.after_the_loop}, config.overwrite)
+        prepare_output(output, loop_recipe(recipe, type(self)), config.overwrite)
         config = replace(config, overwrite=False)  # handled: a nested training (ranking-hn's stage 1) is reused
         started = time.perf_counter()
         fitted = self.fit(teacher, student, data, config)

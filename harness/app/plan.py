@@ -23,7 +23,7 @@ from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
-from trainers.save import checkpoint_differences, other_checkpoints_error
+from trainers.save import checkpoint_differences, loop_recipe, other_checkpoints_error
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
 COMPAT_FAMILIES = (MINING, RETRIEVAL)  # a query searches candidates encoded by the teacher
@@ -322,9 +322,8 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
         return True  # the folder is the student: the records under its name are its own
     # checkpoints of another recipe, refused now rather than once the students before this one have trained (the
     # trainer checks again with what only the loaded teacher says: its revision)
-    after = getattr(TRAINERS.get(student.trainer), "after_the_loop", frozenset())
     made_of = {**wanted, **({"student": base} if base else {})}
-    changed = checkpoint_differences(student.output, {k: v for k, v in made_of.items() if k not in after})
+    changed = checkpoint_differences(student.output, loop_recipe(made_of, TRAINERS.get(student.trainer)))
     if changed:
         raise other_checkpoints_error(student.output, changed)
     if results_dir is None:

@@ -104,6 +104,12 @@ def test_checkpoints_of_another_recipe_stop_a_sweep_before_its_first_student_tra
     (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "student": f"elsewhere/{base}"}))
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
     assert f"(student elsewhere/{base} -> {base})" in capsys.readouterr().err
+    # and the teacher's revision, found without loading it (the hash teacher's names its size)
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "teacher_revision": "hash-v1-d16"}))
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
+    assert "(teacher_revision hash-v1-d16 -> hash-v1-d32)" in capsys.readouterr().err
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "teacher_revision": "hash-v1-d32"}))
+    assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 0
 
 
 def test_unknown_config_key_names_file_and_suggests(tmp_path):

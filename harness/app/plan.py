@@ -23,7 +23,7 @@ from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
-from trainers.save import checkpoint_differences, loop_recipe, other_checkpoints_error
+from trainers.save import CHECKPOINT_RECIPE, checkpoint_differences, loop_recipe, other_checkpoints_error
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
 COMPAT_FAMILIES = (MINING, RETRIEVAL)  # a query searches candidates encoded by the teacher
@@ -300,6 +300,14 @@ def effective_head(head: str, base_spec: str) -> str:
     return "none" if base_spec == "teacher" and head == "auto" else head
 
 
+def teacher_revision(teacher: str) -> str | None:
+    """The revision the teacher will report once loaded, found without loading it (a folder's: a hash of its
+    weights); None when only loading can tell."""
+    from harness.encoders.adapters import known_revision
+
+    return known_revision(resolve(teacher))
+
+
 def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool,
                  hint: str = "give a --tag for a new student, or --overwrite to replace it", base: str = "") -> bool:
     """Refuse, before anything is trained, to put a student made another way under a name already in use: a
@@ -321,8 +329,12 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
                                f"({differences_text(changed)}); {hint}")
         return True  # the folder is the student: the records under its name are its own
     # checkpoints of another recipe, refused now rather than once the students before this one have trained (the
-    # trainer checks again with what only the loaded teacher says: its revision)
+    # trainer checks again once the teacher is loaded: a hub teacher's revision may be known only then)
     made_of = {**wanted, **({"student": base} if base else {})}
+    if (student.output / "checkpoints" / CHECKPOINT_RECIPE).is_file():  # only then is a teacher folder hashed
+        revision = teacher_revision(teacher)
+        if revision is not None:  # None: only loading tells, and the trainer compares it then
+            made_of["teacher_revision"] = revision
     changed = checkpoint_differences(student.output, loop_recipe(made_of, TRAINERS.get(student.trainer)))
     if changed:
         raise other_checkpoints_error(student.output, changed)

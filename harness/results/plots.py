@@ -1,13 +1,15 @@
 """The report's figures: small-multiple forest plots (one panel per family language, a point and its 95%
 interval per model), drawn with matplotlib into deterministic PNG bytes, with the drawn boxes of every
-axes and of the legend, so that a test can check that no legend covers a plot.
+axes, of the legend and of the x tick labels, so that a test can check that no legend covers a plot and no
+tick label another.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,18 +21,20 @@ from harness.results.sweeps import SweepCurve, value_text
 MARKERS = "osD^vP*X"
 PANELS_PER_ROW = 4
 MAX_SERIES = 8  # more models than this go to the "all models" figure, shown on demand
+TICK_GAP = 6.0  # pixels between two level tick labels, about half a digit's height: closer, they read as one
 
 
 @dataclass
 class Figure:
     """A rendered figure: base64 PNG, its size in pixels, and the drawn boxes (x0, y0, x1, y1 in pixels from
-    the top left) of its axes and its legend."""
+    the top left) of its axes, its legend and, per axis, its x tick labels."""
 
     png: str
     width: int
     height: int
     axes: list[tuple[float, float, float, float]]
     legend: tuple[float, float, float, float] | None
+    ticks: list[list[tuple[float, float, float, float]]] = field(default_factory=list)
 
 
 def _pyplot():
@@ -182,8 +186,36 @@ def sweep_figure(curve: SweepCurve, fit: CurveFit | None = None) -> Figure:
     legend = fig.legend(handles=handles, loc="upper center", ncol=1, fontsize=9, frameon=False,
                         bbox_to_anchor=(0.5, 1.0), title=f"{curve.of}: {curve.setting}", title_fontsize=10)
     fig.set_figheight(3.6 + 0.2 * len(handles))  # one line per entry above the panels
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * len(handles)) / fig.get_figheight()))
+    layout = (0, 0, 1, 1 - (0.45 + 0.2 * len(handles)) / fig.get_figheight())
+    fig.tight_layout(rect=layout)
+    if _slant_crowded_ticks(fig, list(axes.flat)):
+        fig.tight_layout(rect=layout)  # slanted labels are taller: make room for them
     return _render(fig, legend, list(axes.flat))
+
+
+def _tick_boxes(ax, renderer, height: float) -> list[tuple[float, float, float, float]]:
+    return [_box(label.get_window_extent(renderer), height) for label in ax.get_xticklabels()
+            if label.get_visible() and label.get_text()]
+
+
+def tick_gaps(boxes: list[tuple[float, float, float, float]]) -> list[float]:
+    """The horizontal room between neighbouring tick labels, in pixels (negative where they overlap)."""
+    ordered = sorted(boxes)
+    return [b[0] - a[2] for a, b in itertools.pairwise(ordered)]
+
+
+def _slant_crowded_ticks(fig, axes) -> bool:
+    """Slant every panel's x tick labels when two of a panel's would come closer than TICK_GAP pixels (on a log
+    axis the last doublings before `all` sit close: '8,000' ran into '16,000'); True when it did."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    height = fig.canvas.get_width_height()[1]
+    crowded = any(gap < TICK_GAP for ax in axes for gap in tick_gaps(_tick_boxes(ax, renderer, height)))
+    if crowded:
+        for ax in axes:
+            for label in ax.get_xticklabels():
+                label.set(rotation=35, horizontalalignment="right", rotation_mode="anchor")
+    return crowded
 
 
 def _off_axis(label: str, value: float, low: float) -> str:
@@ -199,10 +231,11 @@ def _render(fig, legend, axes) -> Figure:
         width, height = fig.canvas.get_width_height()
         boxes = [_box(ax.get_window_extent(renderer), height) for ax in axes]
         legend_box = _box(legend.get_window_extent(renderer), height) if legend else None
+        ticks = [_tick_boxes(ax, renderer, height) for ax in axes]
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
         return Figure(base64.b64encode(_palette_png(buffer.getvalue())).decode("ascii"), width, height, boxes,
-                      legend_box)
+                      legend_box, ticks)
     finally:
         plt.close(fig)
 

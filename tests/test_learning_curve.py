@@ -126,6 +126,16 @@ def test_a_best_point_not_significantly_above_a_peer_is_level_with_it_and_the_li
     assert fit_table(fit).loc["mining", "pairs/lang to reach far"] == "reached (its 64.0)"
 
 
+def test_a_best_point_a_hair_below_a_peer_is_level_with_it_too_and_one_far_below_is_not():
+    records = [point("a", v, s) for v, s in log_line(40.0, 2.0, VALUES).items()]
+    records += [peer("above", 0.683), peer("far", 0.75)]
+    groups = load_groups(records)
+    reach = {r.peer: r for r in fit_curve(sweep_curves(groups)[0], groups).families["mining"].reach}
+    label, ahead = reach["above"].level
+    assert label == "16,000" and ahead.low < ahead.value < 0 < ahead.high  # below by its estimate only
+    assert reach["far"].level is None  # 7 points above the best point: significantly
+
+
 def test_the_seed_spread_is_pooled_over_the_points_with_seeds_and_widens_the_interval():
     scores = log_line(40.0, 2.0, VALUES)
     plain = [point("a", v, s) for v, s in scores.items()]

@@ -53,8 +53,8 @@ class Reach:
     score: float
     pairs: Estimate  # inf where the line does not rise: it never reaches the peer
     unreached: float  # the share of resamples whose line does not rise (never reaches it)
-    # the best point's label and its score minus the peer's, when that point is at or above the peer but not
-    # significantly: level with it, not past it, so the line's crossing is still the figure to read
+    # the best point's label and its score minus the peer's, when that point is neither significantly above nor
+    # below the peer: level with it, not past it, so the line's crossing is still the figure to read
     level: tuple[str, Estimate] | None = None
 
 
@@ -67,8 +67,8 @@ class FamilyFit:
     per_doubling: Estimate
     residual_sd: float  # the points' spread around the line (points of score): how straight the curve is
     no_gain_after: str | None  # the first point no later one is significantly above, labelled (None: only the last)
-    reach: list[Reach] = field(default_factory=list)  # the peers no point is significantly above
-    below: list[tuple[str, float]] = field(default_factory=list)  # the peers a point is significantly above:
+    reach: list[Reach] = field(default_factory=list)  # the peers the best point is not significantly above
+    below: list[tuple[str, float]] = field(default_factory=list)  # the peers the best point is significantly above:
     # (name, score)
 
 
@@ -237,7 +237,8 @@ def fit_curve(curve: SweepCurve, groups: dict[str, Group]) -> CurveFit | None:
             defined = needed[~np.isnan(needed)]
             unreached = float(np.mean(np.isinf(defined))) if defined.size else math.nan
             pairs = _estimate(float(_needed(a, b, target)), needed)
-            level = (fitted.labels[best], ahead) if ahead.value >= 0 else None
+            # level: not significantly below either (an untestable difference, all NaN, is not shown)
+            level = (fitted.labels[best], ahead) if ahead.high >= 0 and not math.isnan(ahead.low) else None
             fit.reach.append(Reach(peer.name, float(target), pairs, unreached, level))
         fitted.families[family] = fit
     return fitted if fitted.families else None
@@ -287,8 +288,10 @@ FIT_TEXT = ("score = a + b log2(pairs per language), least squares over the poin
             "same pairs): where the line meets it if the gain per doubling holds (more if the curve bends flatter); "
             "'never' where the line does not rise, and 'never on N%' the share of resamples where it does not; "
             "'< first' where it meets it before the curve's first point; 'reached' where the best point is "
-            "significantly above the peer, and where it is above but not significantly, the line's crossing with "
-            "that point's difference from the peer ('level').")
+            "significantly above the peer (paired resamples, seeds' noise). Where it is neither significantly above "
+            "nor below, the crossing is given as for any peer, followed by 'level at X: d [lo, hi]', the best point X "
+            "minus the peer; 'never' beside 'level' is a line that falls away from a peer its best point is level "
+            "with.")
 GAP_TEXT = ("The second curve's score minus the first's at each value both have, on the pairs both average, with "
             "the interval of the same resamples (items paired; a curve with seeds adds their noise, as in its "
             "fit); * marks an interval that excludes 0.")
